@@ -1,0 +1,93 @@
+"""``dataset import-busi | validate | summary``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..errors import DatasetError, UsageError
+
+HELP = """\
+Work with datasets in the BreastUSAI contract (a folder with dataset.json, images/ and
+segmentations/; see README "Dataset contract")."""
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("dataset", help="import, validate and summarise datasets", description=HELP)
+    sub = p.add_subparsers(dest="dataset_command", metavar="SUBCOMMAND", required=True)
+
+    imp = sub.add_parser(
+        "import-busi",
+        help="convert the BUSI breast ultrasound dataset into the contract",
+        description=(
+            "Convert BUSI (Al-Dhabyani et al., Data in Brief 2020) into a dataset folder: images as NRRD, "
+            "lesion masks as .seg.nrrd (one segment per lesion), normal images as lesion-free items, "
+            "duplicate groups (manifest dup_group) kept inside one fold, label-conflict groups train-only."
+        ),
+    )
+    imp.add_argument("source", metavar="SRC", help="BUSI folder holding manifest.csv, images/ and masks/")
+    imp.add_argument("--out", required=True, metavar="DIR", help="dataset folder to create (must not exist or be empty)")
+    imp.add_argument("--folds", type=int, default=5, metavar="K", help="cross-validation folds (default: 5)")
+    imp.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the fold assignment (default: 0)")
+    imp.add_argument("--overwrite", action="store_true", help="replace --out if it already holds files")
+    imp.set_defaults(handler=run_import_busi)
+
+    val = sub.add_parser(
+        "validate",
+        help="check a dataset folder against the contract",
+        description=(
+            "Check dataset.json and the files it names: fields and values, paths inside the folder, files "
+            "present, segments present, one patient / duplicate group per fold and split. Every violation is "
+            "listed with its item and field. Exit code 0 when valid, 2 otherwise."
+        ),
+    )
+    val.add_argument("folder", metavar="DIR", help="dataset folder (holding dataset.json)")
+    val.add_argument("--deep", action="store_true",
+                     help="also open every image and segmentation header and check each mask lies on its image grid")
+    val.add_argument("--json", action="store_true", help="print the result as JSON")
+    val.set_defaults(handler=run_validate)
+
+    summ = sub.add_parser(
+        "summary",
+        help="count images, lesions, classes, duplicate groups and folds",
+        description="Summarise a valid dataset: images and lesions per pathology, splits, modalities, "
+                    "duplicate groups, BI-RADS, clinical completeness and the class balance of every fold.",
+    )
+    summ.add_argument("folder", metavar="DIR", help="dataset folder (holding dataset.json)")
+    summ.add_argument("--json", action="store_true", help="print the summary as JSON")
+    summ.set_defaults(handler=run_summary)
+
+
+def run_import_busi(args: argparse.Namespace) -> int:
+    from ..dataset.busi import import_busi
+
+    if args.folds < 2:
+        raise UsageError(f"--folds must be at least 2, got {args.folds}")
+    report = import_busi(args.source, args.out, n_folds=args.folds, seed=args.seed,
+                         overwrite=args.overwrite, progress=not args.quiet)
+    labels = ", ".join(f"{n} {k}" for k, n in sorted(report.per_label.items()))
+    print(f"Imported {report.images} BUSI images ({labels}; {report.lesions} lesions, "
+          f"{report.train_only} train-only) -> {report.out}")
+    return 0
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    from ..dataset.validate import validate_dataset_folder
+
+    violations = validate_dataset_folder(args.folder, deep=args.deep)
+    if args.json:
+        print(json.dumps({"valid": not violations, "violations": [v.__dict__ for v in violations]}, indent=2))
+        return 0 if not violations else 2
+    if violations:
+        raise DatasetError(args.folder, violations)
+    print(f"{args.folder}: valid ({'deep' if args.deep else 'structure and files'} check)")
+    return 0
+
+
+def run_summary(args: argparse.Namespace) -> int:
+    from ..dataset import load_dataset
+    from ..dataset.summary import format_summary, summarise
+
+    summary = summarise(load_dataset(args.folder))
+    print(json.dumps(summary, indent=2) if args.json else format_summary(summary))
+    return 0

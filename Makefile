@@ -1,0 +1,38 @@
+# One command each on a fresh machine with python3, make and the package registries:
+#   make test   - set up .venv (first time only) and run the whole test suite
+#   make demo   - set up .venv and run the main job on built-in phantom data
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_OUT ?= demo_output
+
+.PHONY: test demo venv clean help
+
+help:
+	@echo "make test   - create .venv if missing, install pinned dependencies, run pytest"
+	@echo "make demo   - same set-up, then run the demo (output in ./$(DEMO_OUT))"
+	@echo "make clean  - remove .venv, caches and demo output"
+
+venv: $(STAMP)
+
+# torch first: the exact pin takes the local CPU wheel; everything after it is
+# constrained to that torch so pip never swaps in a multi-GB CUDA build.
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24"
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -c constraints.txt -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+demo: $(STAMP)
+	$(BIN)/python -m BreastUSAITraining demo --out $(DEMO_OUT)
+
+clean:
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,121 @@
+"""The BUSI adapter on the real shared data, run through the command line once."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from collections import Counter
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from BreastUSAITraining.dataset import load_dataset
+from BreastUSAITraining.dataset.busi import import_busi
+from BreastUSAITraining.errors import InputFileError
+from BreastUSAITraining.imagefiles import read_image, read_segmentation
+from cli_helpers import run_cli
+
+
+@pytest.fixture(scope="module")
+def imported(busi_source, tmp_path_factory):
+    out = tmp_path_factory.mktemp("busi") / "dataset"
+    result = run_cli("dataset", "import-busi", str(busi_source), "--out", str(out), "-q")
+    assert result.returncode == 0, result.stderr
+    assert "Imported 626 BUSI images (351 benign, 169 malignant, 106 normal" in result.stdout
+    return out
+
+
+@pytest.fixture(scope="module")
+def manifest(busi_source):
+    with open(busi_source / "manifest.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_validate_and_summary_report_the_busi_counts(imported, manifest):
+    assert run_cli("dataset", "validate", str(imported), "--deep").returncode == 0
+    result = run_cli("dataset", "summary", str(imported))
+    assert result.returncode == 0
+    assert "Images: 626  (351 benign, 169 malignant, 106 normal)" in result.stdout
+    summary = json.loads(run_cli("dataset", "summary", str(imported), "--json").stdout)
+    groups = Counter(row["dup_group"] for row in manifest)
+    assert summary["duplicate_groups"] == {
+        "groups": len(groups),
+        "groups_with_several_images": sum(n > 1 for n in groups.values()),
+        "images_in_such_groups": sum(n for n in groups.values() if n > 1),
+        "largest_group": max(groups.values()),
+    }
+    masks = Counter(row["label"] for row in manifest for _ in row["masks"].split(";") if row["label"] != "normal")
+    assert summary["lesions_per_pathology"] == dict(masks)
+    assert summary["train_only_images"] == sum(row["label_conflict"] == "1" for row in manifest)
+
+
+def test_duplicate_groups_never_straddle_folds_and_conflicts_are_train_only(imported, manifest):
+    dataset = load_dataset(imported)
+    folds_per_group: dict[str, set] = {}
+    for item in dataset.items:
+        folds_per_group.setdefault(item.dup_group, set()).add(item.fold)
+    assert all(len(f) == 1 for f in folds_per_group.values())
+    conflicts = {row["case_id"] for row in manifest if row["label_conflict"] == "1"}
+    for item in dataset.items:
+        if item.case_id in conflicts:
+            assert item.train_only and item.fold is None
+        else:
+            assert not item.train_only and item.fold in range(5)
+    normal = [i for i in dataset.items if i.pathology == "normal"]
+    assert len(normal) == 106 and all(i.segment is None and i.segmentation for i in normal)
+
+
+def test_pixels_and_masks_match_the_source_pngs(imported, busi_source, manifest):
+    row = next(r for r in manifest if len(r["masks"].split(";")) == 2)
+    dataset = load_dataset(imported)
+    item = next(i for i in dataset.items if i.case_id == row["case_id"])
+    image = read_image(dataset.path(item.images["us_bmode"]))
+    assert np.array_equal(image.plane, np.asarray(Image.open(busi_source / row["image"])))
+    assert image.meta["spacing_known"] == "0"
+    seg = read_segmentation(dataset.path(item.segmentation["us_bmode"]))
+    assert seg.names() == ["lesion_1", "lesion_2"] and seg.geometry.is_close(image.geometry)
+    for name, mask_file in zip(seg.names(), row["masks"].split(";")):
+        assert np.array_equal(seg.segment(name).mask[0], np.asarray(Image.open(busi_source / mask_file)) > 0)
+        assert seg.segment(name).tags["pathology"] == row["label"]
+
+
+def fake_busi(tmp_path, busi_source, manifest, rows=4):
+    root = tmp_path / "fake"
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    chosen = manifest[:rows]
+    for row in chosen:
+        shutil.copy(busi_source / row["image"], root / row["image"])
+        for mask in row["masks"].split(";"):
+            shutil.copy(busi_source / mask, root / mask)
+    with open(root / "manifest.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(manifest[0]))
+        writer.writeheader()
+        writer.writerows(chosen)
+    return root, chosen
+
+
+def test_broken_sources_are_reported(tmp_path, busi_source, manifest):
+    root, chosen = fake_busi(tmp_path, busi_source, manifest)
+    mask = root / chosen[0]["masks"].split(";")[0]
+    Image.fromarray(np.zeros((10, 12), np.uint8)).save(mask)
+    with pytest.raises(InputFileError) as info:
+        import_busi(root, tmp_path / "out", progress=False)
+    assert str(mask) in str(info.value) and "mask is (10, 12) pixels" in str(info.value)
+    assert not (tmp_path / "out").exists()  # nothing half-written
+    (root / "manifest.csv").write_text("case_id,image\nx,y\n")
+    with pytest.raises(InputFileError, match="missing column"):
+        import_busi(root, tmp_path / "out", progress=False)
+    with pytest.raises(InputFileError, match="BUSI source folder not found"):
+        import_busi(tmp_path / "nowhere", tmp_path / "out", progress=False)
+
+
+def test_empty_lesion_mask_is_an_error(tmp_path, busi_source, manifest):
+    root, chosen = fake_busi(tmp_path, busi_source, manifest)
+    mask_path = root / chosen[0]["masks"].split(";")[0]
+    size = Image.open(mask_path).size
+    Image.fromarray(np.zeros((size[1], size[0]), np.uint8)).save(mask_path)
+    with pytest.raises(InputFileError, match="has no non-empty lesion mask"):
+        import_busi(root, tmp_path / "out", n_folds=2, progress=False)

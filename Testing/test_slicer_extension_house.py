@@ -1,0 +1,139 @@
+"""The Slicer extension's house: CMake files follow the Slicer templates and list real
+files, the .ui binds to the module, BreastUSAI.py imports and its Logic and Test run,
+and the engine never imports Slicer, Qt, CTK or VTK."""
+
+from __future__ import annotations
+
+import ast
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+
+def cmake_list(text: str, variable: str) -> list[str]:
+    match = re.search(rf"set\({variable}\s+(.*?)\)", text, re.S)
+    assert match, f"{variable} not set"
+    return [line.strip() for line in match.group(1).split() if line.strip() and not line.startswith("#")]
+
+
+def test_top_level_cmake_is_a_slicer_extension():
+    text = (REPO / "CMakeLists.txt").read_text()
+    assert re.search(r"cmake_minimum_required\(VERSION", text)
+    assert "project(BreastUSAI)" in text
+    for field in ("HOMEPAGE", "CATEGORY", "CONTRIBUTORS", "DESCRIPTION", "ICONURL", "SCREENSHOTURLS"):
+        assert re.search(rf'set\(EXTENSION_{field} "[^"]+"\)', text), field
+    assert 'set(EXTENSION_DEPENDS "PyTorch")' in text
+    assert "find_package(Slicer REQUIRED)" in text and "include(${Slicer_USE_FILE})" in text
+    assert "add_subdirectory(BreastUSAI)" in text
+    assert "include(${Slicer_EXTENSION_GENERATE_CONFIG})" in text and "include(${Slicer_EXTENSION_CPACK})" in text
+    for subdirectory in re.findall(r"add_subdirectory\((\w+)\)", text):
+        assert (REPO / subdirectory / "CMakeLists.txt").is_file()
+
+
+def test_icon_and_screenshot_urls_point_at_committed_files():
+    text = (REPO / "CMakeLists.txt").read_text()
+    for field in ("ICONURL", "SCREENSHOTURLS"):
+        for url in re.search(rf'set\(EXTENSION_{field} "([^"]+)"\)', text).group(1).split():
+            relative = url.split("/main/", 1)[1]
+            assert (REPO / relative).is_file(), url
+
+
+def test_module_cmake_lists_every_script_and_resource():
+    folder = REPO / "BreastUSAI"
+    text = (folder / "CMakeLists.txt").read_text()
+    assert "slicerMacroBuildScriptedModule(" in text and "WITH_GENERIC_TESTS" in text
+    assert "slicer_add_python_unittest(SCRIPT ${MODULE_NAME}.py)" in text
+    name = re.search(r"set\(MODULE_NAME (\w+)\)", text).group(1)
+    scripts = [s.replace("${MODULE_NAME}", name) for s in cmake_list(text, "MODULE_PYTHON_SCRIPTS")]
+    resources = [s.replace("${MODULE_NAME}", name) for s in cmake_list(text, "MODULE_PYTHON_RESOURCES")]
+    for listed in scripts + resources:
+        assert (folder / listed).is_file(), listed
+    on_disk = {str(p.relative_to(folder)) for p in folder.glob("*.py")} | {
+        str(p.relative_to(folder)) for p in (folder / "BreastUSAILib").rglob("*.py")
+    }
+    assert set(scripts) == on_disk, "BreastUSAI/CMakeLists.txt is out of step with the module's Python files"
+    resource_files = {str(p.relative_to(folder)) for p in (folder / "Resources").rglob("*") if p.is_file()}
+    assert set(resources) == resource_files
+    testing = (folder / "Testing" / "Python" / "CMakeLists.txt").read_text()
+    for script in re.findall(r"SCRIPT \$\{CMAKE_CURRENT_SOURCE_DIR\}/(\S+)\)", testing):
+        assert (folder / "Testing" / "Python" / script).is_file()
+
+
+def test_engine_cmake_lists_every_engine_file():
+    text = (REPO / "BreastUSAITraining" / "CMakeLists.txt").read_text()
+    assert "ctkMacroCompilePythonScript(" in text
+    listed = set(cmake_list(text, "KIT_PYTHON_SCRIPTS"))
+    on_disk = {str(p.relative_to(REPO)) for p in (REPO / "BreastUSAITraining").rglob("*.py")}
+    assert listed == on_disk, f"missing: {sorted(on_disk - listed)}, stale: {sorted(listed - on_disk)}"
+
+
+def test_ui_file_is_valid_and_binds_every_widget_the_module_uses():
+    tree = ET.parse(REPO / "BreastUSAI" / "Resources" / "UI" / "BreastUSAI.ui")
+    names = {w.get("name") for w in tree.iter("widget")}
+    used = set(re.findall(r"self\.ui\.(\w+)", (REPO / "BreastUSAI" / "BreastUSAI.py").read_text()))
+    assert used and used <= names, f"widgets used but not in the .ui: {sorted(used - names)}"
+    classes = {w.get("class") for w in tree.iter("widget")}
+    declared = {c.findtext("class") for c in tree.iter("customwidget")}
+    assert {c for c in classes if c.startswith(("ctk", "qMRML"))} <= declared
+
+
+def test_module_imports_and_describes_itself(breastusai_module):
+    class Parent:
+        pass
+
+    parent = Parent()
+    breastusai_module.BreastUSAI(parent)
+    assert parent.title == "BreastUSAI"
+    assert parent.categories == ["Ultrasound"]
+    assert "BI-RADS" in parent.helpText and parent.contributors
+
+
+def test_module_logic_on_real_files(breastusai_module, tmp_path):
+    logic = breastusai_module.BreastUSAILogic()
+    folder = logic.generatePhantomDataset(str(tmp_path / "sample"), kind="mg", cases=4, seed=2)
+    report = logic.datasetReport(folder)
+    assert report.startswith("Valid dataset") and "mg_cc 4" in report
+    (Path(folder) / "dataset.json").write_text("{")
+    with pytest.raises(Exception, match="invalid JSON"):
+        logic.datasetReport(folder)
+
+
+def test_module_self_test_passes(breastusai_module):
+    case = breastusai_module.BreastUSAITest("runTest")
+    case.runTest()
+
+
+def _imported_modules(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def test_engine_never_imports_slicer_qt_ctk_or_vtk():
+    forbidden = {"slicer", "qt", "ctk", "vtk", "PythonQt", "torchvision", "timm", "pytorch_grad_cam"}
+    for path in (REPO / "BreastUSAITraining").rglob("*.py"):
+        assert not (_imported_modules(path) & forbidden), path
+
+
+def test_dependency_direction_is_one_way():
+    for path in (REPO / "BreastUSAI" / "BreastUSAILib").rglob("*.py"):
+        assert "BreastUSAI" not in _imported_modules(path), f"{path} imports the module (cycle)"
+    module = _imported_modules(REPO / "BreastUSAI" / "BreastUSAI.py")
+    assert "BreastUSAITraining" not in module, "BreastUSAI.py must go through BreastUSAILib"
+
+
+def test_pins_exclude_packages_that_break_cpu_torch():
+    for name in ("requirements.txt", "constraints.txt"):
+        text = (REPO / name).read_text().lower()
+        for banned in ("torchvision", "timm", "grad-cam", "pytorch-grad-cam"):
+            assert not re.search(rf"^{banned}\b", text, re.M), (name, banned)
+        assert re.search(r"^torch==2\.13\.0$", text, re.M), name
+    assert "torch==2.13.0" in (REPO / "Makefile").read_text()
