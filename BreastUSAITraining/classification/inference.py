@@ -1,0 +1,73 @@
+"""A plane-classifier bundle applied to one lesion: malignant probability per plane and
+fused (mean over frames, seed 004), and Grad-CAM / Grad-CAM++ maps per plane."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+from monai.visualize import GradCAM, GradCAMpp
+
+from ..bundle import Bundle
+from ..errors import InputFileError
+from ..imagefiles import ImageData
+from ..networks.three_plane import PLANE_NAMES
+from ..planes import LesionPlanes, extract_planes
+from ..segmentation.inference import network_from_bundle
+
+CAM_METHODS = {"gradcam": GradCAM, "gradcam++": GradCAMpp}
+
+
+class PlaneClassifier:
+    """Benign / malignant probability of lesions from an ``abvs-planes`` bundle."""
+
+    def __init__(self, bundle: Bundle, device: torch.device) -> None:
+        if bundle.task != "abvs-planes":
+            raise InputFileError(bundle.root, f"bundle is a {bundle.task!r} model, not a plane classifier")
+        self.bundle, self.device = bundle, device
+        self.network = network_from_bundle(bundle, device)
+        config = bundle.inference
+        self.planes, self.size = str(config["planes"]), int(config["size"])
+        self.frames, self.margin = int(config["frames"]), float(config["margin"])
+        self.modality = str(config.get("modality", "abvs"))
+        self.threshold = float(config.get("threshold", 0.5))
+
+    def check_image(self, image: ImageData) -> None:
+        """Refuse an image the model cannot read (a 2D image for a multi-plane ABVS model)."""
+        if image.is_2d and self.planes != "T":
+            raise InputFileError(image.source, f"model {self.bundle.name} needs an ABVS volume ({self.planes} planes); "
+                                 "this is a 2D image")
+
+    def lesion_planes(self, image: ImageData, mask: np.ndarray) -> LesionPlanes:
+        grey = image.array if not image.is_colour else image.array.mean(axis=-1)
+        planes = self.planes if not image.is_2d else "T"
+        return extract_planes(grey, image.geometry, mask, planes, 1 if image.is_2d else self.frames, self.size, self.margin)
+
+    def classify(self, planes: LesionPlanes) -> dict[str, Any]:
+        """Fused and per-plane malignant probability (means over frames) and per-frame values."""
+        x = torch.as_tensor(planes.stack(self.planes), device=self.device)
+        with torch.no_grad(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
+            fused, per_plane = self.network(x, with_planes=True)
+        fused_p = torch.softmax(fused.float(), dim=1)[:, 1].cpu().numpy()
+        plane_p = torch.softmax(per_plane.float(), dim=2)[:, :, 1].cpu().numpy()
+        probability = float(fused_p.mean())
+        return {
+            "malignant_probability": round(probability, 4),
+            "prediction": "malignant" if probability > self.threshold else "benign",
+            "per_plane": {PLANE_NAMES[p]: round(float(plane_p[:, i].mean()), 4) for i, p in enumerate(self.planes)},
+            "frames": [round(float(v), 4) for v in fused_p],
+        }
+
+    def explain(self, planes: LesionPlanes, method: str = "gradcam", frame: int = 0) -> dict[str, np.ndarray]:
+        """Per-plane class-activation map (size, size) in [0, 1] for the malignant class on ``frame``."""
+        if method not in CAM_METHODS:
+            raise ValueError(f"method must be one of {', '.join(CAM_METHODS)}")
+        x = torch.as_tensor(planes.stack(self.planes)[frame : frame + 1], device=self.device)
+        maps = {}
+        for plane in self.planes:
+            cam = CAM_METHODS[method](nn_module=self.network, target_layers=f"branches.{plane}.layer4")
+            with torch.enable_grad():
+                value = cam(x=x, class_idx=1)
+            maps[plane] = np.nan_to_num(value[0, 0].detach().float().cpu().numpy()).clip(0, 1).astype(np.float32)
+        return maps

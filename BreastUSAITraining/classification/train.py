@@ -1,0 +1,144 @@
+"""``train abvs-planes``: dataset -> three-plane (ABVS) or single-plane (2D) classifier bundle."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..bundle import save_bundle
+from ..dataset import load_dataset
+from ..dataset.loader import lesion_dicts
+from ..errors import InputFileError, UsageError
+from ..networks import network_config
+from ..networks.three_plane import BACKBONES, PLANE_NAMES, PLANE_SETS
+from ..training import TrainingSettings, train
+from ..training.bundle_facts import training_facts
+from .samples import build_lesion_samples
+from .task import PlaneClassifierTask
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PlaneClassifierOptions:
+    """Model and data choices of ``train abvs-planes``."""
+
+    planes: str = "TSC"
+    backbone: str = "resnet50"
+    size: int = 224
+    frames: int = 3
+    margin: float = 0.3
+    val_fold: int | None = 0
+    weights: str | None = None
+    oversample: bool = True
+
+    def problems(self) -> list[str]:
+        found = []
+        if self.planes not in PLANE_SETS:
+            found.append(f"--planes must be one of {', '.join(PLANE_SETS)}, got {self.planes!r}")
+        if self.backbone not in BACKBONES:
+            found.append(f"--backbone must be one of {', '.join(BACKBONES)}, got {self.backbone!r}")
+        if self.size < 32:
+            found.append(f"--size must be at least 32, got {self.size}")
+        if self.frames < 1:
+            found.append(f"--frames must be at least 1, got {self.frames}")
+        if not 0 <= self.margin <= 2:
+            found.append(f"--margin must be within 0..2, got {self.margin}")
+        return found
+
+
+def read_initial_weights(path: str | Path) -> dict[str, torch.Tensor]:
+    """A state_dict from a local file (.pt via weights_only, or .safetensors)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(path, "weights file not found")
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            state = load_file(str(path))
+        else:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise InputFileError(path, f"not a plain state_dict file ({str(error).splitlines()[0][:200] if str(error) else type(error).__name__})") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise InputFileError(path, "weights file must hold a state_dict of tensors")
+    return state
+
+
+def _modality_of(dataset_items: list[dict[str, Any]]) -> str:
+    kinds = {item["modality"] for item in dataset_items}
+    if "abvs" in kinds:
+        return "abvs"
+    return sorted(kinds)[0]
+
+
+def train_plane_classifier(data_dir: str | Path, out: str | Path, options: PlaneClassifierOptions,
+                           settings: TrainingSettings) -> Path | None:
+    """Train and write the bundle (rank 0 only; other ranks return None)."""
+    problems = options.problems()
+    if problems:
+        raise UsageError("; ".join(problems))
+    dataset = load_dataset(data_dir)
+    if options.val_fold is not None and dataset.n_folds == 0:
+        log.warning("%s has no folds: training on every lesion without validation", data_dir)
+        options.val_fold = None
+    if options.val_fold is not None and not 0 <= options.val_fold < dataset.n_folds:
+        raise UsageError(f"--val-fold {options.val_fold} does not exist: {data_dir} has folds 0..{dataset.n_folds - 1}")
+    excluded = [options.val_fold] if options.val_fold is not None else None
+    training = lesion_dicts(dataset, "training", exclude_folds=excluded)
+    validation = lesion_dicts(dataset, "training", folds=[options.val_fold]) if excluded else []
+    if not training:
+        raise UsageError(f"{data_dir}: no labelled lesion (benign / malignant with a segment) to train on")
+    modality = _modality_of(training)
+    training = [i for i in training if i["modality"] == modality]
+    validation = [i for i in validation if i["modality"] == modality]
+    planes = options.planes if modality == "abvs" else "T"
+    if planes != options.planes:
+        log.info("%s holds 2D %s images: training a single-plane classifier on lesion crops", data_dir, modality)
+    labels = {i["label"] for i in training}
+    if labels != {0, 1}:
+        raise UsageError(f"{data_dir}: training needs benign and malignant lesions, found only {sorted(labels)}")
+    frames = options.frames if modality == "abvs" else 1
+    train_samples = build_lesion_samples(training, planes, frames, options.size, options.margin, settings.progress)
+    val_samples = build_lesion_samples(validation, planes, frames, options.size, options.margin, settings.progress)
+    weights = read_initial_weights(options.weights) if options.weights else None
+    task = PlaneClassifierTask(train_samples, val_samples, planes, options.backbone, options.oversample, weights,
+                               {"dataset": dataset.name, "val_fold": options.val_fold, "modality": modality,
+                                "size": options.size, "frames": frames, "margin": options.margin})
+    result = train(task, settings)
+    if not result.is_main:
+        return None
+    best = next((row for row in result.history if row["epoch"] == result.best_epoch), {})
+    selection = {"val_fold": options.val_fold, "modality": modality,
+                 "training_lesions": len(train_samples), "validation_lesions": len(val_samples),
+                 "training_malignant": sum(s["label"] for s in train_samples),
+                 "validation_malignant": sum(s["label"] for s in val_samples),
+                 "initial_weights": Path(options.weights).name if options.weights else "random"}
+    metadata = {
+        "task": "abvs-planes",
+        "name": f"{'three' if len(planes) == 3 else 'single' if len(planes) == 1 else 'two'}-plane-{options.backbone}-{planes}",
+        "version": "1.0",
+        "description": f"Benign / malignant lesion classifier, one {options.backbone} per plane ({planes}), "
+                       "fusion add(T, S) + concat(C) (seed 004), trained by BreastUSAI",
+        "inputs": {"image": {"modality": modality, "planes": [PLANE_NAMES[p] for p in planes], "frames": frames,
+                             "size": [options.size, options.size], "margin": options.margin,
+                             "intensity": "percentile 0.5-99.5 to [0, 1] per crop"},
+                   "lesion": "a mask per lesion (segmentation model or drawn)"},
+        "outputs": {"classes": ["benign", "malignant"], "probability": "malignant, fused and per plane; mean over frames"},
+        "metrics": {"validation_auc": result.best_metric, "validation_accuracy": best.get("val_accuracy"),
+                    "best_epoch": result.best_epoch},
+        "training": training_facts(result, settings, dataset, selection),
+    }
+    inference = {"network": network_config("three_plane", **task.network_arguments()), "planes": planes,
+                 "modality": modality, "size": options.size, "frames": frames, "margin": options.margin,
+                 "threshold": 0.5, "gradcam_layers": {p: f"branches.{p}.layer4" for p in planes}}
+    extra = {f"logs/{name}": settings.run_dir / name for name in ("training_log.csv", "training_curves.png")
+             if (settings.run_dir / name).exists()}
+    path = save_bundle(out, result.model.state_dict(), metadata, inference, extra)
+    log.info("classifier bundle written to %s (validation AUC %s)", path, result.best_metric)
+    return path

@@ -1,0 +1,55 @@
+"""``predict``: run segmentation and classifier bundles on images."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+HELP = """\
+Find lesions and classify them. Inputs are image files (NRRD, NIfTI, MetaImage, DICOM,
+PNG/JPEG/TIFF/BMP) or folders (of such files, or one DICOM series). Lesions come from a
+segmentation model (--model SEG_BUNDLE) or from a drawn mask (--segmentation FILE, one
+input only); every classifier bundle then gives a malignant probability per lesion, fused
+and per plane, and the first one a Grad-CAM heatmap. Per input, OUT/<name>/ receives
+result.json, lesions.seg.nrrd, heatmap_<lesion>.nrrd and PNG overlays, written whole or
+not at all. Exit code 2 if any input failed (the others are still done)."""
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("predict", help="segment and classify lesions in images", description=HELP,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
+    p.add_argument("--model", dest="models", action="append", required=True, metavar="BUNDLE",
+                   help="a model bundle; repeat for several (at most one segmentation model)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (one sub-folder per input)")
+    p.add_argument("--segmentation", metavar="SEG_NRRD",
+                   help="use this .seg.nrrd's segments as the lesions (e.g. corrected in Slicer) instead of a segmentation model")
+    p.add_argument("--threshold", type=float, metavar="P", help="segmentation probability threshold (default: the bundle's)")
+    p.add_argument("--cam", choices=("gradcam", "gradcam++"), default="gradcam", help="heatmap method (default: gradcam)")
+    p.add_argument("--heatmap-grid", choices=("auto", "full", "lesion"), default="auto",
+                   help="heatmap on the full input grid, or on the lesion's box (a sub-grid with the input's spacing and "
+                        "direction); auto: full up to 20 million voxels (default: auto)")
+    p.add_argument("--no-overlays", action="store_true", help="skip the PNG overlays")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: CUDA when present (default: auto)")
+    p.add_argument("--progress", choices=("bar", "json", "none"), default=None,
+                   help="bar for people, json lines on stdout for programs (default: bar, none with -q)")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..predict import PredictOptions, predict_inputs
+
+    progress = args.progress or ("none" if args.quiet else "bar")
+    options = PredictOptions(models=args.models, out=args.out, device=args.device, segmentation=args.segmentation,
+                             threshold=args.threshold, cam=args.cam, heatmap_grid=args.heatmap_grid, progress=progress,
+                             overlays=not args.no_overlays)
+    results, failures = predict_inputs(args.inputs, options)
+    if progress != "json":
+        for document in results:
+            lesions = document["lesions"]
+            shown = ", ".join(f"{l['id']} p={l['malignant_probability']:.2f}" if "malignant_probability" in l else l["id"]
+                              for l in lesions) or "no lesion found"
+            print(f"{document['input']}: {shown} -> {document['output']}")
+    for path, message in failures:
+        print(f"error: {message}", file=sys.stderr)
+    return 2 if failures else 0

@@ -1,0 +1,139 @@
+"""``train segmentation | abvs-planes``: dataset folder -> model bundle."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..errors import UsageError
+from ..training import TrainingSettings
+
+HELP = """\
+Train a model from a dataset folder (the contract exported by the Slicer module or made by
+`dataset import-busi` / `phantom`) and write a model bundle. Checkpoints and logs (CSV,
+TensorBoard, a PNG of the curves) go to --run-dir; a killed run continues with --resume.
+Several processes / GPUs: torchrun --nproc_per_node=N -m BreastUSAITraining train ..."""
+
+
+def _common(parser: argparse.ArgumentParser, epochs: int, batch: int, lr: float, optimiser: str) -> None:
+    parser.add_argument("--data", required=True, metavar="DIR", help="dataset folder (holding dataset.json)")
+    parser.add_argument("--out", required=True, metavar="BUNDLE", help="model bundle folder to write")
+    parser.add_argument("--run-dir", metavar="DIR", help="checkpoints and logs (default: BUNDLE.run beside the bundle)")
+    parser.add_argument("--val-fold", default="0", metavar="K|none",
+                        help="fold used for validation and model selection; the other folds train (default: 0; "
+                             "'none' trains on everything and keeps the last epoch)")
+    parser.add_argument("--epochs", type=int, default=epochs, metavar="N", help=f"training epochs (default: {epochs})")
+    parser.add_argument("--batch-size", type=int, default=batch, metavar="B", help=f"samples per step and process (default: {batch})")
+    parser.add_argument("--lr", type=float, default=lr, metavar="LR", help=f"initial learning rate (default: {lr:g})")
+    parser.add_argument("--weight-decay", type=float, default=1e-4, metavar="W", help="weight decay (default: 1e-4)")
+    parser.add_argument("--optimiser", choices=("adamw", "adam", "sgd"), default=optimiser,
+                        help=f"optimiser; sgd uses Nesterov momentum 0.9 (default: {optimiser})")
+    parser.add_argument("--scheduler", choices=("cosine", "step", "none"), default="cosine",
+                        help="learning-rate schedule over the epochs (default: cosine)")
+    parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed; same seed, same data, same result on CPU (default: 0)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                        help="auto: CUDA when present, else CPU (default: auto)")
+    parser.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA (CPU never uses it)")
+    parser.add_argument("--workers", type=int, default=0, metavar="N", help="data-loading worker processes (default: 0)")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
+    parser.add_argument("--max-steps-per-epoch", type=int, metavar="N", help="cap the steps of each epoch (quick trials)")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing bundle at --out")
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("train", help="train a model and write a bundle", description=HELP,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="train_command", metavar="MODEL", required=True)
+
+    seg = sub.add_parser("segmentation", help="lesion segmentation (MONAI UNet / FlexibleUNet)",
+                         description="Train a lesion segmentation network (SPEC 3.1): 2D on images or ABVS transverse "
+                                     "slices, or 3D on ABVS volumes. Loss Dice + cross-entropy; validation by mean Dice.")
+    _common(seg, epochs=40, batch=16, lr=1e-3, optimiser="adamw")
+    seg.add_argument("--arch", choices=("unet", "flexunet-effb0"), default="unet",
+                     help="MONAI UNet, or FlexibleUNet with an EfficientNet-b0 encoder (random init) (default: unet)")
+    seg.add_argument("--spatial", choices=("2d", "3d"), default="2d", help="2D slices or 3D patches (default: 2d)")
+    seg.add_argument("--size", type=int, default=256, metavar="PX", help="2D input size, a multiple of 32 (default: 256)")
+    seg.add_argument("--patch", default="32,64,64", metavar="K,J,I", help="3D patch in voxels, multiples of 16 (default: 32,64,64)")
+    seg.add_argument("--channels", type=int, default=32, metavar="C", help="UNet width of the first level (default: 32)")
+    seg.add_argument("--modality", metavar="NAME", help="which image of multimodal cases (default: each case's primary image)")
+    seg.add_argument("--no-normal", action="store_true", help="leave lesion-free images out of training")
+    seg.add_argument("--augment", type=float, default=1.0, metavar="X", help="augmentation strength, 0 = none (default: 1)")
+    seg.add_argument("--threshold", type=float, default=0.5, metavar="P", help="probability threshold stored for inference (default: 0.5)")
+    seg.add_argument("--min-size-mm", type=float, default=4.0, metavar="MM",
+                     help="smallest lesion kept at inference, mm3 (mm2 on 2D images) (default: 4)")
+    seg.set_defaults(handler=run_segmentation)
+
+    planes = sub.add_parser("abvs-planes", help="three-plane ResNet classifier (ABVS) / single-plane on 2D crops",
+                            description="Train the seed-004 classifier: one ResNet per plane (transverse T, sagittal S, "
+                                        "coronal C), features added (T+S) then concatenated (C), FC halving the width, "
+                                        "2 classes. On ABVS data planes come from each lesion's mask; on 2D data "
+                                        "(e.g. BUSI) the same code trains a single-plane classifier on lesion crops.")
+    _common(planes, epochs=30, batch=16, lr=1e-3, optimiser="sgd")
+    planes.add_argument("--planes", choices=("T", "S", "C", "TS", "TSC"), default="TSC",
+                        help="planes to fuse (default: TSC; 2D datasets always use T)")
+    planes.add_argument("--backbone", choices=("resnet18", "resnet34", "resnet50"), default="resnet50",
+                        help="ResNet per plane, random init (default: resnet50, as the paper)")
+    planes.add_argument("--size", type=int, default=224, metavar="PX", help="plane crop size (default: 224)")
+    planes.add_argument("--frames", type=int, default=3, metavar="K", help="frames per plane per lesion (default: 3)")
+    planes.add_argument("--margin", type=float, default=0.3, metavar="F",
+                        help="crop margin as a fraction of the lesion box's shortest side (default: 0.3)")
+    planes.add_argument("--weights", metavar="FILE", help="initial weights (a state_dict .pt/.safetensors file) instead of random init")
+    planes.add_argument("--no-oversample", action="store_true", help="do not oversample the minority class")
+    planes.set_defaults(handler=run_abvs_planes)
+
+
+def _val_fold(text: str) -> int | None:
+    if text.lower() == "none":
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise UsageError(f"--val-fold must be a fold number or 'none', got {text!r}") from None
+
+
+def settings_from(args: argparse.Namespace) -> TrainingSettings:
+    out = Path(args.out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.overwrite:
+        raise UsageError(f"{out} already exists; add --overwrite to replace the bundle")
+    run_dir = Path(args.run_dir) if args.run_dir else out.with_name(out.name + ".run")
+    settings = TrainingSettings(
+        run_dir=run_dir, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
+        weight_decay=args.weight_decay, optimiser=args.optimiser, scheduler=args.scheduler, seed=args.seed,
+        device=args.device, amp=not args.no_amp, num_workers=args.workers, resume=args.resume,
+        progress=not args.quiet, max_steps_per_epoch=args.max_steps_per_epoch,
+    )
+    problems = settings.problems()
+    if problems:
+        raise UsageError("; ".join(problems))
+    return settings
+
+
+def run_segmentation(args: argparse.Namespace) -> int:
+    from ..segmentation.train import SegmentationOptions, train_segmentation
+
+    try:
+        patch = tuple(int(v) for v in args.patch.split(","))
+    except ValueError:
+        raise UsageError(f"--patch must be three integers K,J,I, got {args.patch!r}") from None
+    if len(patch) != 3:
+        raise UsageError(f"--patch must be three integers K,J,I, got {args.patch!r}")
+    options = SegmentationOptions(arch=args.arch, spatial=args.spatial, size=args.size, base_channels=args.channels,
+                                  patch_kji=patch, val_fold=_val_fold(args.val_fold), include_normal=not args.no_normal,
+                                  modality=args.modality, augment=args.augment, threshold=args.threshold,
+                                  min_size_mm=args.min_size_mm)
+    path = train_segmentation(args.data, args.out, options, settings_from(args))
+    if path is not None:
+        print(f"Segmentation bundle: {path}")
+    return 0
+
+
+def run_abvs_planes(args: argparse.Namespace) -> int:
+    from ..classification.train import PlaneClassifierOptions, train_plane_classifier
+
+    options = PlaneClassifierOptions(planes=args.planes, backbone=args.backbone, size=args.size, frames=args.frames,
+                                     margin=args.margin, val_fold=_val_fold(args.val_fold), weights=args.weights,
+                                     oversample=not args.no_oversample)
+    path = train_plane_classifier(args.data, args.out, options, settings_from(args))
+    if path is not None:
+        print(f"Classifier bundle: {path}")
+    return 0

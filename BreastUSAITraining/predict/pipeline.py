@@ -1,0 +1,232 @@
+"""The ``predict`` pipeline, stage by stage, for every input:
+
+load -> segment (a segmentation bundle, or a drawn ``--segmentation`` mask) -> planes ->
+classify (every classifier bundle) -> explain (Grad-CAM of the first classifier) -> write.
+
+Each input's results go to ``OUT/<input name>/``, built in a staging folder and moved
+into place whole: a reader (or a killed run) sees the old complete folder or the new
+complete folder, never a part. Files: ``result.json``, ``lesions.seg.nrrd``,
+``heatmap_<lesion>.nrrd``, ``overlay_<lesion>.png`` (2D), ``planes_<lesion>.png``.
+No path of the input is written, only its file name (folder names can hold patient names).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..atomic import atomic_directory, write_json_atomic
+from ..bundle import Bundle, load_bundle
+from ..bundle.bundle import read_metadata
+from ..classification.inference import CAM_METHODS, PlaneClassifier
+from ..errors import BreastUSAIError, InputFileError, UsageError
+from ..explain import heatmap_from_planes, save_image_overlay, save_plane_overlays
+from ..imagefiles import ImageData, read_image, read_segmentation, write_nrrd, write_segmentation
+from ..networks.three_plane import PLANE_NAMES
+from ..segmentation.inference import LesionSegmenter
+from ..segmentation.lesions import Lesion, lesions_from_segmentation, lesions_to_segmentation
+from ..training.device import describe_device, resolve_device
+from .inputs import expand_inputs, output_name
+from .progress import ProgressReporter
+
+log = logging.getLogger(__name__)
+
+#: Above this many voxels a heatmap is written on the lesion's box (a sub-grid of the
+#: input: same spacing and direction, origin on an input voxel) instead of the full grid.
+FULL_GRID_HEATMAP_VOXELS = 20_000_000
+MALIGNANT_COLOUR, BENIGN_COLOUR = (0.89, 0.10, 0.11), (0.30, 0.69, 0.29)
+
+
+@dataclass
+class PredictOptions:
+    """What ``predict`` runs and where it writes."""
+
+    models: list[str]
+    out: str
+    device: str = "auto"
+    segmentation: str | None = None
+    threshold: float | None = None
+    cam: str = "gradcam"
+    heatmap_grid: str = "auto"
+    progress: str = "bar"
+    overlays: bool = True
+
+
+@dataclass
+class Models:
+    device: Any
+    segmenter: LesionSegmenter | None
+    classifiers: list[PlaneClassifier] = field(default_factory=list)
+
+    def describe(self) -> list[dict[str, Any]]:
+        bundles: list[Bundle] = ([self.segmenter.bundle] if self.segmenter else []) + [c.bundle for c in self.classifiers]
+        return [{"name": b.name, "version": b.version, "task": b.task, "weights_sha256": b.metadata["weights_sha256"],
+                 "validation": b.metadata.get("metrics", {})} for b in bundles]
+
+
+def load_models(paths: list[str], device) -> Models:
+    """Load and verify every bundle; one segmentation bundle at most."""
+    segmenter, classifiers = None, []
+    for path in paths:
+        task = read_metadata(path)["task"]
+        bundle = load_bundle(path)
+        if task == "segmentation":
+            if segmenter is not None:
+                raise UsageError(f"{path}: only one segmentation model can be given")
+            segmenter = LesionSegmenter(bundle, device)
+        elif task == "abvs-planes":
+            classifiers.append(PlaneClassifier(bundle, device))
+        else:
+            raise InputFileError(path, f"predict cannot run a {task!r} model yet")
+    return Models(device, segmenter, classifiers)
+
+
+def _lesion_tags(lesion: Lesion, result: dict[str, Any] | None) -> dict[str, str]:
+    tags = dict(lesion.tags)
+    if result is not None:
+        tags["BreastUSAI.MalignantProbability"] = f"{result['malignant_probability']:.4f}"
+        tags["BreastUSAI.Prediction"] = result["prediction"]
+    return tags
+
+
+def predict_one(path: Path, models: Models, options: PredictOptions, index: int, reporter: ProgressReporter,
+                folder: Path) -> dict[str, Any]:
+    """Run every stage on one input and write its folder; returns its result document."""
+    timing: dict[str, float] = {}
+    name = path.name
+
+    def stage(label: str) -> float:
+        reporter.stage(index, name, label)
+        return time.perf_counter()
+
+    started = stage("load")
+    image = read_image(path, colour="grey")
+    if image.array.min() == image.array.max():
+        raise InputFileError(path, "image is blank (every voxel has the same value): nothing to analyse")
+    for classifier in models.classifiers:
+        classifier.check_image(image)
+    timing["load"] = time.perf_counter() - started
+
+    started = stage("segment")
+    if options.segmentation:
+        lesions = lesions_from_segmentation(read_segmentation(options.segmentation), image.geometry, image.shape_kji)
+        source = {"kind": "mask file", "file": Path(options.segmentation).name}
+    elif models.segmenter is not None:
+        probability = models.segmenter.probability(image)
+        lesions = models.segmenter.lesions(image, probability, options.threshold)
+        del probability
+        source = {"kind": "segmentation model", "model": models.segmenter.bundle.name}
+    else:
+        raise UsageError("no lesions to classify: give a segmentation model (--model) or a mask (--segmentation)")
+    timing["segment"] = time.perf_counter() - started
+
+    documents, extras = [], []
+    timing.update(planes=0.0, classify=0.0, explain=0.0)
+    for lesion in lesions:
+        facts = lesion.describe(image.geometry)
+        first: dict[str, Any] | None = None
+        for number, classifier in enumerate(models.classifiers):
+            started = stage("planes")
+            planes = classifier.lesion_planes(image, lesion.mask)
+            timing["planes"] += time.perf_counter() - started
+            started = stage("classify")
+            outcome = classifier.classify(planes)
+            timing["classify"] += time.perf_counter() - started
+            facts.setdefault("classification", {})[classifier.bundle.name] = {**outcome, "model_version": classifier.bundle.version}
+            if number == 0:
+                first = outcome
+                facts["planes"] = planes.describe(image.geometry)
+                started = stage("explain")
+                maps = classifier.explain(planes, options.cam)
+                box = heatmap_from_planes(image.shape_kji, image.geometry, lesion.bbox_ijk, planes, maps)
+                timing["explain"] += time.perf_counter() - started
+                extras.append((lesion, planes, maps, box, outcome, classifier, facts))
+        if first is not None:
+            facts["malignant_probability"] = first["malignant_probability"]
+            facts["prediction"] = first["prediction"]
+            lesion.colour = lesion.colour or (MALIGNANT_COLOUR if first["prediction"] == "malignant" else BENIGN_COLOUR)
+            lesion.tags = _lesion_tags(lesion, first)
+        documents.append(facts)
+
+    started = stage("write")
+    with atomic_directory(folder, overwrite=True) as staging:
+        if lesions:
+            write_segmentation(staging / "lesions.seg.nrrd", lesions_to_segmentation(lesions, image.geometry, image.shape_kji))
+        for lesion, planes, maps, box, outcome, classifier, facts in extras:
+            _write_explanation(staging, image, lesion, planes, maps, box, outcome, classifier, options, facts)
+        document = {
+            "input": name,
+            "image": {"kind": "2d" if image.is_2d else "volume", "shape_kji": list(image.shape_kji), **image.geometry.to_dict()},
+            "models": models.describe(),
+            "lesion_source": source,
+            "lesions": documents,
+            "message": None if lesions else "no lesion found",
+            "explanation": options.cam if models.classifiers else None,
+            "device": describe_device(models.device),
+        }
+        timing["write"] = time.perf_counter() - started
+        document["timing_s"] = {k: round(v, 4) for k, v in timing.items()}
+        write_json_atomic(staging / "result.json", document)
+    return document
+
+
+def _write_explanation(folder: Path, image: ImageData, lesion: Lesion, planes, maps, box, outcome, classifier,
+                       options: PredictOptions, facts: dict[str, Any]) -> None:
+    grid = options.heatmap_grid
+    full = grid == "full" or (grid == "auto" and int(np.prod(image.shape_kji)) <= FULL_GRID_HEATMAP_VOXELS)
+    if full:
+        heat = ImageData(box.on_full_grid(image.shape_kji), image.geometry, source="heatmap", meta={"modality": "heatmap"})
+    else:
+        heat = ImageData(box.array, box.geometry(image.geometry), source="heatmap", meta={"modality": "heatmap"})
+    heat_name = f"heatmap_{lesion.lesion_id}.nrrd"
+    write_nrrd(heat, folder / heat_name)
+    facts["heatmap"] = {"file": heat_name, "grid": "input" if full else "lesion box (sub-grid of the input)",
+                        "offset_kji": [0, 0, 0] if full else list(box.offset_kji), "method": options.cam,
+                        "model": classifier.bundle.name}
+    if not options.overlays:
+        return
+    crops = {p: planes.frames[p][0].image for p in maps}
+    titles = {p: f"{PLANE_NAMES[p]} {outcome['per_plane'][PLANE_NAMES[p]]:.2f}" for p in maps}
+    overlays = [save_plane_overlays(folder / f"planes_{lesion.lesion_id}.png", crops, maps, titles).name]
+    if image.is_2d:
+        heat_full = box.on_full_grid(image.shape_kji)[0]
+        overlays.append(save_image_overlay(folder / f"overlay_{lesion.lesion_id}.png", image.array[0], heat_full, lesion.mask[0]).name)
+    facts["overlays"] = overlays
+
+
+def predict_inputs(inputs: list[str], options: PredictOptions) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """Run ``predict`` over every input; returns (result documents, [(input, error message)])."""
+    if options.cam not in CAM_METHODS:
+        raise UsageError(f"--cam must be one of {', '.join(CAM_METHODS)}")
+    if options.heatmap_grid not in ("auto", "full", "lesion"):
+        raise UsageError("--heatmap-grid must be auto, full or lesion")
+    if not options.models:
+        raise UsageError("give at least one --model")
+    paths = expand_inputs(inputs)
+    if options.segmentation and len(paths) != 1:
+        raise UsageError("--segmentation belongs to one image: give exactly one input with it")
+    device = resolve_device(options.device)
+    models = load_models(options.models, device)
+    out_dir = Path(options.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    reporter = ProgressReporter(options.progress, len(paths))
+    results, failures = [], []
+    taken: set[str] = set()
+    for index, path in enumerate(paths):
+        folder = out_dir / output_name(path, taken)
+        try:
+            document = predict_one(path, models, options, index, reporter, folder)
+            document["output"] = str(folder)
+            results.append(document)
+            reporter.done(index, path.name, str(folder), len(document["lesions"]))
+        except BreastUSAIError as error:
+            failures.append((str(path), str(error)))
+            reporter.error(index, path.name, str(error))
+            log.error("%s", error)
+    reporter.finished(len(results), len(failures))
+    return results, failures

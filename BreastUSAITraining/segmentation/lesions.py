@@ -1,0 +1,143 @@
+"""From a lesion probability map to lesion objects (SPEC 3.1, seed 004).
+
+Threshold -> binary mask -> connected components -> small components removed ->
+one lesion per remaining component (largest first: ``lesion_1``, ``lesion_2`` ...),
+each with its bounding box. Masks are ``(K, J, I)`` bool on the input's grid.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import ndimage
+
+from ..errors import InputFileError
+from ..geometry import Geometry
+from ..imagefiles import Segment, SegmentationData
+
+
+@dataclass
+class Lesion:
+    """One lesion on an image grid.
+
+    ``mask`` is (K, J, I) bool; ``bbox_ijk`` the inclusive voxel box ((i0, j0, k0), (i1, j1, k1));
+    ``probability`` the mean segmentation probability inside (None for drawn masks);
+    ``tags`` metadata carried from a ``.seg.nrrd`` segment (pathology, BI-RADS ...).
+    """
+
+    lesion_id: str
+    mask: np.ndarray
+    probability: float | None = None
+    name: str = ""
+    colour: tuple[float, float, float] | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.name = self.name or self.lesion_id
+        points = np.argwhere(self.mask)
+        if points.size == 0:
+            raise ValueError(f"lesion {self.lesion_id} has an empty mask")
+        k0, j0, i0 = points.min(axis=0)
+        k1, j1, i1 = points.max(axis=0)
+        self.bbox_ijk = ((int(i0), int(j0), int(k0)), (int(i1), int(j1), int(k1)))
+        self.voxels = int(points.shape[0])
+        self.centroid_ijk = tuple(float(v) for v in points.mean(axis=0)[::-1])
+
+    def describe(self, geometry: Geometry) -> dict[str, Any]:
+        """JSON-ready facts: box in IJK and RAS, centroid, size in mm3 (or mm2 for 2D)."""
+        (i0, j0, k0), (i1, j1, k1) = self.bbox_ijk
+        corners = np.array([[i, j, k] for i in (i0 - 0.5, i1 + 0.5) for j in (j0 - 0.5, j1 + 0.5) for k in (k0 - 0.5, k1 + 0.5)])
+        if self.mask.shape[0] == 1:
+            corners[:, 2] = 0.0
+        ras = geometry.index_to_ras(corners)
+        voxel_mm3 = float(np.prod(geometry.spacing))
+        facts: dict[str, Any] = {
+            "id": self.lesion_id,
+            "name": self.name,
+            "voxels": self.voxels,
+            "bbox_ijk": {"min": list(self.bbox_ijk[0]), "max": list(self.bbox_ijk[1])},
+            "bbox_ras": {"min": [round(float(v), 3) for v in ras.min(axis=0)], "max": [round(float(v), 3) for v in ras.max(axis=0)]},
+            "centroid_ijk": [round(v, 2) for v in self.centroid_ijk],
+            "centroid_ras": [round(float(v), 3) for v in geometry.index_to_ras(np.array(self.centroid_ijk))],
+        }
+        if self.mask.shape[0] == 1:
+            facts["area_mm2"] = round(self.voxels * geometry.spacing[0] * geometry.spacing[1], 3)
+        else:
+            facts["volume_mm3"] = round(self.voxels * voxel_mm3, 3)
+        if self.probability is not None:
+            facts["segmentation_probability"] = round(float(self.probability), 4)
+        if self.tags:
+            facts["tags"] = dict(self.tags)
+        return facts
+
+
+def _foreground_box(mask: np.ndarray) -> tuple[slice, ...] | None:
+    """The smallest box holding every True voxel (None when empty); labelling only that
+    box keeps memory small on full ABVS volumes."""
+    boxes = ndimage.find_objects(mask.astype(np.uint8, copy=False))
+    return boxes[0] if boxes and boxes[0] is not None else None
+
+
+def lesions_from_mask(
+    mask: np.ndarray,
+    geometry: Geometry,
+    probability: np.ndarray | None = None,
+    min_size_mm: float = 4.0,
+    min_voxels: int = 20,
+    max_lesions: int = 20,
+) -> list[Lesion]:
+    """Connected components of ``mask`` (K, J, I) as lesions, largest first.
+
+    Components smaller than ``min_size_mm`` (mm3 in 3D, mm2 for single-slice images)
+    or ``min_voxels`` voxels are dropped. ``probability`` ((K, J, I), float in [0, 1] or
+    uint8 0..255) gives each lesion its mean probability.
+    """
+    mask = np.asarray(mask, dtype=bool)
+    box = _foreground_box(mask)
+    if box is None:
+        return []
+    two_d = mask.shape[0] == 1
+    unit = geometry.spacing[0] * geometry.spacing[1] * (1.0 if two_d else geometry.spacing[2])
+    structure = ndimage.generate_binary_structure(3, 1)
+    labels, count = ndimage.label(mask[box], structure=structure)
+    sizes = np.bincount(labels.ravel())[1:]
+    order = [int(n) + 1 for n in np.argsort(-sizes, kind="stable") if sizes[n] >= min_voxels and sizes[n] * unit >= min_size_mm]
+    lesions = []
+    for number, label in enumerate(order[:max_lesions], start=1):
+        full = np.zeros(mask.shape, dtype=bool)
+        full[box] = labels == label
+        mean_p = None
+        if probability is not None:
+            values = probability[full]
+            mean_p = float(values.mean()) / (255.0 if probability.dtype == np.uint8 else 1.0)
+        lesions.append(Lesion(f"lesion_{number}", full, mean_p))
+    return lesions
+
+
+def lesions_from_segmentation(segmentation: SegmentationData, geometry: Geometry, shape_kji: tuple[int, int, int]) -> list[Lesion]:
+    """Every segment of a (user-drawn or corrected) segmentation as one lesion, on the image grid.
+
+    Raises InputFileError when the file has no segments or a segment is empty on the image.
+    """
+    if not segmentation.segments:
+        raise InputFileError(segmentation.source, "segmentation holds no segments (no lesion to classify)")
+    on_grid = segmentation.on_grid(geometry, shape_kji)
+    lesions = []
+    for segment in on_grid.segments:
+        if not segment.mask.any():
+            raise InputFileError(segmentation.source, f"segment {segment.name!r} is empty on the image grid "
+                                 "(drawn on another image, or outside this image)")
+        lesions.append(Lesion(segment.segment_id, segment.mask, None, segment.name, segment.colour, dict(segment.tags)))
+    return lesions
+
+
+def lesions_to_segmentation(lesions: list[Lesion], geometry: Geometry, shape_kji: tuple[int, int, int],
+                            colours: list[tuple[float, float, float]] | None = None) -> SegmentationData:
+    """A ``.seg.nrrd``-ready segmentation with one segment per lesion."""
+    segments = []
+    for index, lesion in enumerate(lesions):
+        colour = lesion.colour or (colours[index] if colours and index < len(colours) else None)
+        segments.append(Segment(lesion.name, lesion.mask, colour, lesion.lesion_id, dict(lesion.tags)))
+    return SegmentationData(segments, geometry, tuple(shape_kji))

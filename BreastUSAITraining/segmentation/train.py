@@ -1,0 +1,131 @@
+"""``train segmentation``: dataset -> trained lesion-segmentation bundle."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..bundle import save_bundle
+from ..dataset import load_dataset
+from ..dataset.loader import case_dicts
+from ..errors import UsageError
+from ..networks import network_config
+from ..networks.segmentation import SEGMENTATION_ARCHS
+from ..training import TrainingSettings, train
+from ..training.bundle_facts import training_facts
+from .samples import build_2d_samples, build_3d_samples
+from .task import SegmentationTask
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SegmentationOptions:
+    """Model and data choices of ``train segmentation``."""
+
+    arch: str = "unet"
+    spatial: str = "2d"
+    size: int = 256
+    base_channels: int = 32
+    patch_kji: tuple[int, int, int] = (32, 64, 64)
+    val_fold: int | None = 0
+    include_normal: bool = True
+    modality: str | None = None
+    augment: float = 1.0
+    threshold: float = 0.5
+    min_size_mm: float = 4.0
+    min_voxels: int = 50
+
+    def problems(self) -> list[str]:
+        found = []
+        if self.arch not in SEGMENTATION_ARCHS:
+            found.append(f"--arch must be one of {', '.join(SEGMENTATION_ARCHS)}, got {self.arch!r}")
+        if self.spatial not in ("2d", "3d"):
+            found.append(f"--spatial must be 2d or 3d, got {self.spatial!r}")
+        if self.spatial == "2d" and (self.size < 32 or self.size % 32):
+            found.append(f"--size must be a multiple of 32 (at least 32), got {self.size}")
+        if self.spatial == "3d" and self.arch != "unet":
+            found.append("--spatial 3d supports --arch unet only")
+        if self.spatial == "3d" and any(v % 16 for v in self.patch_kji):
+            found.append(f"--patch sizes must be multiples of 16, got {self.patch_kji}")
+        if not 0 < self.threshold < 1:
+            found.append(f"--threshold must be within (0, 1), got {self.threshold}")
+        return found
+
+
+def select_cases(data_dir: str | Path, options: SegmentationOptions) -> tuple[Any, list[dict], list[dict]]:
+    """(dataset, training cases, validation cases) of the fold split."""
+    dataset = load_dataset(data_dir)
+    if options.val_fold is not None and dataset.n_folds == 0:
+        log.warning("%s has no folds: training on every case without validation", data_dir)
+        options.val_fold = None
+    if options.val_fold is not None and not 0 <= options.val_fold < dataset.n_folds:
+        raise UsageError(f"--val-fold {options.val_fold} does not exist: {data_dir} has folds 0..{dataset.n_folds - 1}")
+    excluded = [options.val_fold] if options.val_fold is not None else None
+    training = case_dicts(dataset, "training", exclude_folds=excluded, modality=options.modality)
+    validation = case_dicts(dataset, "training", folds=[options.val_fold], modality=options.modality) if excluded else []
+    if not options.include_normal:
+        training = [c for c in training if c["segments"]]
+    if not any(c["segments"] for c in training):
+        raise UsageError(f"{data_dir}: no training case with a lesion segment"
+                         + (f" for modality {options.modality}" if options.modality else ""))
+    kinds = {c["modality"] for c in training}
+    if options.spatial == "3d" and kinds != {"abvs"}:
+        raise UsageError(f"--spatial 3d needs ABVS volumes; {data_dir} has {', '.join(sorted(kinds))} (use --modality abvs)")
+    return dataset, training, validation
+
+
+def train_segmentation(data_dir: str | Path, out: str | Path, options: SegmentationOptions,
+                       settings: TrainingSettings) -> Path | None:
+    """Train and write the bundle (rank 0 only; other ranks return None)."""
+    problems = options.problems()
+    if problems:
+        raise UsageError("; ".join(problems))
+    dataset, training, validation = select_cases(data_dir, options)
+    if options.spatial == "2d":
+        train_samples = build_2d_samples(training, options.size, seed=settings.seed, progress=settings.progress)
+        val_samples = build_2d_samples(validation, options.size, seed=settings.seed + 1, progress=settings.progress)
+    else:
+        train_samples = build_3d_samples(training, progress=settings.progress)
+        val_samples = build_3d_samples(validation, progress=settings.progress)
+        for sample in train_samples + val_samples:
+            if any(s < p for s, p in zip(sample["image"].shape[1:], options.patch_kji)):
+                raise UsageError(f"case {sample['case_id']}: volume {sample['image'].shape[1:]} is smaller than --patch {options.patch_kji}")
+    modalities = sorted({c["modality"] for c in training})
+    task = SegmentationTask(train_samples, val_samples, options.arch, 2 if options.spatial == "2d" else 3,
+                            options.base_channels, options.augment, options.patch_kji,
+                            {"dataset": dataset.name, "val_fold": options.val_fold, "modalities": modalities})
+    result = train(task, settings)
+    if not result.is_main:
+        return None
+    selection = {"val_fold": options.val_fold, "training_cases": len(training), "validation_cases": len(validation),
+                 "training_samples": len(train_samples), "validation_samples": len(val_samples),
+                 "modalities": modalities, "normal_images_in_training": sum(1 for c in training if not c["segments"])}
+    best = next((row for row in result.history if row["epoch"] == result.best_epoch), {})
+    metadata = {
+        "task": "segmentation",
+        "name": f"lesion-segmentation-{options.arch}-{options.spatial}",
+        "version": "1.0",
+        "description": f"Breast lesion segmentation, MONAI {options.arch} ({options.spatial}), trained by BreastUSAI",
+        "inputs": {"image": {"modalities": modalities, "channels": 1, "colour": "grey",
+                             "intensity": "percentile 0.5-99.5 to [0, 1] per image (2D) / per volume (3D)"}},
+        "outputs": {"segments": "one per lesion", "classes": ["background", "lesion"]},
+        "metrics": {"validation_dice": result.best_metric,
+                    "validation_iou": best.get("val_iou"), "best_epoch": result.best_epoch},
+        "training": training_facts(result, settings, dataset, selection),
+    }
+    inference = {
+        "network": network_config("segmentation", **task.network_arguments()),
+        "spatial": options.spatial,
+        "input_size": [options.size, options.size] if options.spatial == "2d" else list(options.patch_kji),
+        "intensity": {"method": "percentile", "low": 0.5, "high": 99.5},
+        "postprocessing": {"threshold": options.threshold, "min_size_mm": options.min_size_mm,
+                           "min_voxels": options.min_voxels, "flip_tta": True},
+    }
+    extra = {f"logs/{name}": settings.run_dir / name for name in ("training_log.csv", "training_curves.png")
+             if (settings.run_dir / name).exists()}
+    path = save_bundle(out, result.model.state_dict(), metadata, inference, extra)
+    log.info("segmentation bundle written to %s (validation Dice %s)", path, result.best_metric)
+    return path

@@ -1,0 +1,153 @@
+"""BUSI lesion segmentation, duplicate-aware 5-fold cross-validation (issue 3 benchmark).
+
+For each architecture and fold: train on the other folds (benign, malignant and
+normal images; label-conflict groups train-only), keep the best validation epoch,
+then segment every benign / malignant image of the held-out fold at its **original
+resolution** through the same inference path as ``predict`` (flip TTA, probability
+resized back) and compare with the radiologists' mask: Dice and IoU per image.
+
+    python benchmarks/busi_segmentation.py [--archs unet flexunet-effb0] [--folds 0 1 2 3 4]
+        [--epochs 40] [--size 256] [--device auto] [--threads N]
+
+Each finished fold is saved at once into ``results/busi_segmentation.json`` (a rerun
+skips folds already done with the same settings), so a long CPU run can be stopped
+and continued.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO))
+
+from machine import machine_info  # noqa: E402
+
+RESULT = HERE / "results" / "busi_segmentation.json"
+
+
+def ensure_busi(work: Path, source: Path) -> Path:
+    from BreastUSAITraining.dataset.busi import import_busi
+
+    target = work / "busi_dataset"
+    if not (target / "dataset.json").is_file():
+        import_busi(source, target, progress=False)
+    return target
+
+
+def evaluate_fold(bundle: Path, dataset_dir: Path, fold: int, device: str) -> list[dict]:
+    """Dice / IoU per benign-malignant image of ``fold`` at original resolution."""
+    from BreastUSAITraining.bundle import load_bundle
+    from BreastUSAITraining.dataset import load_dataset
+    from BreastUSAITraining.dataset.loader import case_dicts
+    from BreastUSAITraining.segmentation.inference import LesionSegmenter
+    from BreastUSAITraining.segmentation.samples import read_case
+    from BreastUSAITraining.segmentation.task import dice_and_iou
+    from BreastUSAITraining.training.device import resolve_device
+
+    segmenter = LesionSegmenter(load_bundle(bundle, "segmentation"), resolve_device(device))
+    rows = []
+    for case in case_dicts(load_dataset(dataset_dir), "training", folds=[fold]):
+        if not case["segments"]:
+            continue
+        image, truth = read_case(case)
+        probability = segmenter.probability(image)
+        dice, iou = dice_and_iou(probability >= 128, truth)
+        lesions = segmenter.lesions(image, probability)
+        post = np.zeros_like(truth)
+        for lesion in lesions:
+            post |= lesion.mask
+        dice_post, iou_post = dice_and_iou(post, truth)
+        rows.append({"case_id": case["case_id"], "pathology": case["pathology"], "dice": dice, "iou": iou,
+                     "dice_postprocessed": dice_post, "iou_postprocessed": iou_post})
+    return rows
+
+
+def summarise(rows: list[dict], key: str) -> dict:
+    values = [r[key] for r in rows]
+    return {"mean": statistics.fmean(values), "sd": statistics.pstdev(values), "n": len(values)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--busi", default=str(REPO.parent / "shared" / "data" / "busi"), help="BUSI source folder")
+    parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "breastusai-bench"), help="scratch folder")
+    parser.add_argument("--archs", nargs="+", default=["unet", "flexunet-effb0"])
+    parser.add_argument("--folds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--channels", type=int, default=32, help="UNet first-level width")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--out", default=str(RESULT))
+    args = parser.parse_args()
+
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    from BreastUSAITraining.segmentation.train import SegmentationOptions, train_segmentation
+    from BreastUSAITraining.training import TrainingSettings
+
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    dataset_dir = ensure_busi(work, Path(args.busi))
+    out = Path(args.out)
+    results = json.loads(out.read_text()) if out.is_file() else {"runs": {}}
+    for arch in args.archs:
+        config = {"arch": arch, "size": args.size, "channels": args.channels if arch == "unet" else None, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+                  "loss": "Dice + CE", "augmentation": "flip LR, affine, gain, gamma, blur, noise", "tta": "flip LR"}
+        run = results["runs"].get(arch)
+        if run is None or run["config"] != config:
+            run = {"config": config, "folds": {}}
+            results["runs"][arch] = run
+        for fold in args.folds:
+            if str(fold) in run["folds"]:
+                print(f"{arch} fold {fold}: done before, skipped")
+                continue
+            started = time.perf_counter()
+            bundle = work / f"seg_{arch}_fold{fold}"
+            settings = TrainingSettings(run_dir=work / f"seg_{arch}_fold{fold}.run", epochs=args.epochs,
+                                        batch_size=args.batch_size, learning_rate=args.lr, device=args.device,
+                                        resume=True, progress=False)
+            train_segmentation(dataset_dir, bundle, SegmentationOptions(arch=arch, size=args.size, val_fold=fold,
+                                                                               base_channels=args.channels), settings)
+            train_seconds = time.perf_counter() - started
+            rows = evaluate_fold(bundle, dataset_dir, fold, args.device)
+            metadata = json.loads((bundle / "configs" / "metadata.json").read_text())
+            run["folds"][str(fold)] = {
+                "train_seconds": round(train_seconds, 1), "best_epoch": metadata["metrics"]["best_epoch"],
+                "device": metadata["training"]["device"], "images": rows,
+                "dice": summarise(rows, "dice"), "iou": summarise(rows, "iou"),
+                "dice_postprocessed": summarise(rows, "dice_postprocessed"),
+            }
+            pooled = [r for f in run["folds"].values() for r in f["images"]]
+            run["summary"] = {"folds_done": sorted(int(f) for f in run["folds"]), "dice": summarise(pooled, "dice"),
+                              "iou": summarise(pooled, "iou"), "dice_postprocessed": summarise(pooled, "dice_postprocessed"),
+                              "iou_postprocessed": summarise(pooled, "iou_postprocessed"),
+                              "fold_dice_means": [run["folds"][k]["dice"]["mean"] for k in sorted(run["folds"])],
+                              "train_minutes_total": round(sum(f["train_seconds"] for f in run["folds"].values()) / 60, 1)}
+            results["machine"] = machine_info()
+            out.parent.mkdir(parents=True, exist_ok=True)
+            tmp = out.with_suffix(".tmp")
+            tmp.write_text(json.dumps(results, indent=1) + "\n")
+            tmp.replace(out)
+            print(f"{arch} fold {fold}: Dice {run['folds'][str(fold)]['dice']['mean']:.4f} "
+                  f"(post {run['folds'][str(fold)]['dice_postprocessed']['mean']:.4f}), {train_seconds / 60:.1f} min")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
