@@ -1,8 +1,9 @@
 """The main job on the embedded default (``make demo``).
 
-At this stage: generate a phantom dataset of every modality, validate it (deep
-check), summarise it and draw an overview. Later stages add training, prediction and
-the report.
+Phantom data of every modality -> deep validation, summary and overview -> short CPU
+training of the lesion segmentation (2D UNet on ABVS slices) and of the three-plane
+classifier -> ``predict`` on the unseen (test-split) ABVS volumes -> a report (markdown
+and HTML) with the metrics table, ROC curve, training curves and Grad-CAM overlays.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import logging
 import shutil
 import time
 from pathlib import Path
+
+import numpy as np
 
 from .atomic import write_json_atomic, write_text_atomic
 from .dataset import load_dataset
@@ -38,34 +41,124 @@ def _prepare(out: Path) -> None:
     (out / MARKER).write_text("created by python -m BreastUSAITraining demo\n")
 
 
-def run_demo(out: str | Path, cases: int = 16, seed: int = 0, progress: bool = True) -> dict:
+def _evaluate_classifier(bundle: Path, items: list[dict]) -> tuple[np.ndarray, np.ndarray]:
+    """Malignant probability of each test lesion, located by its ground-truth mask."""
+    from .bundle import load_bundle
+    from .classification.inference import PlaneClassifier
+    from .imagefiles import read_image, read_segmentation
+    from .training.device import resolve_device
+
+    classifier = PlaneClassifier(load_bundle(bundle), resolve_device("auto"))
+    labels, scores = [], []
+    for item in items:
+        image = read_image(item["image"])
+        mask = read_segmentation(item["segmentation"]).on_grid(image.geometry, image.shape_kji).segment(item["segment"]).mask
+        scores.append(classifier.classify(classifier.lesion_planes(image, mask))["malignant_probability"])
+        labels.append(item["label"])
+    return np.array(labels), np.array(scores)
+
+
+def _segmentation_dice(results: list[dict], cases: list[dict]) -> float:
+    from .imagefiles import read_segmentation
+    from .segmentation.samples import read_case
+    from .segmentation.task import dice_and_iou
+
+    dices = []
+    for result, case in zip(results, cases):
+        image, truth = read_case(case)
+        predicted = np.zeros_like(truth)
+        seg_file = Path(result["output"]) / "lesions.seg.nrrd"
+        if seg_file.exists():
+            predicted = read_segmentation(seg_file).on_grid(image.geometry, image.shape_kji).union()
+        dices.append(dice_and_iou(predicted, truth)[0])
+    return float(np.mean(dices)) if dices else float("nan")
+
+
+def run_demo(out: str | Path, cases: int = 40, seed: int = 0, progress: bool = True, epochs: int = 8) -> dict:
     """Run the demo into ``out``; returns a dict of what was produced (also saved as JSON)."""
+    from .classification.train import PlaneClassifierOptions, train_plane_classifier
+    from .dataset.loader import case_dicts, lesion_dicts
+    from .predict import PredictOptions, predict_inputs
+    from .reports.demo_report import write_demo_report
+    from .reports.roc_plot import plot_roc
+    from .segmentation.train import SegmentationOptions, train_segmentation
+    from .statistics import auc, bootstrap_auc_ci, threshold_metrics
+    from .training import TrainingSettings
+
     out = Path(out).resolve()
     started = time.perf_counter()
     _prepare(out)
     data_dir = out / "phantom_dataset"
-    print(f"[1/3] Generating phantom data (all modalities, {cases} lesions + {cases} ABVS lesions, seed {seed}) ...")
+    print(f"[1/6] Generating phantom data (all modalities, {cases} lesions + {cases} ABVS lesions, seed {seed}) ...")
     generate_phantom_dataset(data_dir, PhantomSettings(kind="all", cases=cases, seed=seed), progress=progress)
-    print("[2/3] Validating the dataset (deep check: every file and geometry) ...")
+    print("[2/6] Validating the dataset (deep check: every file and geometry) and summarising ...")
     violations = validate_dataset_folder(data_dir, deep=True)
     if violations:
         raise DatasetError(data_dir, violations)
     dataset = load_dataset(data_dir)
-    print("[3/3] Summarising ...")
     summary = summarise(dataset)
     text = format_summary(summary)
     write_text_atomic(out / "dataset_summary.txt", text + "\n")
     write_json_atomic(out / "dataset_summary.json", summary)
     overview = plot_dataset_overview(dataset, out / "dataset_overview.png")
     print(text)
+
+    models = out / "models"
+    print(f"[3/6] Training lesion segmentation (2D UNet on ABVS transverse slices, {epochs} epochs, CPU-sized) ...")
+    seg = train_segmentation(data_dir, models / "segmentation", SegmentationOptions(size=64, base_channels=16, modality="abvs"),
+                             TrainingSettings(run_dir=models / "segmentation.run", epochs=epochs, batch_size=16,
+                                              seed=seed, progress=progress))
+    print(f"[4/6] Training the three-plane classifier (ResNet-18 per plane, T+S+C, {epochs + 4} epochs) ...")
+    cls = train_plane_classifier(data_dir, models / "three_plane", PlaneClassifierOptions(backbone="resnet18", size=64, frames=3),
+                                 TrainingSettings(run_dir=models / "three_plane.run", epochs=epochs + 4, batch_size=8,
+                                                  optimiser="adamw", learning_rate=1e-3, seed=seed, progress=progress))
+    test_cases = [c for c in case_dicts(dataset, "test") if c["modality"] == "abvs"]
+    print(f"[5/6] Predicting on {len(test_cases)} unseen ABVS volumes (segment, planes, classify, Grad-CAM) ...")
+    results, failures = predict_inputs([c["image"] for c in test_cases],
+                                       PredictOptions(models=[str(seg), str(cls)], out=str(out / "predictions"),
+                                                      progress="bar" if progress else "none"))
+    if failures:
+        raise DatasetError(data_dir, [])
+    print("[6/6] Evaluating and writing the report ...")
+    test_lesions = [i for i in lesion_dicts(dataset, "test") if i["modality"] == "abvs"]
+    labels, scores = _evaluate_classifier(cls, test_lesions)
+    low, high = bootstrap_auc_ci(labels, scores)
+    at_half = threshold_metrics(labels, scores, 0.5)
+    metrics = {"test lesions (benign / malignant)": f"{int((labels == 0).sum())} / {int(labels.sum())}",
+               "AUC (ground-truth masks)": auc(labels, scores), "AUC 95% CI": f"{low:.3f}-{high:.3f}",
+               "sensitivity at 0.5": at_half["sensitivity"], "specificity at 0.5": at_half["specificity"],
+               "segmentation Dice (unseen volumes)": _segmentation_dice(results, test_cases),
+               "validation Dice / AUC in training": f"{json_load(seg)['metrics']['validation_dice']:.3f} / "
+                                                    f"{json_load(cls)['metrics']['validation_auc']:.3f}"}
+    roc = plot_roc(out / "roc_test.png", {"three-plane (T+S+C)": (labels, scores)}, "Unseen phantom lesions")
+    truth = {c["image"]: c["pathology"] for c in test_cases}
+    report_cases = [{"input": r["input"], "truth": truth.get(c["image"], "?"),
+                     "lesions": [{"id": l["id"], "malignant_probability": l.get("malignant_probability", float("nan")),
+                                  "per_plane": next(iter(l.get("classification", {}).values()), {}).get("per_plane", {})}
+                                 for l in r["lesions"]]} for r, c in zip(results, test_cases)]
+    overlays = [str(p.relative_to(out)) for p in sorted((out / "predictions").glob("*/planes_*.png"))[:6]]
+    md, html_report = write_demo_report(out, {
+        "steps": "phantom data -> validation -> segmentation training -> three-plane training -> predict on the test split -> report",
+        "metrics": metrics, "roc_png": roc.name, "cases": report_cases, "overlays": overlays,
+        "segmentation_curves": "models/segmentation/logs/training_curves.png",
+        "classifier_curves": "models/three_plane/logs/training_curves.png"})
     result = {
         "output": str(out),
         "dataset": str(data_dir),
         "summary": str(out / "dataset_summary.txt"),
         "overview_png": str(overview),
+        "models": [str(seg), str(cls)],
+        "predictions": str(out / "predictions"),
+        "report": str(html_report),
+        "report_markdown": str(md),
+        "metrics": {k: v for k, v in metrics.items()},
         "seconds": round(time.perf_counter() - started, 1),
     }
     write_json_atomic(out / "demo_result.json", result)
     print(f"\nDemo finished in {result['seconds']} s. Output: {out}")
     print(json.dumps({k: v for k, v in result.items() if k != "seconds"}, indent=2))
     return result
+
+
+def json_load(bundle: Path) -> dict:
+    return json.loads((Path(bundle) / "configs" / "metadata.json").read_text())

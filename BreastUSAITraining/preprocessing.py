@@ -11,16 +11,31 @@ import torch
 import torch.nn.functional as F
 
 
-def normalise_intensity(array: np.ndarray, low_percentile: float = 0.5, high_percentile: float = 99.5) -> np.ndarray:
-    """``array`` (any shape) as float32 in [0, 1], clipped at the given percentiles.
+def intensity_range(array: np.ndarray, low_percentile: float = 0.5, high_percentile: float = 99.5) -> tuple[float, float]:
+    """The two percentiles of ``array`` (nearest lower rank, numpy's ``method="lower"``).
 
-    A constant image becomes all zeros (nothing to see, nothing to divide by).
+    8- and 16-bit images use a histogram (exact, and ~20x faster than sorting a slice).
     """
-    data = np.asarray(array, dtype=np.float32)
-    low, high = np.percentile(data, [low_percentile, high_percentile]) if data.size else (0.0, 0.0)
+    data = np.asarray(array)
+    if data.size == 0:
+        return 0.0, 0.0
+    if data.dtype in (np.uint8, np.uint16):
+        counts = np.cumsum(np.bincount(data.ravel()))
+        ranks = np.floor(np.array([low_percentile, high_percentile]) / 100.0 * (data.size - 1))
+        low, high = np.searchsorted(counts, ranks, side="right")
+        return float(low), float(high)
+    low, high = np.percentile(data, [low_percentile, high_percentile], method="lower")
+    return float(low), float(high)
+
+
+def normalise_intensity(array: np.ndarray, low_percentile: float = 0.5, high_percentile: float = 99.5) -> np.ndarray:
+    """``array`` (any shape) as float32 in [0, 1], clipped at the given percentiles
+    (:func:`intensity_range`). A constant image becomes all zeros (nothing to see)."""
+    low, high = intensity_range(array, low_percentile, high_percentile)
     if not high > low:
-        return np.zeros_like(data, dtype=np.float32)
-    return np.clip((data - low) / (high - low), 0.0, 1.0).astype(np.float32)
+        return np.zeros(np.shape(array), dtype=np.float32)
+    data = np.asarray(array, dtype=np.float32)
+    return np.clip((data - low) / (high - low), 0.0, 1.0).astype(np.float32, copy=False)
 
 
 def resize_batch(planes: torch.Tensor | np.ndarray, size: tuple[int, int], mode: str = "bilinear") -> torch.Tensor:

@@ -119,3 +119,27 @@ def test_empty_lesion_mask_is_an_error(tmp_path, busi_source, manifest):
     Image.fromarray(np.zeros((size[1], size[0]), np.uint8)).save(mask_path)
     with pytest.raises(InputFileError, match="has no non-empty lesion mask"):
         import_busi(root, tmp_path / "out", n_folds=2, progress=False)
+
+
+def test_train_and_predict_on_real_busi(imported, tmp_path):
+    """The headless chain on real data (few steps: a smoke test, not an accuracy claim)."""
+    seg = run_cli("train", "segmentation", "--data", str(imported), "--out", str(tmp_path / "seg"), "--size", "64",
+                  "--channels", "8", "--epochs", "1", "--max-steps-per-epoch", "3", "--val-fold", "2", "-q")
+    assert seg.returncode == 0, seg.stderr
+    meta = json.loads((tmp_path / "seg" / "configs" / "metadata.json").read_text())
+    data = meta["training"]["data"]
+    fold2 = {i.case_id for i in load_dataset(imported).items if i.fold == 2}
+    assert data["validation_cases"] == len(fold2) and data["normal_images_in_training"] > 0
+    cls = run_cli("train", "abvs-planes", "--data", str(imported), "--out", str(tmp_path / "cls"), "--backbone", "resnet18",
+                  "--size", "32", "--epochs", "1", "--max-steps-per-epoch", "3", "-q")
+    assert cls.returncode == 0, cls.stderr
+    meta = json.loads((tmp_path / "cls" / "configs" / "metadata.json").read_text())
+    assert meta["inputs"]["image"]["planes"] == ["transverse"] and meta["training"]["data"]["modality"] == "us_bmode"
+    fold0 = [i for i in load_dataset(imported).items if i.fold == 0 and i.pathology in ("benign", "malignant")]
+    assert meta["training"]["data"]["validation_lesions"] == len(fold0)
+    image = imported / "images" / "malignant_001.nrrd"
+    pred = run_cli("predict", "--model", str(tmp_path / "cls"), str(image), "--segmentation",
+                   str(imported / "segmentations" / "malignant_001.seg.nrrd"), "--out", str(tmp_path / "pred"), "-q")
+    assert pred.returncode == 0, pred.stderr
+    result = json.loads((tmp_path / "pred" / "malignant_001" / "result.json").read_text())
+    assert len(result["lesions"]) == 1 and 0 <= result["lesions"][0]["malignant_probability"] <= 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +11,7 @@ from cli_helpers import run_cli
 
 COMMANDS = [
     (), ("phantom",), ("dataset",), ("dataset", "import-busi"), ("dataset", "validate"), ("dataset", "summary"), ("demo",),
+    ("train",), ("train", "segmentation"), ("train", "abvs-planes"), ("predict",),
 ]
 
 
@@ -79,13 +81,22 @@ def test_existing_output_is_protected(tmp_path):
 
 def test_demo_runs_and_says_where_its_output_went(tmp_path):
     out = tmp_path / "demo"
-    result = run_cli("demo", "--out", str(out), "--cases", "6", "-q")
+    result = run_cli("demo", "--out", str(out), "--cases", "12", "--epochs", "1", "-q")
     assert result.returncode == 0, result.stderr
     assert f"Output: {out}" in result.stdout
     produced = json.loads((out / "demo_result.json").read_text())
-    for key in ("dataset", "summary", "overview_png"):
+    for key in ("dataset", "summary", "overview_png", "report", "report_markdown", "predictions"):
         assert (out / produced[key].split(str(out) + "/")[1]).exists()
-    again = run_cli("demo", "--out", str(out), "--cases", "6", "-q")  # an earlier demo folder is replaced
+    for bundle in produced["models"]:
+        assert (Path(bundle) / "configs" / "metadata.json").is_file()
+    report = (out / "report.md").read_text()
+    assert "AUC" in report and "![ROC](roc_test.png)" in report and (out / "roc_test.png").stat().st_size > 1000
+    for line in report.splitlines():  # every image the report shows exists
+        if line.startswith("!["):
+            for part in line.split(") "):
+                assert (out / part.split("](", 1)[1].rstrip(")")).is_file(), part
+    assert list((out / "predictions").glob("*/result.json"))
+    again = run_cli("demo", "--out", str(out), "--cases", "12", "--epochs", "1", "-q")  # an earlier demo folder is replaced
     assert again.returncode == 0
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("x")

@@ -9,9 +9,11 @@ resized back) and compare with the radiologists' mask: Dice and IoU per image.
     python benchmarks/busi_segmentation.py [--archs unet flexunet-effb0] [--folds 0 1 2 3 4]
         [--epochs 40] [--size 256] [--device auto] [--threads N]
 
-Each finished fold is saved at once into ``results/busi_segmentation.json`` (a rerun
-skips folds already done with the same settings), so a long CPU run can be stopped
-and continued.
+Each finished fold is saved at once as ``results/busi_segmentation/<arch>_fold<k>.json``
+(a rerun skips folds already done with the same settings; training itself resumes from
+its last epoch checkpoint), so a long CPU run can be stopped, continued, or split over
+several processes (``--folds 0 2 4`` and ``--folds 1 3``); ``results/busi_segmentation.json``
+pools the finished folds. ``--combine`` only rebuilds that summary.
 """
 
 from __future__ import annotations
@@ -78,6 +80,34 @@ def summarise(rows: list[dict], key: str) -> dict:
     return {"mean": statistics.fmean(values), "sd": statistics.pstdev(values), "n": len(values)}
 
 
+def combine(folds_dir: Path, out: Path) -> dict:
+    """Pool every finished fold file into the summary JSON the README table is made from."""
+    runs: dict[str, dict] = {}
+    for path in sorted(folds_dir.glob("*_fold*.json")):
+        record = json.loads(path.read_text())
+        run = runs.setdefault(record["config"]["arch"], {"config": record["config"], "folds": {}})
+        if record["config"] != run["config"]:
+            continue
+        run["folds"][str(record["fold"])] = record
+    machine = None
+    for run in runs.values():
+        folds = run["folds"]
+        pooled = [r for f in folds.values() for r in f["images"]]
+        machine = next(iter(folds.values()))["machine"]
+        run["summary"] = {"folds_done": sorted(int(f) for f in folds), "dice": summarise(pooled, "dice"),
+                          "iou": summarise(pooled, "iou"), "dice_postprocessed": summarise(pooled, "dice_postprocessed"),
+                          "iou_postprocessed": summarise(pooled, "iou_postprocessed"),
+                          "fold_dice_means": [folds[k]["dice"]["mean"] for k in sorted(folds)],
+                          "train_minutes_total": round(sum(f["train_seconds"] for f in folds.values()) / 60, 1),
+                          "devices": sorted({f["device"] for f in folds.values()})}
+        for record in folds.values():
+            record.pop("machine", None)
+    result = {"machine": machine, "runs": runs}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    return result
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--busi", default=str(REPO.parent / "shared" / "data" / "busi"), help="BUSI source folder")
@@ -88,11 +118,15 @@ def main() -> int:
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--channels", type=int, default=32, help="UNet first-level width")
+    parser.add_argument("--channels", type=int, default=16, help="UNet first-level width")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     parser.add_argument("--out", default=str(RESULT))
+    parser.add_argument("--combine", action="store_true", help="only pool the finished fold files into the summary")
     args = parser.parse_args()
+    if args.combine:
+        combine(Path(args.out).with_suffix(""), Path(args.out))
+        return 0
 
     import torch
 
@@ -104,17 +138,14 @@ def main() -> int:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     dataset_dir = ensure_busi(work, Path(args.busi))
-    out = Path(args.out)
-    results = json.loads(out.read_text()) if out.is_file() else {"runs": {}}
+    folds_dir = Path(args.out).with_suffix("")
     for arch in args.archs:
-        config = {"arch": arch, "size": args.size, "channels": args.channels if arch == "unet" else None, "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+        config = {"arch": arch, "size": args.size, "channels": args.channels if arch == "unet" else None,
+                  "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
                   "loss": "Dice + CE", "augmentation": "flip LR, affine, gain, gamma, blur, noise", "tta": "flip LR"}
-        run = results["runs"].get(arch)
-        if run is None or run["config"] != config:
-            run = {"config": config, "folds": {}}
-            results["runs"][arch] = run
         for fold in args.folds:
-            if str(fold) in run["folds"]:
+            fold_file = folds_dir / f"{arch}_fold{fold}.json"
+            if fold_file.is_file() and json.loads(fold_file.read_text())["config"] == config:
                 print(f"{arch} fold {fold}: done before, skipped")
                 continue
             started = time.perf_counter()
@@ -127,25 +158,18 @@ def main() -> int:
             train_seconds = time.perf_counter() - started
             rows = evaluate_fold(bundle, dataset_dir, fold, args.device)
             metadata = json.loads((bundle / "configs" / "metadata.json").read_text())
-            run["folds"][str(fold)] = {
-                "train_seconds": round(train_seconds, 1), "best_epoch": metadata["metrics"]["best_epoch"],
-                "device": metadata["training"]["device"], "images": rows,
-                "dice": summarise(rows, "dice"), "iou": summarise(rows, "iou"),
-                "dice_postprocessed": summarise(rows, "dice_postprocessed"),
-            }
-            pooled = [r for f in run["folds"].values() for r in f["images"]]
-            run["summary"] = {"folds_done": sorted(int(f) for f in run["folds"]), "dice": summarise(pooled, "dice"),
-                              "iou": summarise(pooled, "iou"), "dice_postprocessed": summarise(pooled, "dice_postprocessed"),
-                              "iou_postprocessed": summarise(pooled, "iou_postprocessed"),
-                              "fold_dice_means": [run["folds"][k]["dice"]["mean"] for k in sorted(run["folds"])],
-                              "train_minutes_total": round(sum(f["train_seconds"] for f in run["folds"].values()) / 60, 1)}
-            results["machine"] = machine_info()
-            out.parent.mkdir(parents=True, exist_ok=True)
-            tmp = out.with_suffix(".tmp")
-            tmp.write_text(json.dumps(results, indent=1) + "\n")
-            tmp.replace(out)
-            print(f"{arch} fold {fold}: Dice {run['folds'][str(fold)]['dice']['mean']:.4f} "
-                  f"(post {run['folds'][str(fold)]['dice_postprocessed']['mean']:.4f}), {train_seconds / 60:.1f} min")
+            record = {"config": config, "fold": fold, "machine": machine_info(),
+                      "train_seconds": round(train_seconds, 1), "best_epoch": metadata["metrics"]["best_epoch"],
+                      "device": metadata["training"]["device"], "images": rows,
+                      "dice": summarise(rows, "dice"), "iou": summarise(rows, "iou"),
+                      "dice_postprocessed": summarise(rows, "dice_postprocessed")}
+            fold_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = fold_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(record, indent=1) + "\n")
+            tmp.replace(fold_file)
+            print(f"{arch} fold {fold}: Dice {record['dice']['mean']:.4f} "
+                  f"(post {record['dice_postprocessed']['mean']:.4f}), {train_seconds / 60:.1f} min")
+    combine(folds_dir, Path(args.out))
     return 0
 
 

@@ -59,7 +59,65 @@ def table_setup_time() -> str:
             f"{data['packages']} packages, {data['venv_mb'] / 1000:.1f} GB. " + _machine(data["machine"]))
 
 
-TABLES = {"foundation": table_foundation, "setup_time": table_setup_time}
+def table_predict_speed() -> str:
+    data = _load("predict_speed")
+    if data is None:
+        return "_No result yet: run `python benchmarks/predict_speed.py`._"
+    rows = []
+    for key, label in (("image_2d", "2D image (BUSI, real), ResNet50 224 px"),
+                       ("image_2d_resnet18", "2D image (BUSI, real), ResNet-18 128 px"),
+                       ("abvs_full", "ABVS volume 843 x 546 x 318, three ResNet50 224 px")):
+        if key not in data:
+            continue
+        case = data[key]
+        stages = " / ".join(f"{v:.2f}" for v in case["stages_s"].values())
+        rows.append(f"| {label} | {stages} | **{case['total_s']:.2f} s** | {case['peak_rss_mb']:.0f} MB |")
+    names = " / ".join(data["image_2d"]["stages_s"])
+    head = [f"| input | {names} (s) | total | peak RSS |", "|---|---|---|---|"]
+    device = f"{data['device']}, {data['threads']} threads"
+    return "\n".join(head + rows) + f"\n\nModels: {data['models']['segmentation']}; {data['models']['classifier_abvs']} " \
+        f"(2D: {data['models']['classifier_2d']}). Device: {device}. " + _machine(data["machine"])
+
+
+def table_busi_segmentation() -> str:
+    data = _load("busi_segmentation")
+    if data is None:
+        return "_No result yet: run `python benchmarks/busi_segmentation.py`._"
+    head = ["| architecture | folds done | images | Dice mean (SD) | IoU mean (SD) | Dice after post-processing | per-fold Dice | training |",
+            "|---|---|---|---|---|---|---|---|"]
+    rows = []
+    for arch, run in data["runs"].items():
+        s, c = run.get("summary"), run["config"]
+        if not s:
+            continue
+        width = f", {c['channels']} ch" if c.get("channels") else ""
+        rows.append(f"| {arch}{width}, {c['size']} px, {c['epochs']} epochs | {len(s['folds_done'])} of 5 | {s['dice']['n']} | "
+                    f"**{s['dice']['mean']:.3f}** ({s['dice']['sd']:.3f}) | {s['iou']['mean']:.3f} ({s['iou']['sd']:.3f}) | "
+                    f"{s['dice_postprocessed']['mean']:.3f} | {', '.join(f'{v:.3f}' for v in s['fold_dice_means'])} | "
+                    f"{s['train_minutes_total']:.0f} min |")
+    return "\n".join(head + rows) + "\n\n" + _machine(data["machine"])
+
+
+def table_busi_classification() -> str:
+    data = _load("busi_classification")
+    if data is None or not data.get("runs"):
+        return "_No result yet: run `python benchmarks/busi_classification.py`._"
+    head = ["| variant | folds done | lesions (malignant) | AUC (95% CI) | with flip TTA | sens / spec at 0.5 (TTA) | training |",
+            "|---|---|---|---|---|---|---|"]
+    rows = []
+    for variant, run in data["runs"].items():
+        s, c = run["summary"], run["config"]
+        plain, tta = s["without_tta"], s["with_tta"]
+        rows.append(f"| {variant}: {c['backbone']} {c['size']} px, {c['epochs']} epochs, "
+                    f"{'augmentation' if c['augment'] else 'no augmentation'} | {len(s['folds_done'])} of 5 | "
+                    f"{plain['lesions']} ({plain['malignant']}) | {plain['auc']:.3f} ({plain['auc_ci95'][0]:.3f}-{plain['auc_ci95'][1]:.3f}) | "
+                    f"**{tta['auc']:.3f}** ({tta['auc_ci95'][0]:.3f}-{tta['auc_ci95'][1]:.3f}) | "
+                    f"{tta['sensitivity_0.5']:.3f} / {tta['specificity_0.5']:.3f} | {s['train_minutes_total']:.0f} min |")
+    return "\n".join(head + rows) + "\n\n" + _machine(data["machine"])
+
+
+TABLES = {"busi_classification": table_busi_classification, "foundation": table_foundation, "setup_time": table_setup_time, "predict_speed": table_predict_speed,
+          "busi_segmentation": table_busi_segmentation}
 
 
 def main() -> int:

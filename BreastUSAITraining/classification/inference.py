@@ -7,16 +7,16 @@ from typing import Any
 
 import numpy as np
 import torch
-from monai.visualize import GradCAM, GradCAMpp
 
 from ..bundle import Bundle
 from ..errors import InputFileError
+from ..explain.gradcam import METHODS, class_activation_maps
 from ..imagefiles import ImageData
 from ..networks.three_plane import PLANE_NAMES
 from ..planes import LesionPlanes, extract_planes
 from ..segmentation.inference import network_from_bundle
 
-CAM_METHODS = {"gradcam": GradCAM, "gradcam++": GradCAMpp}
+CAM_METHODS = METHODS
 
 
 class PlaneClassifier:
@@ -32,6 +32,7 @@ class PlaneClassifier:
         self.frames, self.margin = int(config["frames"]), float(config["margin"])
         self.modality = str(config.get("modality", "abvs"))
         self.threshold = float(config.get("threshold", 0.5))
+        self.flip_tta = bool(config.get("flip_tta", False))
 
     def check_image(self, image: ImageData) -> None:
         """Refuse an image the model cannot read (a 2D image for a multi-plane ABVS model)."""
@@ -39,18 +40,26 @@ class PlaneClassifier:
             raise InputFileError(image.source, f"model {self.bundle.name} needs an ABVS volume ({self.planes} planes); "
                                  "this is a 2D image")
 
-    def lesion_planes(self, image: ImageData, mask: np.ndarray) -> LesionPlanes:
+    def lesion_planes(self, image: ImageData, mask: np.ndarray, mask_offset_kji: tuple[int, int, int] | None = None) -> LesionPlanes:
+        """The lesion's frames; ``mask`` on the image grid, or a box of it at ``mask_offset_kji``."""
         grey = image.array if not image.is_colour else image.array.mean(axis=-1)
         planes = self.planes if not image.is_2d else "T"
-        return extract_planes(grey, image.geometry, mask, planes, 1 if image.is_2d else self.frames, self.size, self.margin)
+        return extract_planes(grey, image.geometry, mask, planes, 1 if image.is_2d else self.frames, self.size, self.margin,
+                              mask_offset_kji)
 
-    def classify(self, planes: LesionPlanes) -> dict[str, Any]:
-        """Fused and per-plane malignant probability (means over frames) and per-frame values."""
+    def classify(self, planes: LesionPlanes, flip_tta: bool | None = None) -> dict[str, Any]:
+        """Fused and per-plane malignant probability (means over frames) and per-frame values.
+
+        ``flip_tta`` (default: the bundle's setting) also averages in the left-right mirrored frames.
+        """
         x = torch.as_tensor(planes.stack(self.planes), device=self.device)
+        views = [x, torch.flip(x, dims=[-1])] if (self.flip_tta if flip_tta is None else flip_tta) else [x]
+        fused_p, plane_p = 0.0, 0.0
         with torch.no_grad(), torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
-            fused, per_plane = self.network(x, with_planes=True)
-        fused_p = torch.softmax(fused.float(), dim=1)[:, 1].cpu().numpy()
-        plane_p = torch.softmax(per_plane.float(), dim=2)[:, :, 1].cpu().numpy()
+            for view in views:
+                fused, per_plane = self.network(view, with_planes=True)
+                fused_p = fused_p + torch.softmax(fused.float(), dim=1)[:, 1].cpu().numpy() / len(views)
+                plane_p = plane_p + torch.softmax(per_plane.float(), dim=2)[:, :, 1].cpu().numpy() / len(views)
         probability = float(fused_p.mean())
         return {
             "malignant_probability": round(probability, 4),
@@ -59,15 +68,11 @@ class PlaneClassifier:
             "frames": [round(float(v), 4) for v in fused_p],
         }
 
-    def explain(self, planes: LesionPlanes, method: str = "gradcam", frame: int = 0) -> dict[str, np.ndarray]:
-        """Per-plane class-activation map (size, size) in [0, 1] for the malignant class on ``frame``."""
-        if method not in CAM_METHODS:
-            raise ValueError(f"method must be one of {', '.join(CAM_METHODS)}")
+    def explain(self, planes: LesionPlanes, method: str = "gradcam", frame: int = 0, class_index: int | None = 1) -> dict[str, np.ndarray]:
+        """Per-plane class-activation map (size, size) in [0, 1] on ``frame`` for ``class_index``
+        (1 malignant, 0 benign, None the predicted class), all planes from one backward pass.
+        A plane with no positive evidence for the class gives zeros."""
         x = torch.as_tensor(planes.stack(self.planes)[frame : frame + 1], device=self.device)
-        maps = {}
-        for plane in self.planes:
-            cam = CAM_METHODS[method](nn_module=self.network, target_layers=f"branches.{plane}.layer4")
-            with torch.enable_grad():
-                value = cam(x=x, class_idx=1)
-            maps[plane] = np.nan_to_num(value[0, 0].detach().float().cpu().numpy()).clip(0, 1).astype(np.float32)
-        return maps
+        layers = {plane: f"branches.{plane}.layer4" for plane in self.planes}
+        _, maps = class_activation_maps(self.network, x, layers, class_index, method)
+        return {plane: m[0] for plane, m in maps.items()}

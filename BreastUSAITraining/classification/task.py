@@ -72,11 +72,12 @@ class PlaneClassifierTask:
 
     def __init__(self, train_samples: list[dict[str, Any]], val_samples: list[dict[str, Any]], planes: str, backbone: str,
                  oversample: bool = True, initial_weights: dict[str, torch.Tensor] | None = None,
-                 description: dict[str, Any] | None = None) -> None:
+                 description: dict[str, Any] | None = None, augment: bool = True) -> None:
         self.train_samples, self.val_samples = train_samples, val_samples
         self.planes, self.backbone, self.oversample = planes, backbone, oversample
         self.initial_weights = initial_weights
-        self.transform = plane_augmentation()
+        self.augment = augment
+        self.transform = plane_augmentation() if augment else None
         self.description = dict(description or {})
 
     def network_arguments(self) -> dict[str, Any]:
@@ -92,7 +93,8 @@ class PlaneClassifierTask:
         return LesionFrameDataset(self.train_samples, self.transform, self.oversample)
 
     def set_epoch_seed(self, seed: int) -> None:
-        self.transform.set_random_state(seed=seed)
+        if self.transform is not None:
+            self.transform.set_random_state(seed=seed)
 
     def training_loss(self, model: nn.Module, batch: Any, device: torch.device) -> torch.Tensor:
         image, label = batch["image"].to(device), batch["label"].to(device)
@@ -122,5 +124,5 @@ class PlaneClassifierTask:
                 "accuracy": float(np.mean(called == labels)), "loss": loss}
 
     def fingerprint(self) -> dict[str, Any]:
-        return {"task": self.name, **self.network_arguments(), "oversample": self.oversample,
+        return {"task": self.name, **self.network_arguments(), "oversample": self.oversample, "augment": self.augment,
                 "train_lesions": len(self.train_samples), "val_lesions": len(self.val_samples), **self.description}

@@ -35,6 +35,8 @@ class PlaneClassifierOptions:
     val_fold: int | None = 0
     weights: str | None = None
     oversample: bool = True
+    augment: bool = True
+    flip_tta: bool = True
 
     def problems(self) -> list[str]:
         found = []
@@ -109,7 +111,8 @@ def train_plane_classifier(data_dir: str | Path, out: str | Path, options: Plane
     weights = read_initial_weights(options.weights) if options.weights else None
     task = PlaneClassifierTask(train_samples, val_samples, planes, options.backbone, options.oversample, weights,
                                {"dataset": dataset.name, "val_fold": options.val_fold, "modality": modality,
-                                "size": options.size, "frames": frames, "margin": options.margin})
+                                "size": options.size, "frames": frames, "margin": options.margin},
+                               augment=options.augment)
     result = train(task, settings)
     if not result.is_main:
         return None
@@ -118,7 +121,8 @@ def train_plane_classifier(data_dir: str | Path, out: str | Path, options: Plane
                  "training_lesions": len(train_samples), "validation_lesions": len(val_samples),
                  "training_malignant": sum(s["label"] for s in train_samples),
                  "validation_malignant": sum(s["label"] for s in val_samples),
-                 "initial_weights": Path(options.weights).name if options.weights else "random"}
+                 "initial_weights": Path(options.weights).name if options.weights else "random",
+                 "augmentation": options.augment, "oversampling": options.oversample}
     metadata = {
         "task": "abvs-planes",
         "name": f"{'three' if len(planes) == 3 else 'single' if len(planes) == 1 else 'two'}-plane-{options.backbone}-{planes}",
@@ -136,7 +140,7 @@ def train_plane_classifier(data_dir: str | Path, out: str | Path, options: Plane
     }
     inference = {"network": network_config("three_plane", **task.network_arguments()), "planes": planes,
                  "modality": modality, "size": options.size, "frames": frames, "margin": options.margin,
-                 "threshold": 0.5, "gradcam_layers": {p: f"branches.{p}.layer4" for p in planes}}
+                 "threshold": 0.5, "flip_tta": options.flip_tta, "gradcam_layers": {p: f"branches.{p}.layer4" for p in planes}}
     extra = {f"logs/{name}": settings.run_dir / name for name in ("training_log.csv", "training_curves.png")
              if (settings.run_dir / name).exists()}
     path = save_bundle(out, result.model.state_dict(), metadata, inference, extra)

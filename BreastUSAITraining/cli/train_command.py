@@ -54,7 +54,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     seg.add_argument("--spatial", choices=("2d", "3d"), default="2d", help="2D slices or 3D patches (default: 2d)")
     seg.add_argument("--size", type=int, default=256, metavar="PX", help="2D input size, a multiple of 32 (default: 256)")
     seg.add_argument("--patch", default="32,64,64", metavar="K,J,I", help="3D patch in voxels, multiples of 16 (default: 32,64,64)")
-    seg.add_argument("--channels", type=int, default=32, metavar="C", help="UNet width of the first level (default: 32)")
+    seg.add_argument("--channels", type=int, default=16, metavar="C", help="UNet width of the first level; 16 keeps CPU inference of a full ABVS volume fast (default: 16)")
     seg.add_argument("--modality", metavar="NAME", help="which image of multimodal cases (default: each case's primary image)")
     seg.add_argument("--no-normal", action="store_true", help="leave lesion-free images out of training")
     seg.add_argument("--augment", type=float, default=1.0, metavar="X", help="augmentation strength, 0 = none (default: 1)")
@@ -79,6 +79,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="crop margin as a fraction of the lesion box's shortest side (default: 0.3)")
     planes.add_argument("--weights", metavar="FILE", help="initial weights (a state_dict .pt/.safetensors file) instead of random init")
     planes.add_argument("--no-oversample", action="store_true", help="do not oversample the minority class")
+    planes.add_argument("--no-augment", action="store_true", help="train without augmentation (for ablations)")
+    planes.add_argument("--no-tta", action="store_true", help="store no left-right flip test-time augmentation in the bundle")
     planes.set_defaults(handler=run_abvs_planes)
 
 
@@ -132,7 +134,8 @@ def run_abvs_planes(args: argparse.Namespace) -> int:
 
     options = PlaneClassifierOptions(planes=args.planes, backbone=args.backbone, size=args.size, frames=args.frames,
                                      margin=args.margin, val_fold=_val_fold(args.val_fold), weights=args.weights,
-                                     oversample=not args.no_oversample)
+                                     oversample=not args.no_oversample, augment=not args.no_augment,
+                                     flip_tta=not args.no_tta)
     path = train_plane_classifier(args.data, args.out, options, settings_from(args))
     if path is not None:
         print(f"Classifier bundle: {path}")

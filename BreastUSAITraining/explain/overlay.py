@@ -1,23 +1,26 @@
-"""PNG overlays a person can look at: heatmap in colour over the grey image, lesion outline."""
+"""PNG overlays a person can look at: heatmap in colour over the grey image, lesion outline.
+Drawn with numpy + Pillow (no plotting library on the prediction path: it is fast)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from ..atomic import atomic_path
 from ..preprocessing import normalise_intensity
 
 LESION_OUTLINE = (0, 255, 120)
+CAPTION_PX = 18
 
 
-def _colourise(heat: np.ndarray) -> np.ndarray:
-    from matplotlib import colormaps
-
-    return (colormaps["jet"](np.clip(heat, 0, 1))[..., :3] * 255).astype(np.float32)
+def jet(heat: np.ndarray) -> np.ndarray:
+    """The classic 'jet' colour map (blue - cyan - yellow - red) of values in [0, 1] -> (..., 3) in [0, 255]."""
+    x = np.clip(heat, 0.0, 1.0)[..., None] * 4.0
+    rgb = np.clip(1.5 - np.abs(x - np.array([3.0, 2.0, 1.0])), 0.0, 1.0)
+    return (rgb * 255.0).astype(np.float32)
 
 
 def blend(grey: np.ndarray, heat: np.ndarray | None, outline: np.ndarray | None = None, opacity: float = 0.4) -> np.ndarray:
@@ -27,39 +30,35 @@ def blend(grey: np.ndarray, heat: np.ndarray | None, outline: np.ndarray | None 
     base = np.repeat(normalise_intensity(grey)[..., None] * 255.0, 3, axis=2)
     if heat is not None:
         alpha = (opacity * np.clip((heat - 0.1) / 0.9, 0, 1))[..., None]
-        base = base * (1 - alpha) + _colourise(heat) * alpha
+        base = base * (1 - alpha) + jet(heat) * alpha
     if outline is not None and outline.any():
         edge = outline & ~ndimage.binary_erosion(outline, iterations=max(1, min(outline.shape) // 200))
         base[edge] = LESION_OUTLINE
     return np.clip(base, 0, 255).astype(np.uint8)
 
 
-def _save_png(rgb: np.ndarray, path: Path) -> Path:
+def _save_png(image: Image.Image, path: Path) -> Path:
     with atomic_path(path) as tmp:
-        Image.fromarray(rgb).save(tmp, format="PNG")
+        image.save(tmp, format="PNG")
     return path
 
 
 def save_image_overlay(path: str | Path, grey: np.ndarray, heat: np.ndarray | None, mask: np.ndarray | None) -> Path:
     """The whole 2D image with its heatmap and lesion outline."""
-    return _save_png(blend(grey, heat, mask), Path(path))
+    return _save_png(Image.fromarray(blend(grey, heat, mask)), Path(path))
 
 
-def save_plane_overlays(path: str | Path, crops: dict[str, np.ndarray], maps: dict[str, np.ndarray], titles: dict[str, str]) -> Path:
-    """The lesion's plane crops side by side, each with its Grad-CAM, captioned."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(crops), figsize=(3.2 * len(crops), 3.5), squeeze=False)
-    for ax, (plane, crop) in zip(axes[0], crops.items()):
-        ax.imshow(blend(crop, maps.get(plane)))
-        ax.set_title(titles.get(plane, plane), fontsize=9)
-        ax.axis("off")
-    fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
-    return path
+def save_plane_overlays(path: str | Path, crops: dict[str, np.ndarray], maps: dict[str, np.ndarray], titles: dict[str, str],
+                        tile_px: int = 224) -> Path:
+    """The lesion's plane crops side by side, each with its heatmap, captioned above."""
+    tiles = []
+    for plane, crop in crops.items():
+        tile = Image.fromarray(blend(crop, maps.get(plane))).resize((tile_px, tile_px), Image.Resampling.BILINEAR)
+        canvas = Image.new("RGB", (tile_px, tile_px + CAPTION_PX), (255, 255, 255))
+        canvas.paste(tile, (0, CAPTION_PX))
+        ImageDraw.Draw(canvas).text((4, 3), titles.get(plane, plane), fill=(0, 0, 0))
+        tiles.append(canvas)
+    sheet = Image.new("RGB", (len(tiles) * (tile_px + 4) - 4, tile_px + CAPTION_PX), (255, 255, 255))
+    for n, tile in enumerate(tiles):
+        sheet.paste(tile, (n * (tile_px + 4), 0))
+    return _save_png(sheet, Path(path))

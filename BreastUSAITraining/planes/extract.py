@@ -109,14 +109,15 @@ class LesionPlanes:
         return {PLANES[p][0]: [f.describe(geometry) for f in frames] for p, frames in self.frames.items()}
 
 
-def _frame_indices(mask: np.ndarray, fixed_ijk: int, centroid_ijk: np.ndarray, count: int) -> list[tuple[int, str]]:
+def _frame_indices(mask: np.ndarray, offset_kji: tuple[int, int, int], fixed_ijk: int, centroid_ijk: np.ndarray,
+                   count: int) -> list[tuple[int, str]]:
     """Slice indices along the fixed axis: centroid, largest section, then evenly spread."""
     axis = _kji(fixed_ijk)
     areas = mask.sum(axis=tuple(a for a in range(3) if a != axis))
-    present = np.flatnonzero(areas)
+    present = np.flatnonzero(areas) + offset_kji[axis]
     low, high = int(present.min()), int(present.max())
     chosen = [(int(round(centroid_ijk[fixed_ijk])), "centroid")]
-    largest = int(np.argmax(areas))
+    largest = int(np.argmax(areas)) + offset_kji[axis]
     if count > 1 and largest != chosen[0][0]:
         chosen.append((largest, "largest section"))
     quarter = 0.25 * (high - low)
@@ -131,10 +132,10 @@ def _frame_indices(mask: np.ndarray, fixed_ijk: int, centroid_ijk: np.ndarray, c
     return chosen[:count]
 
 
-def _window(plane: str, mask: np.ndarray, spacing_ijk: tuple[float, float, float], margin: float, size: int) -> PlaneWindow:
+def _window(plane: str, lo: np.ndarray, hi: np.ndarray, spacing_ijk: tuple[float, float, float], margin: float,
+            size: int) -> PlaneWindow:
+    """The plane's square window around the lesion box ``lo``..``hi`` (inclusive voxel (i, j, k))."""
     _, _, row_ax, col_ax = PLANES[plane]
-    points = np.argwhere(mask)[:, ::-1]  # (n, 3) in i, j, k order
-    lo, hi = points.min(axis=0), points.max(axis=0)
     extent = [(hi[a] - lo[a] + 1) * spacing_ijk[a] for a in (row_ax, col_ax)]
     centre = [(lo[a] + hi[a]) / 2 * spacing_ijk[a] for a in (row_ax, col_ax)]
     side = max(extent) + 2 * margin * min(extent)
@@ -158,25 +159,32 @@ def _sample(slice_2d: np.ndarray, window: PlaneWindow, spacing_rc: tuple[float, 
 
 
 def extract_planes(volume: np.ndarray, geometry: Geometry, mask: np.ndarray, planes: str = "TSC", frames: int = 3,
-                   size: int = 224, margin: float = 0.3) -> LesionPlanes:
-    """Frames of ``planes`` through the lesion ``mask`` ((K, J, I) bool) of ``volume`` ((K, J, I) grey).
+                   size: int = 224, margin: float = 0.3, mask_offset_kji: tuple[int, int, int] | None = None) -> LesionPlanes:
+    """Frames of ``planes`` through the lesion ``mask`` of ``volume`` ((K, J, I) grey).
 
-    A single-slice volume (2D image) supports only the transverse plane ``T``, with one frame.
+    ``mask`` is (K, J, I) bool on the volume's grid, or a box of it starting at voxel
+    ``mask_offset_kji``. A single-slice volume (2D image) supports only the transverse
+    plane ``T``, with one frame.
     """
-    if volume.shape[:3] != mask.shape:
-        raise ValueError(f"mask shape {mask.shape} differs from the image's {volume.shape[:3]}")
+    if mask_offset_kji is None:
+        if volume.shape[:3] != mask.shape:
+            raise ValueError(f"mask shape {mask.shape} differs from the image's {volume.shape[:3]}")
+        mask_offset_kji = (0, 0, 0)
     if not mask.any():
         raise ValueError("empty lesion mask: no plane to extract")
     if volume.shape[0] == 1 and planes != "T":
         raise ValueError(f"a 2D image has only the transverse plane, {planes!r} was asked")
     spacing = geometry.spacing
-    centroid = np.argwhere(mask).mean(axis=0)[::-1]  # i, j, k
+    box = ndimage.find_objects(np.asarray(mask, dtype=bool).view(np.uint8))[0]
+    low_ijk = np.array([box[a].start + mask_offset_kji[a] for a in (2, 1, 0)])
+    high_ijk = np.array([box[a].stop - 1 + mask_offset_kji[a] for a in (2, 1, 0)])
+    centroid = (np.asarray(ndimage.center_of_mass(mask)) + np.asarray(mask_offset_kji))[::-1]
     out: dict[str, list[PlaneFrame]] = {}
     for plane in planes:
         _, fixed, row_ax, col_ax = PLANES[plane]
-        window = _window(plane, mask, spacing, margin, size)
+        window = _window(plane, low_ijk, high_ijk, spacing, margin, size)
         spacing_rc = (spacing[row_ax], spacing[col_ax])
-        chosen = [(0, "image")] if volume.shape[0] == 1 else _frame_indices(mask, fixed, centroid, frames)
+        chosen = [(0, "image")] if volume.shape[0] == 1 else _frame_indices(mask, mask_offset_kji, fixed, centroid, frames)
         frame_list = []
         for index, reason in chosen:
             image = _sample(_slice_of(volume, fixed, index), window, spacing_rc)

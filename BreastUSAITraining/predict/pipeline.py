@@ -132,7 +132,7 @@ def predict_one(path: Path, models: Models, options: PredictOptions, index: int,
         first: dict[str, Any] | None = None
         for number, classifier in enumerate(models.classifiers):
             started = stage("planes")
-            planes = classifier.lesion_planes(image, lesion.mask)
+            planes = classifier.lesion_planes(image, lesion.box_mask, lesion.offset_kji)
             timing["planes"] += time.perf_counter() - started
             started = stage("classify")
             outcome = classifier.classify(planes)
@@ -142,7 +142,8 @@ def predict_one(path: Path, models: Models, options: PredictOptions, index: int,
                 first = outcome
                 facts["planes"] = planes.describe(image.geometry)
                 started = stage("explain")
-                maps = classifier.explain(planes, options.cam)
+                explained = 1 if outcome["prediction"] == "malignant" else 0
+                maps = classifier.explain(planes, options.cam, class_index=explained)
                 box = heatmap_from_planes(image.shape_kji, image.geometry, lesion.bbox_ijk, planes, maps)
                 timing["explain"] += time.perf_counter() - started
                 extras.append((lesion, planes, maps, box, outcome, classifier, facts))
@@ -187,6 +188,7 @@ def _write_explanation(folder: Path, image: ImageData, lesion: Lesion, planes, m
     write_nrrd(heat, folder / heat_name)
     facts["heatmap"] = {"file": heat_name, "grid": "input" if full else "lesion box (sub-grid of the input)",
                         "offset_kji": [0, 0, 0] if full else list(box.offset_kji), "method": options.cam,
+                        "explained_class": outcome["prediction"],
                         "model": classifier.bundle.name}
     if not options.overlays:
         return

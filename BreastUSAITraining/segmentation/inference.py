@@ -31,6 +31,7 @@ def network_from_bundle(bundle: Bundle, device: torch.device) -> torch.nn.Module
         network.load_state_dict(bundle.state_dict, strict=True)
     except (KeyError, ValueError, RuntimeError) as error:
         raise InputFileError(bundle.root, f"weights do not fit the network the bundle describes ({str(error)[:300]})") from None
+    bundle.state_dict.clear()  # the network holds the weights now; do not keep a second copy in memory
     return network.to(device).eval()
 
 
@@ -75,7 +76,7 @@ class LesionSegmenter:
             unit = resize_batch(np.stack([normalise_intensity(s) for s in chunk]), self.input_size)
             p = self._forward(unit[:, None].to(self.device)).cpu()
             back = resize_batch(p, (rows, columns))
-            out[start : start + len(chunk)] = np.clip(np.rint(back.numpy() * 255), 0, 255).astype(np.uint8)
+            out[start : start + len(chunk)] = back.mul_(255.0).round_().clamp_(0, 255).to(torch.uint8).numpy()
             if progress:
                 progress(min(start + self.batch_size, n_slices), n_slices)
         return out

@@ -7,7 +7,6 @@ each with its bounding box. Masks are ``(K, J, I)`` bool on the input's grid.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,38 +17,54 @@ from ..geometry import Geometry
 from ..imagefiles import Segment, SegmentationData
 
 
-@dataclass
 class Lesion:
-    """One lesion on an image grid.
+    """One lesion on an image grid of shape ``shape_kji``.
 
-    ``mask`` is (K, J, I) bool; ``bbox_ijk`` the inclusive voxel box ((i0, j0, k0), (i1, j1, k1));
-    ``probability`` the mean segmentation probability inside (None for drawn masks);
-    ``tags`` metadata carried from a ``.seg.nrrd`` segment (pathology, BI-RADS ...).
+    The mask is kept cropped to the lesion's box (``box_mask`` (k, j, i) bool starting at
+    voxel ``offset_kji``), so a full ABVS volume with several lesions costs kilobytes, not
+    147 MB per lesion; :attr:`mask` gives the full-grid mask when one is needed.
+    ``bbox_ijk`` is the inclusive voxel box ((i0, j0, k0), (i1, j1, k1)); ``probability``
+    the mean segmentation probability inside (None for drawn masks); ``tags`` metadata
+    carried from a ``.seg.nrrd`` segment (pathology, BI-RADS ...).
     """
 
-    lesion_id: str
-    mask: np.ndarray
-    probability: float | None = None
-    name: str = ""
-    colour: tuple[float, float, float] | None = None
-    tags: dict[str, str] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        self.name = self.name or self.lesion_id
-        points = np.argwhere(self.mask)
-        if points.size == 0:
-            raise ValueError(f"lesion {self.lesion_id} has an empty mask")
-        k0, j0, i0 = points.min(axis=0)
-        k1, j1, i1 = points.max(axis=0)
+    def __init__(self, lesion_id: str, mask: np.ndarray, probability: float | None = None, name: str = "",
+                 colour: tuple[float, float, float] | None = None, tags: dict[str, str] | None = None,
+                 offset_kji: tuple[int, int, int] | None = None, shape_kji: tuple[int, int, int] | None = None) -> None:
+        """``mask`` is the full-grid mask, or with ``offset_kji`` and ``shape_kji`` a box of it."""
+        mask = np.asarray(mask, dtype=bool)
+        box = ndimage.find_objects(mask.view(np.uint8))  # a view: no copy of a full volume
+        if not box or box[0] is None:
+            raise ValueError(f"lesion {lesion_id} has an empty mask")
+        base = offset_kji or (0, 0, 0)
+        self.box_mask = np.ascontiguousarray(mask[box[0]])
+        self.offset_kji = tuple(int(base[a] + box[0][a].start) for a in range(3))
+        self.shape_kji = tuple(int(v) for v in (shape_kji or mask.shape))
+        self.lesion_id, self.probability = lesion_id, probability
+        self.name, self.colour, self.tags = name or lesion_id, colour, dict(tags or {})
+        (k0, j0, i0) = self.offset_kji
+        (k1, j1, i1) = np.add(self.offset_kji, self.box_mask.shape) - 1
         self.bbox_ijk = ((int(i0), int(j0), int(k0)), (int(i1), int(j1), int(k1)))
-        self.voxels = int(points.shape[0])
-        self.centroid_ijk = tuple(float(v) for v in points.mean(axis=0)[::-1])
+        self.voxels = int(np.count_nonzero(self.box_mask))
+        centre_kji = np.add(ndimage.center_of_mass(self.box_mask), self.offset_kji)
+        self.centroid_ijk = tuple(float(v) for v in centre_kji[::-1])
+
+    @property
+    def box_slices(self) -> tuple[slice, slice, slice]:
+        return tuple(slice(o, o + n) for o, n in zip(self.offset_kji, self.box_mask.shape))  # type: ignore[return-value]
+
+    @property
+    def mask(self) -> np.ndarray:
+        """The full-grid (K, J, I) bool mask (allocated on each call)."""
+        full = np.zeros(self.shape_kji, dtype=bool)
+        full[self.box_slices] = self.box_mask
+        return full
 
     def describe(self, geometry: Geometry) -> dict[str, Any]:
         """JSON-ready facts: box in IJK and RAS, centroid, size in mm3 (or mm2 for 2D)."""
         (i0, j0, k0), (i1, j1, k1) = self.bbox_ijk
         corners = np.array([[i, j, k] for i in (i0 - 0.5, i1 + 0.5) for j in (j0 - 0.5, j1 + 0.5) for k in (k0 - 0.5, k1 + 0.5)])
-        if self.mask.shape[0] == 1:
+        if self.shape_kji[0] == 1:
             corners[:, 2] = 0.0
         ras = geometry.index_to_ras(corners)
         voxel_mm3 = float(np.prod(geometry.spacing))
@@ -62,7 +77,7 @@ class Lesion:
             "centroid_ijk": [round(v, 2) for v in self.centroid_ijk],
             "centroid_ras": [round(float(v), 3) for v in geometry.index_to_ras(np.array(self.centroid_ijk))],
         }
-        if self.mask.shape[0] == 1:
+        if self.shape_kji[0] == 1:
             facts["area_mm2"] = round(self.voxels * geometry.spacing[0] * geometry.spacing[1], 3)
         else:
             facts["volume_mm3"] = round(self.voxels * voxel_mm3, 3)
@@ -76,7 +91,7 @@ class Lesion:
 def _foreground_box(mask: np.ndarray) -> tuple[slice, ...] | None:
     """The smallest box holding every True voxel (None when empty); labelling only that
     box keeps memory small on full ABVS volumes."""
-    boxes = ndimage.find_objects(mask.astype(np.uint8, copy=False))
+    boxes = ndimage.find_objects(mask.view(np.uint8))
     return boxes[0] if boxes and boxes[0] is not None else None
 
 
@@ -104,15 +119,15 @@ def lesions_from_mask(
     labels, count = ndimage.label(mask[box], structure=structure)
     sizes = np.bincount(labels.ravel())[1:]
     order = [int(n) + 1 for n in np.argsort(-sizes, kind="stable") if sizes[n] >= min_voxels and sizes[n] * unit >= min_size_mm]
+    offset = tuple(int(part.start) for part in box)
     lesions = []
     for number, label in enumerate(order[:max_lesions], start=1):
-        full = np.zeros(mask.shape, dtype=bool)
-        full[box] = labels == label
+        component = labels == label
         mean_p = None
         if probability is not None:
-            values = probability[full]
+            values = probability[box][component]
             mean_p = float(values.mean()) / (255.0 if probability.dtype == np.uint8 else 1.0)
-        lesions.append(Lesion(f"lesion_{number}", full, mean_p))
+        lesions.append(Lesion(f"lesion_{number}", component, mean_p, offset_kji=offset, shape_kji=mask.shape))
     return lesions
 
 
@@ -133,11 +148,21 @@ def lesions_from_segmentation(segmentation: SegmentationData, geometry: Geometry
     return lesions
 
 
-def lesions_to_segmentation(lesions: list[Lesion], geometry: Geometry, shape_kji: tuple[int, int, int],
-                            colours: list[tuple[float, float, float]] | None = None) -> SegmentationData:
-    """A ``.seg.nrrd``-ready segmentation with one segment per lesion."""
+def lesions_to_segmentation(lesions: list[Lesion], geometry: Geometry, shape_kji: tuple[int, int, int]) -> SegmentationData:
+    """A ``.seg.nrrd``-ready segmentation with one segment per lesion, on the box holding all
+    lesions (as Slicer writes segmentations: a sub-grid of the image with its spacing and
+    direction; readers put it back with ``on_grid``). No lesion: an empty 1-voxel grid."""
+    if not lesions:
+        return SegmentationData([], geometry, (1, 1, 1))
+    low = np.min([l.offset_kji for l in lesions], axis=0)
+    high = np.max([np.add(l.offset_kji, l.box_mask.shape) for l in lesions], axis=0)
+    box_shape = tuple(int(v) for v in high - low)
+    origin = geometry.index_to_lps(np.array([low[2], low[1], low[0]], dtype=float))
+    box_geometry = Geometry(geometry.spacing, tuple(origin), geometry.direction)
     segments = []
-    for index, lesion in enumerate(lesions):
-        colour = lesion.colour or (colours[index] if colours and index < len(colours) else None)
-        segments.append(Segment(lesion.name, lesion.mask, colour, lesion.lesion_id, dict(lesion.tags)))
-    return SegmentationData(segments, geometry, tuple(shape_kji))
+    for lesion in lesions:
+        mask = np.zeros(box_shape, dtype=bool)
+        start = np.subtract(lesion.offset_kji, low)
+        mask[tuple(slice(s, s + n) for s, n in zip(start, lesion.box_mask.shape))] = lesion.box_mask
+        segments.append(Segment(lesion.name, mask, lesion.colour, lesion.lesion_id, dict(lesion.tags)))
+    return SegmentationData(segments, box_geometry, box_shape)

@@ -28,7 +28,7 @@ class SegmentationOptions:
     arch: str = "unet"
     spatial: str = "2d"
     size: int = 256
-    base_channels: int = 32
+    base_channels: int = 16
     patch_kji: tuple[int, int, int] = (32, 64, 64)
     val_fold: int | None = 0
     include_normal: bool = True

@@ -45,6 +45,20 @@ class DistributedContext:
         dist.broadcast_object_list(holder, src=0)
         return holder[0]
 
+    def average_buffers(self, module: torch.nn.Module) -> None:
+        """Average floating-point buffers (BatchNorm running statistics) over the ranks.
+
+        DDP synchronises gradients, and copies rank 0's buffers at each forward, but
+        the last forward of an epoch leaves every rank with its own running statistics;
+        averaging them makes the replicas identical and the statistics cover all data.
+        """
+        if not self.enabled:
+            return
+        for buffer in module.buffers():
+            if buffer.is_floating_point():
+                dist.all_reduce(buffer.data)
+                buffer.data /= self.world_size
+
     def gather_objects(self, value) -> list:
         """``value`` of every rank, in rank order (on every rank)."""
         if not self.enabled:

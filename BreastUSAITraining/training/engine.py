@@ -264,6 +264,7 @@ def _train(task: TrainingTask, settings: TrainingSettings, context: distributed.
             bar.set_postfix(loss=f"{total_loss / max(samples, 1):.4f}")
         scheduler.step()
         train_seconds = time.perf_counter() - epoch_start
+        context.average_buffers(model)
         if context.enabled:
             totals = torch.tensor([total_loss, samples], dtype=torch.float64)
             torch.distributed.all_reduce(totals)

@@ -1,0 +1,162 @@
+"""BUSI benign vs malignant on lesion crops (single plane), duplicate-aware 5-fold CV
+(issue 3 benchmark).
+
+For each variant and fold: train the single-plane classifier (``train abvs-planes`` on
+the 2D BUSI data) on the other folds, keep the best validation epoch, then classify every
+lesion of the held-out fold from its radiologist mask, with and without left-right flip
+test-time augmentation. The out-of-fold probabilities of all five folds are pooled:
+AUC with a 95% stratified bootstrap CI (1000 resamples), sensitivity and specificity at
+0.5 and at Youden's threshold. Variants show each ingredient's effect:
+
+* ``full``   - augmentation + minority oversampling (+ TTA evaluated both ways)
+* ``noaug``  - no augmentation
+
+    python benchmarks/busi_classification.py [--variants full noaug] [--backbone resnet18]
+        [--size 128] [--epochs 30] [--folds 0 1 2 3 4] [--threads N]
+
+Finished folds are saved as ``results/busi_classification/<variant>_fold<k>.json`` and
+pooled into ``results/busi_classification.json`` (``--combine`` only pools).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(REPO))
+
+from busi_segmentation import ensure_busi  # noqa: E402
+from machine import machine_info  # noqa: E402
+
+RESULT = HERE / "results" / "busi_classification.json"
+VARIANTS = {"full": {"augment": True}, "noaug": {"augment": False}}
+
+
+def evaluate_fold(bundle: Path, dataset_dir: Path, fold: int, device: str) -> list[dict]:
+    from BreastUSAITraining.bundle import load_bundle
+    from BreastUSAITraining.classification.inference import PlaneClassifier
+    from BreastUSAITraining.dataset import load_dataset
+    from BreastUSAITraining.dataset.loader import lesion_dicts
+    from BreastUSAITraining.imagefiles import read_image, read_segmentation
+    from BreastUSAITraining.training.device import resolve_device
+
+    classifier = PlaneClassifier(load_bundle(bundle, "abvs-planes"), resolve_device(device))
+    rows = []
+    for item in lesion_dicts(load_dataset(dataset_dir), "training", folds=[fold]):
+        image = read_image(item["image"])
+        mask = read_segmentation(item["segmentation"]).on_grid(image.geometry, image.shape_kji).segment(item["segment"]).mask
+        planes = classifier.lesion_planes(image, mask)
+        rows.append({"case_id": item["case_id"], "lesion_id": item["lesion_id"], "label": item["label"],
+                     "probability": classifier.classify(planes, flip_tta=False)["malignant_probability"],
+                     "probability_tta": classifier.classify(planes, flip_tta=True)["malignant_probability"]})
+    return rows
+
+
+def pooled_figures(rows: list[dict], key: str) -> dict:
+    from BreastUSAITraining.statistics import auc, bootstrap_auc_ci, threshold_metrics, youden_threshold
+
+    labels = np.array([r["label"] for r in rows])
+    scores = np.array([r[key] for r in rows])
+    low, high = bootstrap_auc_ci(labels, scores, resamples=1000, seed=0)
+    youden = youden_threshold(labels, scores)
+    at_half, at_youden = threshold_metrics(labels, scores, 0.5), threshold_metrics(labels, scores, youden)
+    return {"auc": auc(labels, scores), "auc_ci95": [low, high], "lesions": int(labels.size), "malignant": int(labels.sum()),
+            "sensitivity_0.5": at_half["sensitivity"], "specificity_0.5": at_half["specificity"],
+            "youden_threshold": youden, "sensitivity_youden": at_youden["sensitivity"],
+            "specificity_youden": at_youden["specificity"]}
+
+
+def combine(folds_dir: Path, out: Path) -> dict:
+    runs: dict[str, dict] = {}
+    machine = None
+    for path in sorted(folds_dir.glob("*_fold*.json")):
+        record = json.loads(path.read_text())
+        run = runs.setdefault(record["variant"], {"config": record["config"], "folds": {}})
+        if record["config"] == run["config"]:
+            machine = record.pop("machine", machine)
+            run["folds"][str(record["fold"])] = record
+    for run in runs.values():
+        rows = [r for f in run["folds"].values() for r in f["lesions"]]
+        run["summary"] = {"folds_done": sorted(int(k) for k in run["folds"]), "without_tta": pooled_figures(rows, "probability"),
+                          "with_tta": pooled_figures(rows, "probability_tta"),
+                          "train_minutes_total": round(sum(f["train_seconds"] for f in run["folds"].values()) / 60, 1),
+                          "devices": sorted({f["device"] for f in run["folds"].values()})}
+    result = {"machine": machine, "runs": runs}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--busi", default=str(REPO.parent / "shared" / "data" / "busi"))
+    parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "breastusai-bench"))
+    parser.add_argument("--variants", nargs="+", default=["full", "noaug"], choices=sorted(VARIANTS))
+    parser.add_argument("--folds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--backbone", default="resnet18")
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--optimiser", default="adamw")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--threads", type=int, default=0)
+    parser.add_argument("--out", default=str(RESULT))
+    parser.add_argument("--combine", action="store_true", help="only pool the finished fold files")
+    args = parser.parse_args()
+    folds_dir = Path(args.out).with_suffix("")
+    if args.combine:
+        combine(folds_dir, Path(args.out))
+        return 0
+
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    from BreastUSAITraining.classification.train import PlaneClassifierOptions, train_plane_classifier
+    from BreastUSAITraining.training import TrainingSettings
+
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    dataset_dir = ensure_busi(work, Path(args.busi))
+    for variant in args.variants:
+        config = {"backbone": args.backbone, "size": args.size, "epochs": args.epochs, "batch_size": args.batch_size,
+                  "lr": args.lr, "optimiser": args.optimiser, "init": "random", **VARIANTS[variant]}
+        for fold in args.folds:
+            fold_file = folds_dir / f"{variant}_fold{fold}.json"
+            if fold_file.is_file() and json.loads(fold_file.read_text())["config"] == config:
+                print(f"{variant} fold {fold}: done before, skipped")
+                continue
+            started = time.perf_counter()
+            bundle = work / f"cls_{variant}_fold{fold}"
+            settings = TrainingSettings(run_dir=work / f"cls_{variant}_fold{fold}.run", epochs=args.epochs,
+                                        batch_size=args.batch_size, learning_rate=args.lr, optimiser=args.optimiser,
+                                        device=args.device, resume=True, progress=False)
+            train_plane_classifier(dataset_dir, bundle, PlaneClassifierOptions(backbone=args.backbone, size=args.size,
+                                                                               val_fold=fold, **VARIANTS[variant]), settings)
+            train_seconds = time.perf_counter() - started
+            rows = evaluate_fold(bundle, dataset_dir, fold, args.device)
+            metadata = json.loads((bundle / "configs" / "metadata.json").read_text())
+            record = {"variant": variant, "config": config, "fold": fold, "machine": machine_info(),
+                      "train_seconds": round(train_seconds, 1), "best_epoch": metadata["metrics"]["best_epoch"],
+                      "device": metadata["training"]["device"], "lesions": rows}
+            fold_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = fold_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(record, indent=1) + "\n")
+            tmp.replace(fold_file)
+            print(f"{variant} fold {fold}: {len(rows)} lesions, {train_seconds / 60:.1f} min")
+    combine(folds_dir, Path(args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
