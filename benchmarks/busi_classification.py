@@ -35,6 +35,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
 from busi_segmentation import ensure_busi  # noqa: E402
+from fold_files import fold_done, save_json  # noqa: E402
 from machine import machine_info  # noqa: E402
 
 RESULT = HERE / "results" / "busi_classification.json"
@@ -91,8 +92,7 @@ def combine(folds_dir: Path, out: Path) -> dict:
                           "train_minutes_total": round(sum(f["train_seconds"] for f in run["folds"].values()) / 60, 1),
                           "devices": sorted({f["device"] for f in run["folds"].values()})}
     result = {"machine": machine, "runs": runs}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1) + "\n")
+    save_json(out, result)
     return result
 
 
@@ -133,7 +133,7 @@ def main() -> int:
                   "lr": args.lr, "optimiser": args.optimiser, "init": "random", **VARIANTS[variant]}
         for fold in args.folds:
             fold_file = folds_dir / f"{variant}_fold{fold}.json"
-            if fold_file.is_file() and json.loads(fold_file.read_text())["config"] == config:
+            if fold_done(fold_file, config):
                 print(f"{variant} fold {fold}: done before, skipped")
                 continue
             started = time.perf_counter()
@@ -149,10 +149,7 @@ def main() -> int:
             record = {"variant": variant, "config": config, "fold": fold, "machine": machine_info(),
                       "train_seconds": round(train_seconds, 1), "best_epoch": metadata["metrics"]["best_epoch"],
                       "device": metadata["training"]["device"], "lesions": rows}
-            fold_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = fold_file.with_suffix(".tmp")
-            tmp.write_text(json.dumps(record, indent=1) + "\n")
-            tmp.replace(fold_file)
+            save_json(fold_file, record)
             print(f"{variant} fold {fold}: {len(rows)} lesions, {train_seconds / 60:.1f} min")
     combine(folds_dir, Path(args.out))
     return 0

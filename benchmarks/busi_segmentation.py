@@ -33,6 +33,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
+from fold_files import fold_done, save_json  # noqa: E402
 from machine import machine_info  # noqa: E402
 
 RESULT = HERE / "results" / "busi_segmentation.json"
@@ -103,8 +104,7 @@ def combine(folds_dir: Path, out: Path) -> dict:
         for record in folds.values():
             record.pop("machine", None)
     result = {"machine": machine, "runs": runs}
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=1) + "\n")
+    save_json(out, result)
     return result
 
 
@@ -145,7 +145,7 @@ def main() -> int:
                   "loss": "Dice + CE", "augmentation": "flip LR, affine, gain, gamma, blur, noise", "tta": "flip LR"}
         for fold in args.folds:
             fold_file = folds_dir / f"{arch}_fold{fold}.json"
-            if fold_file.is_file() and json.loads(fold_file.read_text())["config"] == config:
+            if fold_done(fold_file, config):
                 print(f"{arch} fold {fold}: done before, skipped")
                 continue
             started = time.perf_counter()
@@ -163,10 +163,7 @@ def main() -> int:
                       "device": metadata["training"]["device"], "images": rows,
                       "dice": summarise(rows, "dice"), "iou": summarise(rows, "iou"),
                       "dice_postprocessed": summarise(rows, "dice_postprocessed")}
-            fold_file.parent.mkdir(parents=True, exist_ok=True)
-            tmp = fold_file.with_suffix(".tmp")
-            tmp.write_text(json.dumps(record, indent=1) + "\n")
-            tmp.replace(fold_file)
+            save_json(fold_file, record)
             print(f"{arch} fold {fold}: Dice {record['dice']['mean']:.4f} "
                   f"(post {record['dice_postprocessed']['mean']:.4f}), {train_seconds / 60:.1f} min")
     combine(folds_dir, Path(args.out))

@@ -113,6 +113,27 @@ def save_bundle(
     return out
 
 
+def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """A state_dict from a local file - ``.safetensors``, or torch's format read with
+    ``weights_only=True`` (pickled code is refused, never run). InputFileError names the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(path, "weights file not found")
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            state = load_file(str(path))
+        else:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # corrupt or truncated file, or a pickle carrying code
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
+        raise InputFileError(path, f"weights refused: not a plain tensor file ({first})") from None
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise InputFileError(path, "weights must be a state_dict of tensors")
+    return state
+
+
 def read_metadata(root: str | Path) -> dict[str, Any]:
     """``configs/metadata.json`` of a bundle (no weights read), with basic checks."""
     root = Path(root)
@@ -155,14 +176,7 @@ def load_bundle(root: str | Path, task: str | None = None) -> Bundle:
         actual = sha256_of(path)
         if actual != expected:
             raise InputFileError(path, f"sha256 mismatch: the file was changed or damaged (expected {expected[:12]}..., found {actual[:12]}...)")
-    weights = root / WEIGHTS
-    try:
-        state = torch.load(weights, map_location="cpu", weights_only=True)
-    except Exception as error:
-        first = (str(error).strip().splitlines() or [type(error).__name__])[0][:300]
-        raise InputFileError(weights, f"weights refused: not a plain tensor file ({first})") from None
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise InputFileError(weights, "weights must be a state_dict of tensors")
+    state = read_state_dict(root / WEIGHTS)
     inference_path = root / INFERENCE
     try:
         inference = json.loads(inference_path.read_text(encoding="utf-8"))

@@ -7,16 +7,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from ..bundle import save_bundle
+from ..bundle.bundle import read_state_dict
 from ..dataset import load_dataset
 from ..dataset.loader import lesion_dicts
-from ..errors import InputFileError, UsageError
+from ..errors import UsageError
 from ..networks import network_config
 from ..networks.three_plane import BACKBONES, PLANE_NAMES, PLANE_SETS
 from ..training import TrainingSettings, train
-from ..training.bundle_facts import training_facts
+from ..training.bundle_facts import resolve_val_fold, run_log_files, training_facts
 from .samples import build_lesion_samples
 from .task import PlaneClassifierTask
 
@@ -53,25 +52,6 @@ class PlaneClassifierOptions:
         return found
 
 
-def read_initial_weights(path: str | Path) -> dict[str, torch.Tensor]:
-    """A state_dict from a local file (.pt via weights_only, or .safetensors)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError(path, "weights file not found")
-    try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-
-            state = load_file(str(path))
-        else:
-            state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:
-        raise InputFileError(path, f"not a plain state_dict file ({str(error).splitlines()[0][:200] if str(error) else type(error).__name__})") from None
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise InputFileError(path, "weights file must hold a state_dict of tensors")
-    return state
-
-
 def _modality_of(dataset_items: list[dict[str, Any]]) -> str:
     kinds = {item["modality"] for item in dataset_items}
     if "abvs" in kinds:
@@ -86,11 +66,7 @@ def train_plane_classifier(data_dir: str | Path, out: str | Path, options: Plane
     if problems:
         raise UsageError("; ".join(problems))
     dataset = load_dataset(data_dir)
-    if options.val_fold is not None and dataset.n_folds == 0:
-        log.warning("%s has no folds: training on every lesion without validation", data_dir)
-        options.val_fold = None
-    if options.val_fold is not None and not 0 <= options.val_fold < dataset.n_folds:
-        raise UsageError(f"--val-fold {options.val_fold} does not exist: {data_dir} has folds 0..{dataset.n_folds - 1}")
+    options.val_fold = resolve_val_fold(dataset, options.val_fold)
     excluded = [options.val_fold] if options.val_fold is not None else None
     training = lesion_dicts(dataset, "training", exclude_folds=excluded)
     validation = lesion_dicts(dataset, "training", folds=[options.val_fold]) if excluded else []
@@ -108,7 +84,7 @@ def train_plane_classifier(data_dir: str | Path, out: str | Path, options: Plane
     frames = options.frames if modality == "abvs" else 1
     train_samples = build_lesion_samples(training, planes, frames, options.size, options.margin, settings.progress)
     val_samples = build_lesion_samples(validation, planes, frames, options.size, options.margin, settings.progress)
-    weights = read_initial_weights(options.weights) if options.weights else None
+    weights = read_state_dict(options.weights) if options.weights else None
     task = PlaneClassifierTask(train_samples, val_samples, planes, options.backbone, options.oversample, weights,
                                {"dataset": dataset.name, "val_fold": options.val_fold, "modality": modality,
                                 "size": options.size, "frames": frames, "margin": options.margin},
@@ -141,8 +117,6 @@ def train_plane_classifier(data_dir: str | Path, out: str | Path, options: Plane
     inference = {"network": network_config("three_plane", **task.network_arguments()), "planes": planes,
                  "modality": modality, "size": options.size, "frames": frames, "margin": options.margin,
                  "threshold": 0.5, "flip_tta": options.flip_tta, "gradcam_layers": {p: f"branches.{p}.layer4" for p in planes}}
-    extra = {f"logs/{name}": settings.run_dir / name for name in ("training_log.csv", "training_curves.png")
-             if (settings.run_dir / name).exists()}
-    path = save_bundle(out, result.model.state_dict(), metadata, inference, extra)
+    path = save_bundle(out, result.model.state_dict(), metadata, inference, run_log_files(settings.run_dir))
     log.info("classifier bundle written to %s (validation AUC %s)", path, result.best_metric)
     return path

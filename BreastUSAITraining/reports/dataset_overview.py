@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ..atomic import atomic_path  # noqa: E402
+from .figures import save_figure  # noqa: E402
 from ..dataset.contract import Dataset, LesionItem  # noqa: E402
 from ..dataset.schema import MODALITIES  # noqa: E402
 from ..imagefiles import read_image, read_segmentation  # noqa: E402
@@ -56,8 +56,4 @@ def plot_dataset_overview(dataset: Dataset, out_png: str | Path, max_cases: int 
             ax.set_title(f"{item.case_id} {title}\n{item.pathology}, BI-RADS {item.birads or '?'}", fontsize=8)
     fig.suptitle(f"{dataset.name}: lesion outlines in yellow", fontsize=10)
     fig.tight_layout()
-    out_png = Path(out_png)
-    with atomic_path(out_png) as tmp:
-        fig.savefig(tmp, dpi=dpi, format="png")
-    plt.close(fig)
-    return out_png
+    return save_figure(fig, out_png, dpi)

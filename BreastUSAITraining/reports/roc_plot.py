@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..atomic import atomic_path
+from .figures import save_figure
 from ..statistics import auc, bootstrap_auc_ci, roc_points
 
 
@@ -29,8 +29,4 @@ def plot_roc(path: str | Path, curves: dict[str, tuple[np.ndarray, np.ndarray]],
     ax.set_title(title)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

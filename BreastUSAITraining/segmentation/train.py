@@ -14,7 +14,7 @@ from ..errors import UsageError
 from ..networks import network_config
 from ..networks.segmentation import SEGMENTATION_ARCHS
 from ..training import TrainingSettings, train
-from ..training.bundle_facts import training_facts
+from ..training.bundle_facts import resolve_val_fold, run_log_files, training_facts
 from .samples import build_2d_samples, build_3d_samples
 from .task import SegmentationTask
 
@@ -58,11 +58,7 @@ class SegmentationOptions:
 def select_cases(data_dir: str | Path, options: SegmentationOptions) -> tuple[Any, list[dict], list[dict]]:
     """(dataset, training cases, validation cases) of the fold split."""
     dataset = load_dataset(data_dir)
-    if options.val_fold is not None and dataset.n_folds == 0:
-        log.warning("%s has no folds: training on every case without validation", data_dir)
-        options.val_fold = None
-    if options.val_fold is not None and not 0 <= options.val_fold < dataset.n_folds:
-        raise UsageError(f"--val-fold {options.val_fold} does not exist: {data_dir} has folds 0..{dataset.n_folds - 1}")
+    options.val_fold = resolve_val_fold(dataset, options.val_fold)
     excluded = [options.val_fold] if options.val_fold is not None else None
     training = case_dicts(dataset, "training", exclude_folds=excluded, modality=options.modality)
     validation = case_dicts(dataset, "training", folds=[options.val_fold], modality=options.modality) if excluded else []
@@ -124,8 +120,6 @@ def train_segmentation(data_dir: str | Path, out: str | Path, options: Segmentat
         "postprocessing": {"threshold": options.threshold, "min_size_mm": options.min_size_mm,
                            "min_voxels": options.min_voxels, "flip_tta": True},
     }
-    extra = {f"logs/{name}": settings.run_dir / name for name in ("training_log.csv", "training_curves.png")
-             if (settings.run_dir / name).exists()}
-    path = save_bundle(out, result.model.state_dict(), metadata, inference, extra)
+    path = save_bundle(out, result.model.state_dict(), metadata, inference, run_log_files(settings.run_dir))
     log.info("segmentation bundle written to %s (validation Dice %s)", path, result.best_metric)
     return path

@@ -58,7 +58,7 @@ def plot_history(path: str | Path, history: list[dict[str, Any]], metric: str, t
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from ..atomic import atomic_path
+    from ..reports.figures import save_figure
 
     epochs = [row["epoch"] for row in history]
     fig, (ax_loss, ax_metric) = plt.subplots(1, 2, figsize=(9, 3.4))
@@ -74,8 +74,4 @@ def plot_history(path: str | Path, history: list[dict[str, Any]], metric: str, t
     ax_metric.set_ylabel(f"validation {metric}")
     fig.suptitle(title)
     fig.tight_layout()
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
