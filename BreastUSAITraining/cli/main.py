@@ -14,7 +14,7 @@ import traceback
 
 from .. import __version__
 from ..errors import BreastUSAIError
-from . import dataset_commands, demo_command, phantom_command, predict_command, train_command
+from . import dataset_commands, demo_command, evaluate_command, phantom_command, predict_command, train_command
 
 DESCRIPTION = """\
 BreastUSAI headless engine: breast ultrasound / mammography AI from the dataset
@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     dataset_commands.register(commands)
     train_command.register(commands)
     predict_command.register(commands)
+    evaluate_command.register(commands)
     demo_command.register(commands)
     for child in _leaf_parsers(parser):
         _add_common_options(child, default=argparse.SUPPRESS)
