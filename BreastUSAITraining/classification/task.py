@@ -21,6 +21,7 @@ from torch.utils.data import Dataset
 
 from ..networks.three_plane import ThreePlaneClassifier
 from ..statistics import auc
+from ..training.sampling import oversampled_order
 
 PLANE_HEAD_WEIGHT = 0.3
 
@@ -43,12 +44,7 @@ class LesionFrameDataset(Dataset):
     def __init__(self, samples: list[dict[str, Any]], transform: Compose | None, oversample: bool) -> None:
         self.samples, self.transform = samples, transform
         labels = np.array([s["label"] for s in samples])
-        self.order = list(range(len(samples)))
-        if oversample and 0 < labels.sum() < len(labels):
-            minority = int(labels.sum() < len(labels) / 2)
-            extra = int((labels != minority).sum() - (labels == minority).sum())
-            pool = np.flatnonzero(labels == minority)
-            self.order += [int(pool[i % len(pool)]) for i in range(extra)]
+        self.order = oversampled_order(labels) if oversample else list(range(len(samples)))
 
     def __len__(self) -> int:
         return len(self.order)

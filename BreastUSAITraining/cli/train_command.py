@@ -83,6 +83,25 @@ def register(commands: argparse._SubParsersAction) -> None:
     planes.add_argument("--no-tta", action="store_true", help="store no left-right flip test-time augmentation in the bundle")
     planes.set_defaults(handler=run_abvs_planes)
 
+    mup = sub.add_parser("mupnet", help="MUP-Net interpretable prototype network (B-mode, Doppler, elastography)",
+                         description="Train MUP-Net (Commun Med 2024): a ResNet per modality, 1 x 1 prototypes split by "
+                                     "class, log-similarity with top-k pooling, last layer +1 / -0.5; loss CE + 0.8 cluster "
+                                     "- 0.08 separation + 1e-4 L1; warm-up, joint epochs, push (BI-RADS-constrained: "
+                                     "benign from 3/4A, malignant from 4C/5, elastography 3 vs 5, never 4B; pathology alone "
+                                     "when BI-RADS is missing) followed by last-layer training. The bundle holds every "
+                                     "prototype's source patch as an image.")
+    _common(mup, epochs=40, batch=40, lr=3e-3, optimiser="adam")
+    mup.add_argument("--modalities", default="", metavar="M,M",
+                     help="us_bmode, us_doppler, us_elastography (default: every one the dataset has)")
+    mup.add_argument("--prototypes", type=int, default=10, metavar="N", help="prototypes per modality, half per class (default: 10)")
+    mup.add_argument("--backbone", choices=("resnet18", "resnet34", "resnet50"), default="resnet18", help="(default: resnet18)")
+    mup.add_argument("--size", type=int, default=224, metavar="PX", help="lesion crop size (default: 224)")
+    mup.add_argument("--warmup", type=int, default=10, metavar="E", help="warm-up epochs, backbones frozen (default: 10)")
+    mup.add_argument("--push-every", type=int, default=10, metavar="E", help="push every E epochs and at the end (default: 10)")
+    mup.add_argument("--top-k", type=int, default=5, metavar="K", help="similarity pooling: mean of the top K cells (default: 5)")
+    mup.add_argument("--no-augment", action="store_true", help="train without augmentation")
+    mup.set_defaults(handler=run_mupnet)
+
 
 def _val_fold(text: str) -> int | None:
     if text.lower() == "none":
@@ -139,4 +158,15 @@ def run_abvs_planes(args: argparse.Namespace) -> int:
     path = train_plane_classifier(args.data, args.out, options, settings_from(args))
     if path is not None:
         print(f"Classifier bundle: {path}")
+    return 0
+
+
+def run_mupnet(args: argparse.Namespace) -> int:
+    from ..mupnet.train import MUPNetOptions, train_mupnet
+
+    modalities = [m.strip() for m in args.modalities.split(",") if m.strip()]
+    options = MUPNetOptions(modalities=modalities, prototypes=args.prototypes, backbone=args.backbone, size=args.size,
+                            warmup_epochs=args.warmup, push_every=args.push_every, top_k=args.top_k,
+                            val_fold=_val_fold(args.val_fold), augment=not args.no_augment)
+    print(f"MUP-Net bundle: {train_mupnet(args.data, args.out, options, settings_from(args))}")
     return 0

@@ -7,12 +7,14 @@ from typing import Any, Callable
 
 from torch import nn
 
+from ..mupnet.network import MUPNet
 from .segmentation import build_segmentation_network
 from .three_plane import ThreePlaneClassifier
 
 _CONSTRUCTORS: dict[str, Callable[..., nn.Module]] = {
     "segmentation": build_segmentation_network,
     "three_plane": ThreePlaneClassifier,
+    "mupnet": MUPNet,
 }
 
 

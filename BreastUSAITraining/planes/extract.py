@@ -200,3 +200,27 @@ def extract_planes(volume: np.ndarray, geometry: Geometry, mask: np.ndarray, pla
 def plane_crop_2d(image_2d: np.ndarray, geometry: Geometry, mask_2d: np.ndarray, size: int = 224, margin: float = 0.3) -> PlaneFrame:
     """The lesion crop of a 2D image ((J, I) grey, (J, I) bool mask) as one transverse frame."""
     return extract_planes(image_2d[None], geometry, mask_2d[None], "T", 1, size, margin).frames["T"][0]
+
+
+def crop_lesion_2d(image_2d: np.ndarray, geometry: Geometry, mask_2d: np.ndarray, size: int = 224,
+                   margin: float = 0.3) -> tuple[np.ndarray, PlaneWindow]:
+    """The lesion's square crop of a 2D image as ``(C, size, size)`` float32 in [0, 1], and its window.
+
+    Grey images (``(J, I)``) are normalised by their percentiles inside the crop; colour images
+    (``(J, I, 3)``, Doppler and elastography, whose colour is the signal) keep their colours,
+    each channel scaled by 1/255 (uint8) or by the image's maximum.
+    """
+    if not np.asarray(mask_2d).any():
+        raise ValueError("empty lesion mask: no crop")
+    points = np.argwhere(mask_2d)
+    low_ijk = np.array([points[:, 1].min(), points[:, 0].min(), 0])
+    high_ijk = np.array([points[:, 1].max(), points[:, 0].max(), 0])
+    window = _window("T", low_ijk, high_ijk, geometry.spacing, margin, size)
+    spacing_rc = (geometry.spacing[1], geometry.spacing[0])
+    if image_2d.ndim == 2:
+        return _sample(image_2d, window, spacing_rc)[None], window
+    scale = 255.0 if image_2d.dtype == np.uint8 else max(float(image_2d.max()), 1e-6)
+    rows, cols = window.pixel_to_index(spacing_rc)
+    channels = [ndimage.map_coordinates(image_2d[..., c].astype(np.float32) / scale, [rows, cols], order=1, mode="constant", cval=0.0)
+                for c in range(image_2d.shape[-1])]
+    return np.clip(np.stack(channels), 0.0, 1.0).astype(np.float32), window

@@ -26,6 +26,8 @@ from ..bundle.bundle import read_metadata
 from ..classification.inference import CAM_METHODS, PlaneClassifier
 from ..errors import BreastUSAIError, InputFileError, UsageError
 from ..explain import heatmap_from_planes, save_image_overlay, save_plane_overlays
+from ..mupnet.explain import PrototypeExplainer
+from ..planes import crop_lesion_2d
 from ..imagefiles import ImageData, read_image, read_segmentation, write_nrrd, write_segmentation
 from ..networks.three_plane import PLANE_NAMES
 from ..segmentation.inference import LesionSegmenter
@@ -62,16 +64,18 @@ class Models:
     device: Any
     segmenter: LesionSegmenter | None
     classifiers: list[PlaneClassifier] = field(default_factory=list)
+    prototype_models: list[PrototypeExplainer] = field(default_factory=list)
 
     def describe(self) -> list[dict[str, Any]]:
-        bundles: list[Bundle] = ([self.segmenter.bundle] if self.segmenter else []) + [c.bundle for c in self.classifiers]
+        bundles: list[Bundle] = (([self.segmenter.bundle] if self.segmenter else []) + [c.bundle for c in self.classifiers]
+                                 + [p.bundle for p in self.prototype_models])
         return [{"name": b.name, "version": b.version, "task": b.task, "weights_sha256": b.metadata["weights_sha256"],
                  "validation": b.metadata.get("metrics", {})} for b in bundles]
 
 
 def load_models(paths: list[str], device) -> Models:
     """Load and verify every bundle; one segmentation bundle at most."""
-    segmenter, classifiers = None, []
+    segmenter, classifiers, prototype_models = None, [], []
     for path in paths:
         task = read_metadata(path)["task"]
         bundle = load_bundle(path)
@@ -81,9 +85,16 @@ def load_models(paths: list[str], device) -> Models:
             segmenter = LesionSegmenter(bundle, device)
         elif task == "abvs-planes":
             classifiers.append(PlaneClassifier(bundle, device))
+        elif task == "mupnet":
+            explainer = PrototypeExplainer(bundle, device)
+            if explainer.modalities != ["us_bmode"]:
+                raise UsageError(f"{path}: this MUP-Net needs {', '.join(explainer.modalities)} images of each lesion; "
+                                 "predict reads one image per lesion, so it runs B-mode-only MUP-Net models "
+                                 "(multimodal ones run from the Slicer module)")
+            prototype_models.append(explainer)
         else:
             raise InputFileError(path, f"predict cannot run a {task!r} model yet")
-    return Models(device, segmenter, classifiers)
+    return Models(device, segmenter, classifiers, prototype_models)
 
 
 def _lesion_tags(lesion: Lesion, result: dict[str, Any] | None) -> dict[str, str]:
@@ -110,6 +121,8 @@ def predict_one(path: Path, models: Models, options: PredictOptions, index: int,
         raise InputFileError(path, "image is blank (every voxel has the same value): nothing to analyse")
     for classifier in models.classifiers:
         classifier.check_image(image)
+    if models.prototype_models and not image.is_2d:
+        raise InputFileError(path, "MUP-Net reads 2D B-mode images; this is a volume")
     timing["load"] = time.perf_counter() - started
 
     started = stage("segment")
@@ -125,7 +138,7 @@ def predict_one(path: Path, models: Models, options: PredictOptions, index: int,
         raise UsageError("no lesions to classify: give a segmentation model (--model) or a mask (--segmentation)")
     timing["segment"] = time.perf_counter() - started
 
-    documents, extras = [], []
+    documents, extras, extras_mupnet = [], [], []
     timing.update(planes=0.0, classify=0.0, explain=0.0)
     for lesion in lesions:
         facts = lesion.describe(image.geometry)
@@ -147,6 +160,15 @@ def predict_one(path: Path, models: Models, options: PredictOptions, index: int,
                 box = heatmap_from_planes(image.shape_kji, image.geometry, lesion.bbox_ijk, planes, maps)
                 timing["explain"] += time.perf_counter() - started
                 extras.append((lesion, planes, maps, box, outcome, classifier, facts))
+        for explainer in models.prototype_models:
+            started = stage("classify")
+            crop, _ = crop_lesion_2d(image.array[0], image.geometry, lesion.mask[0], explainer.size, explainer.margin)
+            outcome, similarity_maps = explainer.explain(crop)
+            timing["classify"] += time.perf_counter() - started
+            facts.setdefault("prototype_explanations", {})[explainer.bundle.name] = outcome
+            if first is None:
+                first = outcome
+            extras_mupnet.append((lesion, crop[0], similarity_maps, outcome, explainer))
         if first is not None:
             facts["malignant_probability"] = first["malignant_probability"]
             facts["prediction"] = first["prediction"]
@@ -160,6 +182,15 @@ def predict_one(path: Path, models: Models, options: PredictOptions, index: int,
             write_segmentation(staging / "lesions.seg.nrrd", lesions_to_segmentation(lesions, image.geometry, image.shape_kji))
         for lesion, planes, maps, box, outcome, classifier, facts in extras:
             _write_explanation(staging, image, lesion, planes, maps, box, outcome, classifier, options, facts)
+        if options.overlays:
+            for lesion, crop, similarity_maps, outcome, explainer in extras_mupnet:
+                crops = {key: crop for key in similarity_maps}
+                titles = {}
+                for key in similarity_maps:
+                    modality, name = key.split(":")
+                    match = outcome["prototypes"][modality][name]
+                    titles[key] = f"{name} prototype {match['prototype']} ({match['contribution_normalised']:+.2f})"
+                save_plane_overlays(staging / f"prototypes_{lesion.lesion_id}.png", crops, similarity_maps, titles)
         document = {
             "input": name,
             "image": {"kind": "2d" if image.is_2d else "volume", "shape_kji": list(image.shape_kji), **image.geometry.to_dict()},

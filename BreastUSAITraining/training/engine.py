@@ -54,7 +54,12 @@ class TrainingTask(Protocol):
     def fingerprint(self) -> dict[str, Any]:
         """JSON-safe description of the model and data; a resumed run must match it."""
 
-    # Optional: ``collate`` (a DataLoader collate_fn) when batches need one.
+    # Optional:
+    #   ``collate``                        a DataLoader collate_fn when batches need one
+    #   ``parameter_groups(model, lr)``    optimiser parameter groups (per-part learning rates)
+    #   ``on_epoch_start(model, epoch)``   e.g. freeze / unfreeze parts (warm-up)
+    #   ``on_epoch_end(model, epoch, device)``  e.g. MUP-Net's push and last-layer phase
+    #   ``selectable(epoch)``              False for epochs that may not become the bundle
 
 
 @dataclass
@@ -114,8 +119,11 @@ class TrainingResult:
     resumed_from_epoch: int = 0
 
 
-def _optimiser(settings: TrainingSettings, model: nn.Module) -> torch.optim.Optimizer:
-    params = [p for p in model.parameters() if p.requires_grad]
+def _optimiser(settings: TrainingSettings, model: nn.Module, task: TrainingTask) -> torch.optim.Optimizer:
+    if hasattr(task, "parameter_groups"):
+        params = task.parameter_groups(model, settings.learning_rate)
+    else:
+        params = [p for p in model.parameters() if p.requires_grad]
     if settings.optimiser == "sgd":
         return torch.optim.SGD(params, lr=settings.learning_rate, momentum=settings.momentum,
                                weight_decay=settings.weight_decay, nesterov=True)
@@ -189,7 +197,7 @@ def _train(task: TrainingTask, settings: TrainingSettings, context: distributed.
     model = model.to(device)
     if use_channels_last:
         model = model.to(memory_format=torch.channels_last)
-    optimiser = _optimiser(settings, model)
+    optimiser = _optimiser(settings, model, task)
     scheduler = _scheduler(settings, optimiser)
     amp_dtype = _amp_dtype(device) if settings.amp else None
     scaler = torch.amp.GradScaler("cuda", enabled=amp_dtype == torch.float16)
@@ -229,6 +237,8 @@ def _train(task: TrainingTask, settings: TrainingSettings, context: distributed.
         seed = epoch_seed(settings.seed, epoch, context.rank)
         seed_everything(seed)
         task.set_epoch_seed(seed)
+        if hasattr(task, "on_epoch_start"):
+            task.on_epoch_start(model, epoch)
         if context.enabled:
             sampler = DistributedSampler(data, num_replicas=context.world_size, rank=context.rank, shuffle=True, seed=settings.seed)
             sampler.set_epoch(epoch)
@@ -263,6 +273,8 @@ def _train(task: TrainingTask, settings: TrainingSettings, context: distributed.
             steps += 1
             bar.set_postfix(loss=f"{total_loss / max(samples, 1):.4f}")
         scheduler.step()
+        if hasattr(task, "on_epoch_end"):
+            task.on_epoch_end(model, epoch, device)
         train_seconds = time.perf_counter() - epoch_start
         context.average_buffers(model)
         if context.enabled:
@@ -279,8 +291,9 @@ def _train(task: TrainingTask, settings: TrainingSettings, context: distributed.
                 figures = task.validate(model, device)
             row.update({f"val_{k}": float(v) for k, v in figures.items()})
             value = figures.get(task.metric)
+            selectable = getattr(task, "selectable", lambda _epoch: True)(epoch)
             improved = value is not None and math.isfinite(value) and (best_metric is None or value > best_metric)
-            if improved or not figures:  # no validation data: the last epoch is kept
+            if selectable and (improved or not figures):  # no validation data: the last epoch is kept
                 best_metric, best_epoch = (float(value) if value is not None else None), epoch
                 save_checkpoint(checkpoints / BEST, {"model": model.state_dict(), "epoch": epoch})
             row["seconds"] = time.perf_counter() - epoch_start

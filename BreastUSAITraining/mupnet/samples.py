@@ -1,0 +1,57 @@
+"""Lesion items -> MUP-Net samples: the lesion's crop in every modality, stacked as channels.
+
+Grey modalities (B-mode) give 1 channel normalised by percentiles; colour modalities
+(Doppler, elastography) give 3 channels with their colours kept (a grey file is repeated
+to 3 channels). A sample: ``{"x": uint8 (C_total, S, S) (0..255 = 0..1), "label",
+"birads", "case_id", "lesion_id"}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from ..errors import InputFileError
+from ..imagefiles import read_image, read_segmentation
+from ..imagefiles.colour import colour_mode_for
+from ..planes import crop_lesion_2d
+
+MUPNET_MODALITIES = ("us_bmode", "us_doppler", "us_elastography")
+
+
+def channels_of(modality: str) -> int:
+    return 3 if colour_mode_for(modality) == "keep" else 1
+
+
+def lesion_crop(image_path: str, segmentation_path: str, segment: str, modality: str, size: int, margin: float) -> np.ndarray:
+    """(channels_of(modality), size, size) float32 crop of one lesion in one image."""
+    image = read_image(image_path, colour=colour_mode_for(modality))
+    if not image.is_2d:
+        raise InputFileError(image_path, f"{modality} must be a 2D image, found {image.shape_kji[0]} slices")
+    mask = read_segmentation(segmentation_path).on_grid(image.geometry, image.shape_kji).segment(segment).mask[0]
+    if not mask.any():
+        raise InputFileError(segmentation_path, f"segment {segment!r} is empty on {image_path}")
+    crop, _ = crop_lesion_2d(image.plane, image.geometry, mask, size, margin)
+    if crop.shape[0] != channels_of(modality):
+        crop = np.repeat(crop[:1], channels_of(modality), axis=0)
+    return crop
+
+
+def build_mupnet_samples(items: list[dict[str, Any]], modalities: list[str], size: int, margin: float,
+                         progress: bool = True) -> list[dict[str, Any]]:
+    """One sample per lesion item (from :func:`~..dataset.loader.lesion_dicts` with these modalities)."""
+    samples = []
+    for item in tqdm(items, desc="cropping lesions (all modalities)", disable=not progress, unit="lesion"):
+        crops = []
+        for modality in modalities:
+            key = "segmentation" if modality == item["modality"] else f"segmentation_{modality}"
+            segmentation = item.get(key) or item.get("segmentation")
+            if segmentation is None or not item.get("segment"):
+                raise InputFileError(item[modality], f"lesion {item['case_id']}/{item.get('lesion_id')} has no mask for {modality}")
+            crops.append(lesion_crop(item[modality], segmentation, item["segment"], modality, size, margin))
+        x = np.clip(np.rint(np.concatenate(crops) * 255), 0, 255).astype(np.uint8)
+        samples.append({"x": x, "label": int(item["label"]), "birads": item.get("birads"), "case_id": item["case_id"],
+                        "lesion_id": item.get("lesion_id"), "pathology": item.get("pathology")})
+    return samples
