@@ -18,7 +18,7 @@ from BreastUSAITraining.mupnet.explain import PrototypeExplainer
 from BreastUSAITraining.mupnet.loss import mupnet_loss
 from BreastUSAITraining.mupnet.network import MUPNet
 from BreastUSAITraining.mupnet.push import PUSH_RULES
-from BreastUSAITraining.mupnet.samples import build_mupnet_samples
+from BreastUSAITraining.planes.lesion_crops import build_lesion_crop_samples
 from BreastUSAITraining.mupnet.train import MUPNetOptions, train_mupnet
 from BreastUSAITraining.segmentation.inference import network_from_bundle
 from cli_helpers import run_cli
@@ -70,7 +70,7 @@ def test_every_prototype_is_a_training_patch_from_an_allowed_lesion(mupnet_bundl
         allowed = PUSH_RULES[record["modality"]][0 if record["class"] == "benign" else 1]
         assert record["source_birads"] in allowed and record["source_birads"] != "4B"
         assert record["source_pathology"] == record["class"]
-        (sample,) = build_mupnet_samples([items[(record["source_case"], record["source_lesion"])]], modalities, 64, 0.3, False)
+        (sample,) = build_lesion_crop_samples([items[(record["source_case"], record["source_lesion"])]], modalities, 64, 0.3, False)
         x = torch.as_tensor(sample["x"], dtype=torch.float32)[None] / 255.0
         with torch.no_grad():
             z = network.latent(record["modality"], network.split(x)[record["modality"]])[0]
@@ -99,7 +99,7 @@ def test_missing_birads_falls_back_to_pathology_and_says_so(multimodal, tmp_path
 def test_explanation_has_six_normalised_contributions_and_maps(mupnet_bundle, multimodal):
     explainer = PrototypeExplainer(load_bundle(mupnet_bundle), torch.device("cpu"))
     item = lesion_dicts(load_dataset(multimodal), "test", modalities=explainer.modalities)[0]
-    (sample,) = build_mupnet_samples([item], explainer.modalities, 64, 0.3, False)
+    (sample,) = build_lesion_crop_samples([item], explainer.modalities, 64, 0.3, False)
     document, maps = explainer.explain(sample["x"].astype(np.float32) / 255.0)
     assert 0 <= document["malignant_probability"] <= 1
     assert len(document["contribution_scores"]) == 6
@@ -128,3 +128,11 @@ def test_bmode_only_mupnet_through_the_cli_and_predict(phantom_us2d, tiny_bundle
     explanation = lesion["prototype_explanations"][meta["name"]]
     assert len(explanation["contribution_scores"]) == 2 and lesion["malignant_probability"] == explanation["malignant_probability"]
     assert next((tmp_path / "p").glob(f"*/prototypes_{lesion['id']}.png")).stat().st_size > 500
+
+
+def test_evaluate_a_multimodal_mupnet(mupnet_bundle, multimodal, tmp_path):
+    result = run_cli("evaluate", "--model", str(mupnet_bundle), "--data", str(multimodal), "--split", "all",
+                     "--out", str(tmp_path / "eval"), "-q")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
+    assert metrics["model"]["task"] == "mupnet" and metrics["lesions"] > 10 and 0 <= metrics["auc"] <= 1

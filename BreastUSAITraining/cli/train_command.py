@@ -102,6 +102,19 @@ def register(commands: argparse._SubParsersAction) -> None:
     mup.add_argument("--no-augment", action="store_true", help="train without augmentation")
     mup.set_defaults(handler=run_mupnet)
 
+    dl = sub.add_parser("dlum", help="DL-UM ultrasound + mammography fusion (or DL-U / DL-M)",
+                        description="Train DL-UM (Breast Cancer Res 2025): VGG19-like branches for the US and MG lesion ROIs "
+                                    "(ROI widened by 30%% of its shortest side), a deep-supervision head on every block, "
+                                    "concat fusion; focal loss on every head + mean absolute disagreement of the branches; "
+                                    "model selection by the lowest validation loss. DL-U / DL-M: one branch.")
+    _common(dl, epochs=30, batch=16, lr=1e-4, optimiser="adam")
+    dl.add_argument("--variant", choices=("dlum", "dlu", "dlm"), default="dlum", help="both branches, US only or MG only (default: dlum)")
+    dl.add_argument("--mg-view", choices=("mg_cc", "mg_mlo"), default="mg_cc", help="mammography view (default: mg_cc)")
+    dl.add_argument("--width", type=float, default=1.0, metavar="X", help="filter-count multiplier, 1 = VGG19 widths (default: 1)")
+    dl.add_argument("--size", type=int, default=224, metavar="PX", help="ROI size (default: 224)")
+    dl.add_argument("--no-augment", action="store_true", help="train without augmentation")
+    dl.set_defaults(handler=run_dlum)
+
 
 def _val_fold(text: str) -> int | None:
     if text.lower() == "none":
@@ -169,4 +182,15 @@ def run_mupnet(args: argparse.Namespace) -> int:
                             warmup_epochs=args.warmup, push_every=args.push_every, top_k=args.top_k,
                             val_fold=_val_fold(args.val_fold), augment=not args.no_augment)
     print(f"MUP-Net bundle: {train_mupnet(args.data, args.out, options, settings_from(args))}")
+    return 0
+
+
+def run_dlum(args: argparse.Namespace) -> int:
+    from ..dlum.train import DLUMOptions, train_dlum
+
+    options = DLUMOptions(variant=args.variant, mg_view=args.mg_view, width=args.width, size=args.size,
+                          val_fold=_val_fold(args.val_fold), augment=not args.no_augment)
+    path = train_dlum(args.data, args.out, options, settings_from(args))
+    if path is not None:
+        print(f"{args.variant.upper()} bundle: {path}")
     return 0

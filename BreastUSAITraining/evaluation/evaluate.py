@@ -23,7 +23,7 @@ from ..errors import UsageError
 from ..statistics import auc, bootstrap_auc_ci, threshold_metrics, youden_threshold
 from ..training.device import resolve_device
 from .plots import calibration_bins, plot_calibration, plot_confusion, plot_decision_curve, plot_roc_with_band
-from .predictions import classifier_rows, parse_split, segmentation_rows, write_rows_csv
+from .predictions import classifier_rows, crop_model_rows, parse_split, segmentation_rows, write_rows_csv
 
 
 def classification_metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
@@ -60,8 +60,9 @@ def evaluate_bundle(bundle_path: str | Path, data_dir: str | Path, split: str, o
                 values = [r[key] for r in rows]
                 document[key] = {"mean": statistics.fmean(values), "sd": statistics.pstdev(values),
                                  "median": statistics.median(values), "n": len(values)}
-        elif bundle.task == "abvs-planes":
-            rows = classifier_rows(bundle, torch_device, dataset, split_name, folds, progress)
+        elif bundle.task in ("abvs-planes", "mupnet", "dlum"):
+            collect = classifier_rows if bundle.task == "abvs-planes" else crop_model_rows
+            rows = collect(bundle, torch_device, dataset, split_name, folds, progress)
             write_rows_csv(staging / "predictions.csv", rows)
             labels = np.array([r["label"] for r in rows])
             scores = np.array([r["probability"] for r in rows])

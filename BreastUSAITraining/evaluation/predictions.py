@@ -57,6 +57,27 @@ def classifier_rows(bundle: Bundle, device, dataset: Dataset, split: str, folds:
     return rows
 
 
+def crop_model_rows(bundle: Bundle, device, dataset: Dataset, split: str, folds: list[int] | None,
+                    progress: bool = True) -> list[dict[str, Any]]:
+    """MUP-Net / DL-UM: every labelled lesion of the split that has all the model's images."""
+    from ..dlum.explain import FusionExplainer
+    from ..mupnet.explain import PrototypeExplainer
+    from ..planes.lesion_crops import build_lesion_crop_samples
+
+    model = PrototypeExplainer(bundle, device) if bundle.task == "mupnet" else FusionExplainer(bundle, device)
+    items = lesion_dicts(dataset, split, folds=folds, modalities=model.modalities)
+    if not items:
+        raise UsageError(f"{dataset.root}: no labelled lesion with {', '.join(model.modalities)} in split {split}")
+    samples = build_lesion_crop_samples(items, model.modalities, model.size, model.margin, progress)
+    rows = []
+    for item, sample in zip(items, samples):
+        outcome, _ = model.explain(sample["x"].astype(np.float32) / 255.0)
+        rows.append({"case_id": item["case_id"], "lesion_id": item["lesion_id"] or "", "label": item["label"],
+                     "pathology": item["pathology"], "birads": item["birads"] or "",
+                     "probability": outcome["malignant_probability"]})
+    return rows
+
+
 def segmentation_rows(bundle: Bundle, device, dataset: Dataset, split: str, folds: list[int] | None,
                       progress: bool = True) -> list[dict[str, Any]]:
     """Dice and IoU of every case with a lesion, at the image's own resolution."""

@@ -3,7 +3,6 @@
 * :mod:`.network`   - ResNet-18 feature maps per modality, 1 x 1 prototypes, log-similarity,
                       top-k pooling, the prototype-to-class last layer (+1 / -0.5)
 * :mod:`.loss`      - CE + 0.8 cluster - 0.08 separation + 1e-4 L1 (off-class weights)
-* :mod:`.samples`   - lesion crops of every modality, stacked as channels
 * :mod:`.push`      - projection of prototypes onto training patches, BI-RADS-constrained
 * :mod:`.task`      - warm-up -> joint -> push -> last layer, on the shared engine
 * :mod:`.train`     - ``train mupnet``: data -> bundle with prototype images

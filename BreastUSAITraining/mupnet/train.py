@@ -19,9 +19,11 @@ from ..errors import UsageError
 from ..networks import network_config
 from ..training import TrainingSettings, train
 from ..training.bundle_facts import resolve_val_fold, run_log_files, training_facts
+from ..planes.lesion_crops import build_lesion_crop_samples, channels_of
 from .network import BACKBONES, MUPNet
-from .samples import MUPNET_MODALITIES, build_mupnet_samples, channels_of
 from .task import MUPNetTask
+
+MUPNET_MODALITIES = ("us_bmode", "us_doppler", "us_elastography")
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +118,8 @@ def train_mupnet(data_dir: str | Path, out: str | Path, options: MUPNetOptions, 
     validation = lesion_dicts(dataset, "training", folds=[options.val_fold], modalities=modalities) if excluded else []
     if {i["label"] for i in training} != {0, 1}:
         raise UsageError(f"{data_dir}: MUP-Net needs benign and malignant lesions with all of {', '.join(modalities)}")
-    train_samples = build_mupnet_samples(training, modalities, options.size, options.margin, settings.progress)
-    val_samples = build_mupnet_samples(validation, modalities, options.size, options.margin, settings.progress)
+    train_samples = build_lesion_crop_samples(training, modalities, options.size, options.margin, settings.progress)
+    val_samples = build_lesion_crop_samples(validation, modalities, options.size, options.margin, settings.progress)
     arguments = {"modalities": modalities, "channels": [channels_of(m) for m in modalities],
                  "prototypes_per_modality": options.prototypes, "backbone": options.backbone,
                  "prototype_dim": options.prototype_dim, "top_k": options.top_k}

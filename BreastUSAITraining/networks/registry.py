@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from torch import nn
 
+from ..dlum.network import DLUM
 from ..mupnet.network import MUPNet
 from .segmentation import build_segmentation_network
 from .three_plane import ThreePlaneClassifier
@@ -15,6 +16,7 @@ _CONSTRUCTORS: dict[str, Callable[..., nn.Module]] = {
     "segmentation": build_segmentation_network,
     "three_plane": ThreePlaneClassifier,
     "mupnet": MUPNet,
+    "dlum": DLUM,
 }
 
 

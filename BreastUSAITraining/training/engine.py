@@ -36,7 +36,7 @@ class TrainingTask(Protocol):
 
     #: short name used in logs ("segmentation", "abvs-planes", ...)
     name: str
-    #: validation metric to maximise ("dice", "auc", ...)
+    #: validation metric to maximise ("dice", "auc", ...; optional ``metric_goal = "min"`` to minimise)
     metric: str
 
     def build_model(self) -> nn.Module: ...
@@ -292,7 +292,9 @@ def _train(task: TrainingTask, settings: TrainingSettings, context: distributed.
             row.update({f"val_{k}": float(v) for k, v in figures.items()})
             value = figures.get(task.metric)
             selectable = getattr(task, "selectable", lambda _epoch: True)(epoch)
-            improved = value is not None and math.isfinite(value) and (best_metric is None or value > best_metric)
+            lower_is_better = getattr(task, "metric_goal", "max") == "min"
+            improved = value is not None and math.isfinite(value) and (
+                best_metric is None or (value < best_metric if lower_is_better else value > best_metric))
             if selectable and (improved or not figures):  # no validation data: the last epoch is kept
                 best_metric, best_epoch = (float(value) if value is not None else None), epoch
                 save_checkpoint(checkpoints / BEST, {"model": model.state_dict(), "epoch": epoch})

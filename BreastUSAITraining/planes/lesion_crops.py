@@ -1,6 +1,7 @@
-"""Lesion items -> MUP-Net samples: the lesion's crop in every modality, stacked as channels.
+"""Lesion items -> multimodal crop samples (MUP-Net, DL-UM): the lesion's crop in every
+requested modality, stacked as channels.
 
-Grey modalities (B-mode) give 1 channel normalised by percentiles; colour modalities
+Grey modalities (B-mode, mammography) give 1 channel normalised by percentiles; colour modalities
 (Doppler, elastography) give 3 channels with their colours kept (a grey file is repeated
 to 3 channels). A sample: ``{"x": uint8 (C_total, S, S) (0..255 = 0..1), "label",
 "birads", "case_id", "lesion_id"}``.
@@ -16,9 +17,7 @@ from tqdm import tqdm
 from ..errors import InputFileError
 from ..imagefiles import read_image, read_segmentation
 from ..imagefiles.colour import colour_mode_for
-from ..planes import crop_lesion_2d
-
-MUPNET_MODALITIES = ("us_bmode", "us_doppler", "us_elastography")
+from .extract import crop_lesion_2d
 
 
 def channels_of(modality: str) -> int:
@@ -39,7 +38,7 @@ def lesion_crop(image_path: str, segmentation_path: str, segment: str, modality:
     return crop
 
 
-def build_mupnet_samples(items: list[dict[str, Any]], modalities: list[str], size: int, margin: float,
+def build_lesion_crop_samples(items: list[dict[str, Any]], modalities: list[str], size: int, margin: float,
                          progress: bool = True) -> list[dict[str, Any]]:
     """One sample per lesion item (from :func:`~..dataset.loader.lesion_dicts` with these modalities)."""
     samples = []

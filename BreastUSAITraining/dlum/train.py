@@ -1,0 +1,88 @@
+"""``train dlum``: dataset with ultrasound and mammography of each lesion -> DL-UM / DL-U / DL-M bundle."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..bundle import save_bundle
+from ..dataset import load_dataset
+from ..dataset.loader import lesion_dicts
+from ..errors import UsageError
+from ..networks import network_config
+from ..planes.lesion_crops import build_lesion_crop_samples
+from ..training import TrainingSettings, train
+from ..training.bundle_facts import resolve_val_fold, run_log_files, training_facts
+from .network import VARIANTS
+from .task import DLUMTask
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class DLUMOptions:
+    variant: str = "dlum"
+    mg_view: str = "mg_cc"
+    width: float = 1.0
+    size: int = 224
+    margin: float = 0.3
+    val_fold: int | None = 0
+    augment: bool = True
+
+    def problems(self) -> list[str]:
+        found = []
+        if self.variant not in VARIANTS:
+            found.append(f"--variant must be one of {', '.join(VARIANTS)}")
+        if self.mg_view not in ("mg_cc", "mg_mlo"):
+            found.append("--mg-view must be mg_cc or mg_mlo")
+        if not 0 < self.width <= 2:
+            found.append(f"--width must be within (0, 2], got {self.width}")
+        if self.size < 32 or self.size % 16:
+            found.append(f"--size must be a multiple of 16 (at least 32), got {self.size}")
+        return found
+
+    @property
+    def modalities(self) -> list[str]:
+        return [{"us": "us_bmode", "mg": self.mg_view}[name] for name in VARIANTS[self.variant]]
+
+
+def train_dlum(data_dir: str | Path, out: str | Path, options: DLUMOptions, settings: TrainingSettings) -> Path | None:
+    problems = options.problems()
+    if problems:
+        raise UsageError("; ".join(problems))
+    dataset = load_dataset(data_dir)
+    options.val_fold = resolve_val_fold(dataset, options.val_fold)
+    modalities = options.modalities
+    excluded = [options.val_fold] if options.val_fold is not None else None
+    training = lesion_dicts(dataset, "training", exclude_folds=excluded, modalities=modalities)
+    validation = lesion_dicts(dataset, "training", folds=[options.val_fold], modalities=modalities) if excluded else []
+    if {i["label"] for i in training} != {0, 1}:
+        raise UsageError(f"{data_dir}: {options.variant} needs benign and malignant lesions with {' and '.join(modalities)} images")
+    train_samples = build_lesion_crop_samples(training, modalities, options.size, options.margin, settings.progress)
+    val_samples = build_lesion_crop_samples(validation, modalities, options.size, options.margin, settings.progress)
+    task = DLUMTask(train_samples, val_samples, options.variant, options.width, options.augment,
+                    {"dataset": dataset.name, "val_fold": options.val_fold, "size": options.size, "modalities": modalities})
+    result = train(task, settings)
+    if not result.is_main:
+        return None
+    best = next((row for row in result.history if row["epoch"] == result.best_epoch), {})
+    metadata = {
+        "task": "dlum",
+        "name": f"{options.variant}-{'-'.join(m.replace('us_', '').replace('mg_', 'mg-') for m in modalities)}",
+        "version": "1.0",
+        "description": f"{options.variant.upper()} ultrasound + mammography network (Breast Cancer Res 2025), trained by BreastUSAI",
+        "inputs": {"modalities": modalities, "size": [options.size, options.size], "margin": options.margin,
+                   "intensity": "percentile 0.5-99.5 to [0, 1] per crop"},
+        "outputs": {"classes": ["benign", "malignant"], "explanation": "probability per head, CAM of every block"},
+        "metrics": {"validation_loss": result.best_metric, "validation_auc": best.get("val_auc"),
+                    "best_epoch": result.best_epoch, "selection": "lowest validation loss"},
+        "training": training_facts(result, settings, dataset, {"val_fold": options.val_fold, "modalities": modalities,
+                                                                "training_lesions": len(train_samples),
+                                                                "validation_lesions": len(val_samples)}),
+    }
+    inference = {"network": network_config("dlum", **task.network_arguments()), "modalities": modalities,
+                 "size": options.size, "margin": options.margin, "threshold": 0.5}
+    path = save_bundle(out, result.model.state_dict(), metadata, inference, run_log_files(settings.run_dir))
+    log.info("%s bundle written to %s", options.variant, path)
+    return path
