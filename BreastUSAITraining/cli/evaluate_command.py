@@ -31,6 +31,20 @@ def register(commands: argparse._SubParsersAction) -> None:
     c.add_argument("--out", metavar="DIR", help="write compare.json and roc_compare.png here")
     c.set_defaults(handler=run_compare)
 
+    r = commands.add_parser(
+        "restratify", help="the two-stage BI-RADS 4A re-stratification with DLR_LH and DLR_BM",
+        description="For every BI-RADS 4A lesion of a split: DLR_LH low and DLR_BM benign -> downgrade to BI-RADS 3 "
+                    "(follow-up, no biopsy); high and malignant -> upgrade; otherwise keep 4A. Writes "
+                    "restratification.csv (probabilities, decision, reason) and summary.json (biopsies avoided, "
+                    "missed cancers, 4A malignancy rate before and after).")
+    r.add_argument("--lh", required=True, metavar="BUNDLE", help="DLR_LH bundle (train dlr --kind lh)")
+    r.add_argument("--bm", required=True, metavar="BUNDLE", help="DLR_BM bundle (train dlr --kind bm)")
+    r.add_argument("--data", required=True, metavar="DIR", help="dataset folder")
+    r.add_argument("--split", default="test", metavar="test|fold:K|all", help="(default: test)")
+    r.add_argument("--out", required=True, metavar="DIR", help="output folder (replaced whole)")
+    r.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="(default: auto)")
+    r.set_defaults(handler=run_restratify)
+
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from ..evaluation import evaluate_bundle
@@ -60,4 +74,14 @@ def run_compare(args: argparse.Namespace) -> int:
           f"{d['auc_b']:.3f} ({document['b']['model']}), difference {d['difference']:+.3f} "
           f"(95% CI {d['ci95'][0]:+.3f} to {d['ci95'][1]:+.3f}), DeLong p = {d['p_value']:.3g}; "
           f"McNemar at 0.5 p = {document['mcnemar_at_0.5']['p_value']:.3g}")
+    return 0
+
+
+def run_restratify(args: argparse.Namespace) -> int:
+    from ..radiomics.restratify_run import restratify_split
+
+    s = restratify_split(args.lh, args.bm, args.data, args.split, args.out, args.device, progress=not args.quiet)
+    print(f"{s['lesions_4a']} BI-RADS 4A lesions ({s['malignant']} malignant): {s['decisions']['downgrade']} downgraded "
+          f"({100 * s['biopsies_avoided_fraction']:.1f}% biopsies avoided, {s['missed_malignancies']} cancer(s) among them), "
+          f"{s['decisions']['keep']} kept, {s['decisions']['upgrade']} upgraded -> {args.out}")
     return 0

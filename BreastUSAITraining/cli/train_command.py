@@ -115,6 +115,20 @@ def register(commands: argparse._SubParsersAction) -> None:
     dl.add_argument("--no-augment", action="store_true", help="train without augmentation")
     dl.set_defaults(handler=run_dlum)
 
+    dr = sub.add_parser("dlr", help="deep radiomics with clinical data: CLDLR, DLR_LH, DLR_BM",
+                        description="Train a deep-radiomics model on grey B-mode lesion ROIs. --kind cldlr (Sci Rep 2024): "
+                                    "VGG11, its penultimate FC features + the clinical variables -> calibrated RBF-SVM. "
+                                    "--kind lh / bm (QIMS 2025): ResNet50 with a 128-d embedding, then an MLP on embedding "
+                                    "+ age; lh learns BI-RADS 2/3 vs 4/5, bm benign vs malignant among BI-RADS 4A. Missing "
+                                    "clinical values are imputed from training and flagged by indicator columns.")
+    _common(dr, epochs=40, batch=16, lr=5e-3, optimiser="adam")
+    dr.add_argument("--kind", choices=("cldlr", "lh", "bm"), required=True, help="which model")
+    dr.add_argument("--arch", choices=("vgg11", "resnet18", "resnet50"), help="CNN (default: vgg11 for cldlr, resnet50 for lh / bm)")
+    dr.add_argument("--width", type=float, default=1.0, metavar="X", help="VGG filter multiplier (default: 1)")
+    dr.add_argument("--size", type=int, default=224, metavar="PX", help="ROI size (default: 224)")
+    dr.add_argument("--no-augment", action="store_true", help="train without augmentation")
+    dr.set_defaults(handler=run_dlr)
+
 
 def _val_fold(text: str) -> int | None:
     if text.lower() == "none":
@@ -193,4 +207,15 @@ def run_dlum(args: argparse.Namespace) -> int:
     path = train_dlum(args.data, args.out, options, settings_from(args))
     if path is not None:
         print(f"{args.variant.upper()} bundle: {path}")
+    return 0
+
+
+def run_dlr(args: argparse.Namespace) -> int:
+    from ..radiomics.train import DLROptions, train_dlr
+
+    options = DLROptions(kind=args.kind, arch=args.arch, width=args.width, size=args.size,
+                         val_fold=_val_fold(args.val_fold), augment=not args.no_augment)
+    path = train_dlr(args.data, args.out, options, settings_from(args))
+    if path is not None:
+        print(f"{args.kind} bundle: {path}")
     return 0

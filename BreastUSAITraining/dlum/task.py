@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from ..mupnet.task import MUPNetDataset, mupnet_augmentation
+from ..training.crop_dataset import CropDataset, crop_augmentation
 from ..statistics import auc
 from .loss import dlum_loss
 from .network import DLUM
@@ -25,7 +25,7 @@ class DLUMTask:
                  augment: bool = True, description: dict[str, Any] | None = None) -> None:
         self.train_samples, self.val_samples = train_samples, val_samples
         self.variant, self.width, self.augment = variant, width, augment
-        self.transform = mupnet_augmentation() if augment else None
+        self.transform = crop_augmentation() if augment else None
         self.description = dict(description or {})
 
     def network_arguments(self) -> dict[str, Any]:
@@ -35,7 +35,7 @@ class DLUMTask:
         return DLUM(**self.network_arguments())
 
     def training_data(self) -> Dataset:
-        return MUPNetDataset(self.train_samples, self.transform, oversample=False)
+        return CropDataset(self.train_samples, self.transform, oversample=False)
 
     def set_epoch_seed(self, seed: int) -> None:
         if self.transform is not None:

@@ -60,7 +60,7 @@ def evaluate_bundle(bundle_path: str | Path, data_dir: str | Path, split: str, o
                 values = [r[key] for r in rows]
                 document[key] = {"mean": statistics.fmean(values), "sd": statistics.pstdev(values),
                                  "median": statistics.median(values), "n": len(values)}
-        elif bundle.task in ("abvs-planes", "mupnet", "dlum"):
+        elif bundle.task in ("abvs-planes", "mupnet", "dlum", "dlr"):
             collect = classifier_rows if bundle.task == "abvs-planes" else crop_model_rows
             rows = collect(bundle, torch_device, dataset, split_name, folds, progress)
             write_rows_csv(staging / "predictions.csv", rows)

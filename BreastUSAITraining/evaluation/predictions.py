@@ -59,22 +59,33 @@ def classifier_rows(bundle: Bundle, device, dataset: Dataset, split: str, folds:
 
 def crop_model_rows(bundle: Bundle, device, dataset: Dataset, split: str, folds: list[int] | None,
                     progress: bool = True) -> list[dict[str, Any]]:
-    """MUP-Net / DL-UM: every labelled lesion of the split that has all the model's images."""
+    """MUP-Net / DL-UM / deep radiomics: every labelled lesion of the split that has all the model's
+    images (DLR_LH: labelled low / high risk by BI-RADS; DLR_BM: the BI-RADS 4A lesions)."""
     from ..dlum.explain import FusionExplainer
     from ..mupnet.explain import PrototypeExplainer
     from ..planes.lesion_crops import build_lesion_crop_samples
 
-    model = PrototypeExplainer(bundle, device) if bundle.task == "mupnet" else FusionExplainer(bundle, device)
-    items = lesion_dicts(dataset, split, folds=folds, modalities=model.modalities)
+    from ..radiomics.labels import select
+    from ..radiomics.predictor import RadiomicsPredictor
+
+    if bundle.task == "dlr":
+        model = RadiomicsPredictor(bundle, device)
+        items = select(lesion_dicts(dataset, split, folds=folds, modalities=model.modalities, labelled_only=model.kind != "lh"),
+                       model.kind)
+    else:
+        model = PrototypeExplainer(bundle, device) if bundle.task == "mupnet" else FusionExplainer(bundle, device)
+        items = lesion_dicts(dataset, split, folds=folds, modalities=model.modalities)
     if not items:
         raise UsageError(f"{dataset.root}: no labelled lesion with {', '.join(model.modalities)} in split {split}")
     samples = build_lesion_crop_samples(items, model.modalities, model.size, model.margin, progress)
     rows = []
     for item, sample in zip(items, samples):
-        outcome, _ = model.explain(sample["x"].astype(np.float32) / 255.0)
+        crop = sample["x"].astype(np.float32) / 255.0
+        probability = (model.probability(crop, item["clinical"]) if bundle.task == "dlr"
+                       else model.explain(crop)[0]["malignant_probability"])
         rows.append({"case_id": item["case_id"], "lesion_id": item["lesion_id"] or "", "label": item["label"],
                      "pathology": item["pathology"], "birads": item["birads"] or "",
-                     "probability": outcome["malignant_probability"]})
+                     "probability": round(float(probability), 4)})
     return rows
 
 

@@ -10,49 +10,18 @@ may become the bundle, so every prototype shown to a reader is a real training p
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import torch
-from monai.transforms import Compose, RandAdjustContrastd, RandAffined, RandFlipd, RandScaleIntensityd
 from torch import nn
 from torch.utils.data import Dataset
 
 from ..statistics import auc
-from ..training.sampling import oversampled_order
+from ..training.crop_dataset import CropDataset, crop_augmentation
 from .loss import mupnet_loss
 from .network import MUPNet
 from .push import push_prototypes
-
-
-def mupnet_augmentation() -> Compose:
-    """SPEC 3.3: horizontal flip p=0.5, brightness/contrast x[0.9, 1.1], random crop 90-100%
-    resized back (a zoom of 1.0-1.11), rotation +-10 degrees; all modalities together."""
-    return Compose([
-        RandFlipd(keys="image", prob=0.5, spatial_axis=1),
-        RandAffined(keys="image", prob=0.8, rotate_range=(math.radians(10),), scale_range=((-0.1, 0.0), (-0.1, 0.0)),
-                    padding_mode="border"),
-        RandScaleIntensityd(keys="image", factors=0.1, prob=0.5),
-        RandAdjustContrastd(keys="image", prob=0.5, gamma=(0.9, 1.1)),
-    ])
-
-
-class MUPNetDataset(Dataset):
-    def __init__(self, samples: list[dict[str, Any]], transform: Compose | None, oversample: bool) -> None:
-        self.samples, self.transform = samples, transform
-        labels = np.array([s["label"] for s in samples])
-        self.order = oversampled_order(labels) if oversample else list(range(len(samples)))
-
-    def __len__(self) -> int:
-        return len(self.order)
-
-    def __getitem__(self, index: int) -> dict[str, Any]:
-        sample = self.samples[self.order[index]]
-        image = torch.as_tensor(sample["x"], dtype=torch.float32) / 255.0
-        if self.transform is not None:
-            image = torch.as_tensor(np.asarray(self.transform({"image": image})["image"]), dtype=torch.float32).clamp(0, 1)
-        return {"image": image, "label": torch.tensor(sample["label"], dtype=torch.long)}
 
 
 class MUPNetTask:
@@ -69,7 +38,7 @@ class MUPNetTask:
         self.warmup_epochs, self.last_layer_passes = warmup_epochs, last_layer_passes
         self.push_epochs = sorted({e for e in range(push_every, epochs + 1, push_every)} | {epochs})
         self.oversample, self.augment = oversample, augment
-        self.transform = mupnet_augmentation() if augment else None
+        self.transform = crop_augmentation() if augment else None
         self.description = dict(description or {})
         self.push_report: dict[str, Any] = {}
 
@@ -81,7 +50,7 @@ class MUPNetTask:
                 {"params": list(model.add_on.parameters()) + list(model.prototypes.parameters()), "lr": lr}]
 
     def training_data(self) -> Dataset:
-        return MUPNetDataset(self.train_samples, self.transform, self.oversample)
+        return CropDataset(self.train_samples, self.transform, self.oversample)
 
     def set_epoch_seed(self, seed: int) -> None:
         if self.transform is not None:

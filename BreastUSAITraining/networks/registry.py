@@ -9,6 +9,7 @@ from torch import nn
 
 from ..dlum.network import DLUM
 from ..mupnet.network import MUPNet
+from ..radiomics.network import DeepRadiomicsModel
 from .segmentation import build_segmentation_network
 from .three_plane import ThreePlaneClassifier
 
@@ -17,6 +18,7 @@ _CONSTRUCTORS: dict[str, Callable[..., nn.Module]] = {
     "three_plane": ThreePlaneClassifier,
     "mupnet": MUPNet,
     "dlum": DLUM,
+    "deep_radiomics": DeepRadiomicsModel,
 }
 
 
