@@ -20,7 +20,7 @@ from .atomic import write_json_atomic, write_text_atomic
 from .dataset import load_dataset
 from .dataset.summary import format_summary, summarise
 from .dataset.validate import validate_dataset_folder
-from .errors import DatasetError, InputFileError
+from .errors import DatasetError, InputFileError, UsageError
 from .phantom import PhantomSettings, generate_phantom_dataset
 from .reports.dataset_overview import plot_dataset_overview
 
@@ -74,10 +74,34 @@ def _segmentation_dice(results: list[dict], cases: list[dict]) -> float:
     return float(np.mean(dices)) if dices else float("nan")
 
 
+def _train_2d_families(data_dir: Path, models: Path, epochs: int, seed: int, progress: bool) -> dict[str, Path]:
+    """MUP-Net (3 modalities), DL-UM (US + MG) and CLDLR, CPU-sized, on the phantom's 2D images."""
+    from .dlum.train import DLUMOptions, train_dlum
+    from .mupnet.train import MUPNetOptions, train_mupnet
+    from .radiomics.train import DLROptions, train_dlr
+    from .training import TrainingSettings
+
+    def settings(name: str, lr: float, optimiser: str) -> TrainingSettings:
+        return TrainingSettings(run_dir=models / f"{name}.run", epochs=epochs, batch_size=16, learning_rate=lr,
+                                optimiser=optimiser, seed=seed, progress=progress)
+
+    push_every = max(1, epochs // 2)
+    return {
+        "MUP-Net (3 modalities)": train_mupnet(data_dir, models / "mupnet", MUPNetOptions(
+            size=64, prototypes=6, prototype_dim=32, warmup_epochs=min(2, epochs - 1), push_every=push_every),
+            settings("mupnet", 3e-3, "adam")),
+        "DL-UM (US + MG)": train_dlum(data_dir, models / "dlum", DLUMOptions(width=0.25, size=64), settings("dlum", 1e-3, "adam")),
+        "CLDLR (radiomics + clinical)": train_dlr(data_dir, models / "cldlr", DLROptions(kind="cldlr", width=0.25, size=64),
+                                                  settings("cldlr", 1e-3, "adam")),
+    }
+
+
 def run_demo(out: str | Path, cases: int = 40, seed: int = 0, progress: bool = True, epochs: int = 8) -> dict:
     """Run the demo into ``out``; returns a dict of what was produced (also saved as JSON)."""
     from .classification.train import PlaneClassifierOptions, train_plane_classifier
     from .dataset.loader import case_dicts, lesion_dicts
+    from .evaluation import evaluate_bundle
+    from .evaluation.predictions import read_rows_csv
     from .predict import PredictOptions, predict_inputs
     from .reports.demo_report import write_demo_report
     from .reports.roc_plot import plot_roc
@@ -89,9 +113,9 @@ def run_demo(out: str | Path, cases: int = 40, seed: int = 0, progress: bool = T
     started = time.perf_counter()
     _prepare(out)
     data_dir = out / "phantom_dataset"
-    print(f"[1/6] Generating phantom data (all modalities, {cases} lesions + {cases} ABVS lesions, seed {seed}) ...")
+    print(f"[1/7] Generating phantom data (all modalities, {cases} lesions + {cases} ABVS lesions, seed {seed}) ...")
     generate_phantom_dataset(data_dir, PhantomSettings(kind="all", cases=cases, seed=seed), progress=progress)
-    print("[2/6] Validating the dataset (deep check: every file and geometry) and summarising ...")
+    print("[2/7] Validating the dataset (deep check: every file and geometry) and summarising ...")
     violations = validate_dataset_folder(data_dir, deep=True)
     if violations:
         raise DatasetError(data_dir, violations)
@@ -104,22 +128,25 @@ def run_demo(out: str | Path, cases: int = 40, seed: int = 0, progress: bool = T
     print(text)
 
     models = out / "models"
-    print(f"[3/6] Training lesion segmentation (2D UNet on ABVS transverse slices, {epochs} epochs, CPU-sized) ...")
+    print(f"[3/7] Training lesion segmentation (2D UNet on ABVS transverse slices, {epochs} epochs, CPU-sized) ...")
     seg = train_segmentation(data_dir, models / "segmentation", SegmentationOptions(size=64, base_channels=16, modality="abvs"),
                              TrainingSettings(run_dir=models / "segmentation.run", epochs=epochs, batch_size=16,
                                               seed=seed, progress=progress))
-    print(f"[4/6] Training the three-plane classifier (ResNet-18 per plane, T+S+C, {epochs + 4} epochs) ...")
+    print(f"[4/7] Training the three-plane classifier (ResNet-18 per plane, T+S+C, {epochs + 4} epochs) ...")
     cls = train_plane_classifier(data_dir, models / "three_plane", PlaneClassifierOptions(backbone="resnet18", size=64, frames=3),
                                  TrainingSettings(run_dir=models / "three_plane.run", epochs=epochs + 4, batch_size=8,
                                                   optimiser="adamw", learning_rate=1e-3, seed=seed, progress=progress))
+    print(f"[5/7] Training the 2D model families on the lesions' 2D images ({epochs} epochs each): MUP-Net "
+          "(B-mode + Doppler + elastography), DL-UM (B-mode + mammography CC), CLDLR (deep radiomics + clinical) ...")
+    families = _train_2d_families(data_dir, models, epochs, seed, progress)
     test_cases = [c for c in case_dicts(dataset, "test") if c["modality"] == "abvs"]
-    print(f"[5/6] Predicting on {len(test_cases)} unseen ABVS volumes (segment, planes, classify, Grad-CAM) ...")
+    print(f"[6/7] Predicting on {len(test_cases)} unseen ABVS volumes (segment, planes, classify, Grad-CAM) ...")
     results, failures = predict_inputs([c["image"] for c in test_cases],
                                        PredictOptions(models=[str(seg), str(cls)], out=str(out / "predictions"),
                                                       progress="bar" if progress else "none"))
     if failures:
         raise DatasetError(data_dir, [])
-    print("[6/6] Evaluating and writing the report ...")
+    print("[7/7] Evaluating and writing the report ...")
     test_lesions = [i for i in lesion_dicts(dataset, "test") if i["modality"] == "abvs"]
     labels, scores = _evaluate_classifier(cls, test_lesions)
     low, high = bootstrap_auc_ci(labels, scores)
@@ -130,7 +157,17 @@ def run_demo(out: str | Path, cases: int = 40, seed: int = 0, progress: bool = T
                "segmentation Dice (unseen volumes)": _segmentation_dice(results, test_cases),
                "validation Dice / AUC in training": f"{json_load(seg)['metrics']['validation_dice']:.3f} / "
                                                     f"{json_load(cls)['metrics']['validation_auc']:.3f}"}
-    roc = plot_roc(out / "roc_test.png", {"three-plane (T+S+C)": (labels, scores)}, "Unseen phantom lesions")
+    curves = {"three-plane (T+S+C), ABVS": (labels, scores)}
+    for name, bundle in families.items():
+        try:
+            evaluated = evaluate_bundle(bundle, data_dir, "test", out / "evaluations" / bundle.name, progress=False)
+        except UsageError as error:  # e.g. a tiny test split holding one class only
+            metrics[f"{name}: AUC on test lesions"] = f"n/a ({error})"
+            continue
+        metrics[f"{name}: AUC on test lesions (n = {evaluated['lesions']})"] = evaluated["auc"]
+        rows = read_rows_csv(out / "evaluations" / bundle.name / "predictions.csv")
+        curves[name] = (np.array([int(r["label"]) for r in rows]), np.array([float(r["probability"]) for r in rows]))
+    roc = plot_roc(out / "roc_test.png", curves, "Unseen phantom lesions (test split)")
     truth = {c["image"]: c["pathology"] for c in test_cases}
     report_cases = [{"input": r["input"], "truth": truth.get(c["image"], "?"),
                      "lesions": [{"id": l["id"], "malignant_probability": l.get("malignant_probability", float("nan")),
@@ -138,7 +175,8 @@ def run_demo(out: str | Path, cases: int = 40, seed: int = 0, progress: bool = T
                                  for l in r["lesions"]]} for r, c in zip(results, test_cases)]
     overlays = [str(p.relative_to(out)) for p in sorted((out / "predictions").glob("*/planes_*.png"))[:6]]
     md, html_report = write_demo_report(out, {
-        "steps": "phantom data -> validation -> segmentation training -> three-plane training -> predict on the test split -> report",
+        "steps": "phantom data -> validation -> segmentation and three-plane training (ABVS) -> MUP-Net, DL-UM and CLDLR "
+                 "training (2D) -> predict on the test split -> evaluation of every family -> report",
         "metrics": metrics, "roc_png": roc.name, "cases": report_cases, "overlays": overlays,
         "segmentation_curves": "models/segmentation/logs/training_curves.png",
         "classifier_curves": "models/three_plane/logs/training_curves.png"})
@@ -147,11 +185,12 @@ def run_demo(out: str | Path, cases: int = 40, seed: int = 0, progress: bool = T
         "dataset": str(data_dir),
         "summary": str(out / "dataset_summary.txt"),
         "overview_png": str(overview),
-        "models": [str(seg), str(cls)],
+        "models": [str(seg), str(cls)] + [str(b) for b in families.values()],
+        "evaluations": str(out / "evaluations"),
         "predictions": str(out / "predictions"),
         "report": str(html_report),
         "report_markdown": str(md),
-        "metrics": {k: v for k, v in metrics.items()},
+        "metrics": {k: (None if isinstance(v, float) and not np.isfinite(v) else v) for k, v in metrics.items()},
         "seconds": round(time.perf_counter() - started, 1),
     }
     write_json_atomic(out / "demo_result.json", result)

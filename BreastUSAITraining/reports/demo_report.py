@@ -20,7 +20,8 @@ def _table(rows: list[list[str]]) -> str:
 def write_demo_report(folder: Path, facts: dict[str, Any]) -> tuple[Path, Path]:
     """``report.md`` and ``report.html`` in ``folder``; images are referenced relatively."""
     metrics = facts["metrics"]
-    rows = [["measure", "value"]] + [[k, f"{v:.3f}" if isinstance(v, float) else str(v)] for k, v in metrics.items()]
+    rows = [["measure", "value"]] + [[k, (f"{v:.3f}" if v == v else "n/a (one class only)") if isinstance(v, float) else str(v)]
+                                     for k, v in metrics.items()]
     cases = [["input", "lesion", "truth", "malignant probability", "per plane (T / S / C)"]]
     for case in facts["cases"]:
         for lesion in case["lesions"]:
