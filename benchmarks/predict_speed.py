@@ -2,14 +2,14 @@
 phantom volume (843 x 546 x 318, 147 MB), seconds per stage and peak RSS.
 
 Models have the product's default architectures with untrained weights (speed does not
-depend on the weights): the 2D UNet (16 channels, 256 px) for segmentation and the
+depend on the weights; the segmenter's output layer is biased to background so that its
+post-processing meets no spurious lesions, as a trained one would not): the 2D UNet (16 channels, 256 px) for segmentation and the
 three-plane ResNet50 (224 px, 3 frames per plane) for classification. Each input runs
 in a fresh process twice - segmentation model alone, then the classifier on the
 ground-truth mask (so the lesions are the same whatever the untrained segmenter finds) -
 and the stage times are combined: load, planes, classify, Grad-CAM and write (result.json,
 lesions.seg.nrrd, heatmap NRRD, PNGs) from the second, segment from the first. The second
-of two identical inputs is timed (warm caches). Peak RSS is the larger of the two
-processes (the untrained segmenter's spurious lesions make the first a worst case).
+of two identical inputs is timed (warm caches). Peak RSS is the larger of the two processes.
 
     python benchmarks/predict_speed.py [--threads 2] [--device cpu|cuda] [--out results/predict_speed.json]
 """
@@ -38,9 +38,17 @@ def make_bundles(work: Path) -> tuple[Path, Path]:
     from BreastUSAITraining.bundle import save_bundle
     from BreastUSAITraining.networks import build_network, network_config
 
+    import torch
+    from torch import nn
+
+    torch.manual_seed(0)
     seg_net = network_config("segmentation", arch="unet", spatial_dims=2, base_channels=16)
     cls_net = network_config("three_plane", planes="TSC", backbone="resnet50")
-    seg = save_bundle(work / "seg", build_network(seg_net).state_dict(), {"task": "segmentation", "name": "unet-2d-untrained"},
+    segmenter = build_network(seg_net)
+    output = [m for m in segmenter.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)) and m.out_channels == 2][-1]
+    with torch.no_grad():  # untrained weights, output biased to background: no spurious lesions to post-process
+        output.bias.copy_(torch.tensor([20.0, -20.0]))
+    seg = save_bundle(work / "seg", segmenter.state_dict(), {"task": "segmentation", "name": "unet-2d-untrained"},
                       {"network": seg_net, "spatial": "2d", "input_size": [256, 256],
                        "postprocessing": {"threshold": 0.5, "min_size_mm": 4.0, "min_voxels": 50, "flip_tta": True}})
     cls = save_bundle(work / "cls", build_network(cls_net).state_dict(), {"task": "abvs-planes", "name": "three-plane-resnet50-untrained"},

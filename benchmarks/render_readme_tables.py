@@ -94,7 +94,7 @@ def table_busi_segmentation() -> str:
         rows.append(f"| {arch}{width}, {c['size']} px, {c['epochs']} epochs | {len(s['folds_done'])} of 5 | {s['dice']['n']} | "
                     f"**{s['dice']['mean']:.3f}** ({s['dice']['sd']:.3f}) | {s['iou']['mean']:.3f} ({s['iou']['sd']:.3f}) | "
                     f"{s['dice_postprocessed']['mean']:.3f} | {', '.join(f'{v:.3f}' for v in s['fold_dice_means'])} | "
-                    f"{s['train_minutes_total']:.0f} min |")
+                    f"{s['train_minutes_total']:.0f} min on {', '.join(s.get('devices', ['?']))} |")
     return "\n".join(head + rows) + "\n\n" + _machine(data["machine"])
 
 
@@ -112,7 +112,8 @@ def table_busi_classification() -> str:
                     f"{'augmentation' if c['augment'] else 'no augmentation'} | {len(s['folds_done'])} of 5 | "
                     f"{plain['lesions']} ({plain['malignant']}) | {plain['auc']:.3f} ({plain['auc_ci95'][0]:.3f}-{plain['auc_ci95'][1]:.3f}) | "
                     f"**{tta['auc']:.3f}** ({tta['auc_ci95'][0]:.3f}-{tta['auc_ci95'][1]:.3f}) | "
-                    f"{tta['sensitivity_0.5']:.3f} / {tta['specificity_0.5']:.3f} | {s['train_minutes_total']:.0f} min |")
+                    f"{tta['sensitivity_0.5']:.3f} / {tta['specificity_0.5']:.3f} | "
+                    f"{s['train_minutes_total']:.0f} min on {', '.join(s['devices'])} |")
     return "\n".join(head + rows) + "\n\n" + _machine(data["machine"])
 
 
@@ -123,11 +124,11 @@ TABLES = {"busi_classification": table_busi_classification, "foundation": table_
 def main() -> int:
     text = README.read_text()
     for name, render in TABLES.items():
-        pattern = re.compile(rf"(<!-- bench:{name}:start -->\n).*?(\n<!-- bench:{name}:end -->)", re.S)
+        pattern = re.compile(rf"(<!-- bench:{name}:start -->\n)(?:.*?\n)?(<!-- bench:{name}:end -->)", re.S)
         if not pattern.search(text):
             print(f"README has no markers for {name}", file=sys.stderr)
             return 1
-        text = pattern.sub(lambda m: m.group(1) + render() + m.group(2), text)
+        text = pattern.sub(lambda m: m.group(1) + render() + "\n" + m.group(2), text)
     README.write_text(text)
     print(f"updated {README}")
     return 0

@@ -30,6 +30,7 @@ from scipy import ndimage
 
 from ..geometry import Geometry
 from ..preprocessing import normalise_intensity
+from ..segmentation.lesions import centroid_kji
 
 #: code -> (name, fixed ijk axis, row ijk axis, column ijk axis)
 PLANES: dict[str, tuple[str, int, int, int]] = {
@@ -178,7 +179,7 @@ def extract_planes(volume: np.ndarray, geometry: Geometry, mask: np.ndarray, pla
     box = ndimage.find_objects(np.asarray(mask, dtype=bool).view(np.uint8))[0]
     low_ijk = np.array([box[a].start + mask_offset_kji[a] for a in (2, 1, 0)])
     high_ijk = np.array([box[a].stop - 1 + mask_offset_kji[a] for a in (2, 1, 0)])
-    centroid = (np.asarray(ndimage.center_of_mass(mask)) + np.asarray(mask_offset_kji))[::-1]
+    centroid = (centroid_kji(np.asarray(mask, dtype=bool)) + np.asarray(mask_offset_kji))[::-1]
     out: dict[str, list[PlaneFrame]] = {}
     for plane in planes:
         _, fixed, row_ax, col_ax = PLANES[plane]

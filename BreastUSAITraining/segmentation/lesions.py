@@ -17,6 +17,17 @@ from ..geometry import Geometry
 from ..imagefiles import Segment, SegmentationData
 
 
+def centroid_kji(mask: np.ndarray) -> np.ndarray:
+    """Centre of mass (k, j, i) of a bool mask from its three marginal sums (no full-size
+    temporary arrays, unlike ``ndimage.center_of_mass``: matters for lesions of a full ABVS volume)."""
+    total = np.count_nonzero(mask)
+    centre = []
+    for axis in range(3):
+        profile = mask.sum(axis=tuple(a for a in range(3) if a != axis), dtype=np.int64)
+        centre.append(float(np.dot(np.arange(profile.size), profile)) / total)
+    return np.asarray(centre)
+
+
 class Lesion:
     """One lesion on an image grid of shape ``shape_kji``.
 
@@ -46,7 +57,7 @@ class Lesion:
         (k1, j1, i1) = np.add(self.offset_kji, self.box_mask.shape) - 1
         self.bbox_ijk = ((int(i0), int(j0), int(k0)), (int(i1), int(j1), int(k1)))
         self.voxels = int(np.count_nonzero(self.box_mask))
-        centre_kji = np.add(ndimage.center_of_mass(self.box_mask), self.offset_kji)
+        centre_kji = np.add(centroid_kji(self.box_mask), self.offset_kji)
         self.centroid_ijk = tuple(float(v) for v in centre_kji[::-1])
 
     @property
@@ -120,14 +131,13 @@ def lesions_from_mask(
     sizes = np.bincount(labels.ravel())[1:]
     order = [int(n) + 1 for n in np.argsort(-sizes, kind="stable") if sizes[n] >= min_voxels and sizes[n] * unit >= min_size_mm]
     offset = tuple(int(part.start) for part in box)
+    kept = order[:max_lesions]
+    means = ndimage.mean(probability[box], labels, kept) if probability is not None and kept else [None] * len(kept)
+    scale = 255.0 if probability is not None and probability.dtype == np.uint8 else 1.0
     lesions = []
-    for number, label in enumerate(order[:max_lesions], start=1):
-        component = labels == label
-        mean_p = None
-        if probability is not None:
-            values = probability[box][component]
-            mean_p = float(values.mean()) / (255.0 if probability.dtype == np.uint8 else 1.0)
-        lesions.append(Lesion(f"lesion_{number}", component, mean_p, offset_kji=offset, shape_kji=mask.shape))
+    for number, (label, mean_p) in enumerate(zip(kept, means), start=1):
+        lesions.append(Lesion(f"lesion_{number}", labels == label, None if mean_p is None else float(mean_p) / scale,
+                              offset_kji=offset, shape_kji=mask.shape))
     return lesions
 
 
