@@ -10,7 +10,7 @@ from typing import Any
 from ..bundle import save_bundle
 from ..bundle.bundle import read_state_dict
 from ..dataset import load_dataset
-from ..dataset.loader import lesion_dicts
+from ..dataset.loader import fold_split
 from ..errors import UsageError
 from ..networks import network_config
 from ..networks.three_plane import BACKBONES, PLANE_NAMES, PLANE_SETS
@@ -67,9 +67,7 @@ def train_plane_classifier(data_dir: str | Path, out: str | Path, options: Plane
         raise UsageError("; ".join(problems))
     dataset = load_dataset(data_dir)
     options.val_fold = resolve_val_fold(dataset, options.val_fold)
-    excluded = [options.val_fold] if options.val_fold is not None else None
-    training = lesion_dicts(dataset, "training", exclude_folds=excluded)
-    validation = lesion_dicts(dataset, "training", folds=[options.val_fold]) if excluded else []
+    training, validation = fold_split(dataset, options.val_fold)
     if not training:
         raise UsageError(f"{data_dir}: no labelled lesion (benign / malignant with a segment) to train on")
     modality = _modality_of(training)

@@ -123,3 +123,13 @@ def case_dicts(
         if item.pathology == "malignant":
             entry["pathology"] = "malignant"
     return list(cases.values())
+
+
+def fold_split(dataset: Dataset, val_fold: int | None, **filters: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(training, validation) lesion dicts for a cross-validation fold: training is every fold
+    but ``val_fold`` plus the train-only items, validation is ``val_fold`` (empty when None).
+    ``filters`` go to :func:`lesion_dicts` (``modalities``, ``labelled_only``)."""
+    if val_fold is None:
+        return lesion_dicts(dataset, "training", **filters), []
+    return (lesion_dicts(dataset, "training", exclude_folds=[val_fold], **filters),
+            lesion_dicts(dataset, "training", folds=[val_fold], **filters))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..bundle import save_bundle
 from ..dataset import load_dataset
-from ..dataset.loader import lesion_dicts
+from ..dataset.loader import fold_split
 from ..errors import UsageError
 from ..networks import network_config
 from ..planes.lesion_crops import build_lesion_crop_samples
@@ -54,9 +54,7 @@ def train_dlum(data_dir: str | Path, out: str | Path, options: DLUMOptions, sett
     dataset = load_dataset(data_dir)
     options.val_fold = resolve_val_fold(dataset, options.val_fold)
     modalities = options.modalities
-    excluded = [options.val_fold] if options.val_fold is not None else None
-    training = lesion_dicts(dataset, "training", exclude_folds=excluded, modalities=modalities)
-    validation = lesion_dicts(dataset, "training", folds=[options.val_fold], modalities=modalities) if excluded else []
+    training, validation = fold_split(dataset, options.val_fold, modalities=modalities)
     if {i["label"] for i in training} != {0, 1}:
         raise UsageError(f"{data_dir}: {options.variant} needs benign and malignant lesions with {' and '.join(modalities)} images")
     train_samples = build_lesion_crop_samples(training, modalities, options.size, options.margin, settings.progress)

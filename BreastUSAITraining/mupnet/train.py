@@ -14,7 +14,7 @@ from PIL import Image, ImageDraw
 
 from ..bundle import save_bundle
 from ..dataset import load_dataset
-from ..dataset.loader import lesion_dicts
+from ..dataset.loader import fold_split
 from ..errors import UsageError
 from ..networks import network_config
 from ..training import TrainingSettings, train
@@ -113,9 +113,7 @@ def train_mupnet(data_dir: str | Path, out: str | Path, options: MUPNetOptions, 
     modalities = options.modalities or [m for m in MUPNET_MODALITIES if m in present]
     if not modalities:
         raise UsageError(f"{data_dir}: no ultrasound image (B-mode, Doppler or elastography) for MUP-Net")
-    excluded = [options.val_fold] if options.val_fold is not None else None
-    training = lesion_dicts(dataset, "training", exclude_folds=excluded, modalities=modalities)
-    validation = lesion_dicts(dataset, "training", folds=[options.val_fold], modalities=modalities) if excluded else []
+    training, validation = fold_split(dataset, options.val_fold, modalities=modalities)
     if {i["label"] for i in training} != {0, 1}:
         raise UsageError(f"{data_dir}: MUP-Net needs benign and malignant lesions with all of {', '.join(modalities)}")
     train_samples = build_lesion_crop_samples(training, modalities, options.size, options.margin, settings.progress)

@@ -18,7 +18,7 @@ from torch import nn
 
 from ..bundle import save_bundle
 from ..dataset import load_dataset
-from ..dataset.loader import lesion_dicts
+from ..dataset.loader import fold_split
 from ..errors import UsageError
 from ..networks import network_config
 from ..planes.lesion_crops import build_lesion_crop_samples
@@ -135,11 +135,8 @@ def train_dlr(data_dir: str | Path, out: str | Path, options: DLROptions, settin
         raise UsageError("; ".join(problems))
     dataset = load_dataset(data_dir)
     options.val_fold = resolve_val_fold(dataset, options.val_fold)
-    excluded = [options.val_fold] if options.val_fold is not None else None
-    everything = lesion_dicts(dataset, "training", exclude_folds=excluded, modalities=["us_bmode"], labelled_only=options.kind != "lh")
-    training = select(everything, options.kind)
-    validation = select(lesion_dicts(dataset, "training", folds=[options.val_fold], modalities=["us_bmode"],
-                                     labelled_only=options.kind != "lh"), options.kind) if excluded else []
+    training, validation = (select(items, options.kind) for items in
+                            fold_split(dataset, options.val_fold, modalities=["us_bmode"], labelled_only=options.kind != "lh"))
     if {i["label"] for i in training} != {0, 1}:
         need = {"cldlr": "benign and malignant lesions", "lh": "lesions assessed BI-RADS 2/3 and 4/5",
                 "bm": "benign and malignant BI-RADS 4A lesions"}[options.kind]
