@@ -11,7 +11,8 @@ from cli_helpers import run_cli
 
 COMMANDS = [
     (), ("phantom",), ("dataset",), ("dataset", "import-busi"), ("dataset", "validate"), ("dataset", "summary"), ("demo",),
-    ("train",), ("train", "segmentation"), ("train", "abvs-planes"), ("predict",),
+    ("train",), ("train", "segmentation"), ("train", "abvs-planes"), ("train", "mupnet"), ("train", "dlum"),
+    ("train", "dlr"), ("predict",), ("evaluate",), ("compare",), ("restratify",),
 ]
 
 
