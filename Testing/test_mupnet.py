@@ -128,6 +128,7 @@ def test_bmode_only_mupnet_through_the_cli_and_predict(phantom_us2d, tiny_bundle
     explanation = lesion["prototype_explanations"][meta["name"]]
     assert len(explanation["contribution_scores"]) == 2 and lesion["malignant_probability"] == explanation["malignant_probability"]
     assert next((tmp_path / "p").glob(f"*/prototypes_{lesion['id']}.png")).stat().st_size > 500
+    assert f"prototypes_{lesion['id']}.png" in lesion["overlays"]
 
 
 def test_evaluate_a_multimodal_mupnet(mupnet_bundle, multimodal, tmp_path):

@@ -168,7 +168,7 @@ def predict_one(path: Path, models: Models, options: PredictOptions, index: int,
             facts.setdefault("prototype_explanations", {})[explainer.bundle.name] = outcome
             if first is None:
                 first = outcome
-            extras_mupnet.append((lesion, crop[0], similarity_maps, outcome, explainer))
+            extras_mupnet.append((lesion, crop[0], similarity_maps, outcome, explainer, facts))
         if first is not None:
             facts["malignant_probability"] = first["malignant_probability"]
             facts["prediction"] = first["prediction"]
@@ -183,14 +183,15 @@ def predict_one(path: Path, models: Models, options: PredictOptions, index: int,
         for lesion, planes, maps, box, outcome, classifier, facts in extras:
             _write_explanation(staging, image, lesion, planes, maps, box, outcome, classifier, options, facts)
         if options.overlays:
-            for lesion, crop, similarity_maps, outcome, explainer in extras_mupnet:
+            for lesion, crop, similarity_maps, outcome, explainer, facts in extras_mupnet:
                 crops = {key: crop for key in similarity_maps}
                 titles = {}
                 for key in similarity_maps:
                     modality, name = key.split(":")
                     match = outcome["prototypes"][modality][name]
                     titles[key] = f"{name} prototype {match['prototype']} ({match['contribution_normalised']:+.2f})"
-                save_plane_overlays(staging / f"prototypes_{lesion.lesion_id}.png", crops, similarity_maps, titles)
+                sheet = save_plane_overlays(staging / f"prototypes_{lesion.lesion_id}.png", crops, similarity_maps, titles)
+                facts.setdefault("overlays", []).append(sheet.name)
         document = {
             "input": name,
             "image": {"kind": "2d" if image.is_2d else "volume", "shape_kji": list(image.shape_kji), **image.geometry.to_dict()},
