@@ -20,8 +20,8 @@ from torch import nn
 from torch.utils.data import Dataset
 
 from ..networks.three_plane import ThreePlaneClassifier
-from ..statistics import auc
-from ..training.sampling import oversampled_order
+from ..statistics.roc import auc_and_accuracy
+from ..training.crop_dataset import CropDataset
 
 PLANE_HEAD_WEIGHT = 0.3
 
@@ -38,26 +38,15 @@ def plane_augmentation() -> Compose:
     ])
 
 
-class LesionFrameDataset(Dataset):
-    """Training view of lesion samples: random frame per plane, augmented, oversampled."""
+class LesionFrameDataset(CropDataset):
+    """Training view of lesion samples: a random frame of each plane, augmented, oversampled."""
 
-    def __init__(self, samples: list[dict[str, Any]], transform: Compose | None, oversample: bool) -> None:
-        self.samples, self.transform = samples, transform
-        labels = np.array([s["label"] for s in samples])
-        self.order = oversampled_order(labels) if oversample else list(range(len(samples)))
+    clamp = False
 
-    def __len__(self) -> int:
-        return len(self.order)
-
-    def __getitem__(self, index: int) -> dict[str, Any]:
-        sample = self.samples[self.order[index]]
+    def unit_image(self, sample: dict[str, Any]) -> torch.Tensor:
         frames = sample["frames"]
         picks = np.random.randint(0, frames.shape[0], size=frames.shape[1])
-        planes = np.stack([frames[f, p] for p, f in enumerate(picks)]).astype(np.float32) / 255.0
-        image = torch.as_tensor(planes)
-        if self.transform is not None:
-            image = torch.as_tensor(np.asarray(self.transform({"image": image})["image"]), dtype=torch.float32)
-        return {"image": image, "label": torch.tensor(sample["label"], dtype=torch.long)}
+        return torch.as_tensor(np.stack([frames[f, p] for p, f in enumerate(picks)]).astype(np.float32) / 255.0)
 
 
 class PlaneClassifierTask:
@@ -115,9 +104,7 @@ class PlaneClassifierTask:
         probability = self.lesion_probabilities(model, device)
         clipped = np.clip(probability, 1e-6, 1 - 1e-6)
         loss = float(-np.mean(labels * np.log(clipped) + (1 - labels) * np.log(1 - clipped)))
-        called = probability >= 0.5
-        return {"auc": auc(labels, probability) if 0 < labels.sum() < len(labels) else float("nan"),
-                "accuracy": float(np.mean(called == labels)), "loss": loss}
+        return {**auc_and_accuracy(labels, probability), "loss": loss}
 
     def fingerprint(self) -> dict[str, Any]:
         return {"task": self.name, **self.network_arguments(), "oversample": self.oversample, "augment": self.augment,

@@ -10,8 +10,8 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from ..training.crop_dataset import CropDataset, crop_augmentation
-from ..statistics import auc
+from ..training.crop_dataset import CropDataset, crop_augmentation, stack_crops
+from ..statistics.roc import auc_and_accuracy
 from .loss import dlum_loss
 from .network import DLUM
 
@@ -49,7 +49,7 @@ class DLUMTask:
     def validate(self, model: nn.Module, device: torch.device) -> dict[str, float]:
         if not self.val_samples:
             return {}
-        x = torch.as_tensor(np.stack([s["x"] for s in self.val_samples]), dtype=torch.float32) / 255.0
+        x = stack_crops(self.val_samples)
         y = torch.tensor([s["label"] for s in self.val_samples])
         losses, probabilities = [], []
         for start in range(0, len(x), 16):
@@ -57,8 +57,7 @@ class DLUMTask:
             losses.append(float(dlum_loss(final, blocks, y[start : start + 16].to(device))["total"]) * len(final))
             probabilities.append(torch.sigmoid(final.float()).cpu().numpy())
         p, labels = np.concatenate(probabilities), y.numpy()
-        return {"loss": sum(losses) / len(x), "auc": auc(labels, p) if 0 < labels.sum() < len(labels) else float("nan"),
-                "accuracy": float(np.mean((p >= 0.5) == labels))}
+        return {"loss": sum(losses) / len(x), **auc_and_accuracy(labels, p)}
 
     def fingerprint(self) -> dict[str, Any]:
         return {"task": self.name, **self.network_arguments(), "augment": self.augment,

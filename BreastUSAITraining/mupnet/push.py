@@ -20,6 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..training.crop_dataset import stack_crops
 from .network import MUPNet
 
 PUSH_RULES: dict[str, tuple[set[str], set[str]]] = {
@@ -52,7 +53,7 @@ def push_prototypes(model: MUPNet, samples: list[dict[str, Any]], device: torch.
     """
     was_training = model.training
     model.eval()
-    x_all = torch.as_tensor(np.stack([s["x"] for s in samples]), dtype=torch.float32) / 255.0
+    x_all = stack_crops(samples)
     size = x_all.shape[-1]
     report: dict[str, Any] = {}
     for m_index, modality in enumerate(model.modalities):

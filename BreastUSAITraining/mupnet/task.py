@@ -17,8 +17,8 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from ..statistics import auc
-from ..training.crop_dataset import CropDataset, crop_augmentation
+from ..statistics.roc import auc_and_accuracy
+from ..training.crop_dataset import CropDataset, crop_augmentation, stack_crops
 from .loss import mupnet_loss
 from .network import MUPNet
 from .push import push_prototypes
@@ -84,7 +84,7 @@ class MUPNetTask:
             p.requires_grad_(False)
         model.last_layer.weight.requires_grad_(True)
         optimiser = torch.optim.Adam([model.last_layer.weight], lr=1e-3)
-        x = torch.as_tensor(np.stack([s["x"] for s in self.train_samples]), dtype=torch.float32) / 255.0
+        x = stack_crops(self.train_samples)
         y = torch.tensor([s["label"] for s in self.train_samples])
         with torch.no_grad():  # features and similarities do not change in this phase
             scores = torch.cat([model(x[i : i + 32].to(device), with_details=True)[3] for i in range(0, len(x), 32)])
@@ -102,12 +102,11 @@ class MUPNetTask:
     def validate(self, model: MUPNet, device: torch.device) -> dict[str, float]:
         if not self.val_samples:
             return {}
-        x = torch.as_tensor(np.stack([s["x"] for s in self.val_samples]), dtype=torch.float32) / 255.0
+        x = stack_crops(self.val_samples)
         labels = np.array([s["label"] for s in self.val_samples])
         probability = np.concatenate([torch.softmax(model(x[i : i + 32].to(device)).float(), 1)[:, 1].cpu().numpy()
                                       for i in range(0, len(x), 32)])
-        return {"auc": auc(labels, probability) if 0 < labels.sum() < len(labels) else float("nan"),
-                "accuracy": float(np.mean((probability >= 0.5) == labels))}
+        return auc_and_accuracy(labels, probability)
 
     def fingerprint(self) -> dict[str, Any]:
         return {"task": self.name, **self.arguments, "push_epochs": self.push_epochs, "warmup": self.warmup_epochs,

@@ -23,9 +23,10 @@ from ..errors import UsageError
 from ..networks import network_config
 from ..planes.lesion_crops import build_lesion_crop_samples
 from ..statistics import auc
+from ..statistics.roc import auc_and_accuracy
 from ..training import TrainingSettings, train
 from ..training.bundle_facts import resolve_val_fold, run_log_files, training_facts
-from ..training.crop_dataset import CropDataset, crop_augmentation
+from ..training.crop_dataset import CropDataset, crop_augmentation, stack_crops
 from .clinical import DEFAULT_VARIABLES, ClinicalEncoder
 from .labels import KINDS, select
 from .network import DeepRadiomicsModel, RadiomicsCNN
@@ -87,10 +88,10 @@ class RadiomicsCNNTask:
     def validate(self, model: nn.Module, device: torch.device) -> dict[str, float]:
         if not self.val_samples:
             return {}
-        x = torch.as_tensor(np.stack([s["x"] for s in self.val_samples]), dtype=torch.float32) / 255.0
+        x = stack_crops(self.val_samples)
         labels = np.array([s["label"] for s in self.val_samples])
         p = np.concatenate([torch.softmax(model(x[i : i + 32].to(device)).float(), 1)[:, 1].cpu().numpy() for i in range(0, len(x), 32)])
-        return {"auc": auc(labels, p) if 0 < labels.sum() < len(labels) else float("nan"), "accuracy": float(np.mean((p >= 0.5) == labels))}
+        return auc_and_accuracy(labels, p)
 
     def fingerprint(self) -> dict[str, Any]:
         return {"task": self.name, **self.arguments, "augment": self.augment, "train": len(self.train_samples),
@@ -100,7 +101,7 @@ class RadiomicsCNNTask:
 @torch.no_grad()
 def deep_features(cnn: RadiomicsCNN, samples: list[dict[str, Any]]) -> np.ndarray:
     cnn.eval()
-    x = torch.as_tensor(np.stack([s["x"] for s in samples]), dtype=torch.float32) / 255.0
+    x = stack_crops(samples)
     return np.concatenate([cnn(x[i : i + 32], with_features=True)[1].numpy() for i in range(0, len(x), 32)])
 
 
@@ -177,7 +178,7 @@ def train_dlr(data_dir: str | Path, out: str | Path, options: DLROptions, settin
     if val_samples:
         val_labels = np.array([s["label"] for s in val_samples])
         clinical_val = np.stack([encoder.transform(i["clinical"]) for i in validation])
-        x_val = torch.as_tensor(np.stack([s["x"] for s in val_samples]), dtype=torch.float32) / 255.0
+        x_val = stack_crops(val_samples)
         with torch.no_grad():
             combined = model(x_val, torch.as_tensor(clinical_val)).numpy()
         clinical_only = LogisticRegression(max_iter=1000).fit(clinical_train, labels).predict_proba(clinical_val)[:, 1]

@@ -82,3 +82,9 @@ def threshold_metrics(labels, scores, threshold: float = 0.5) -> dict[str, float
         "specificity": _ratio(tn, tn + fp), "ppv": ppv, "npv": _ratio(tn, tn + fn),
         "f1": _ratio(2 * tp, 2 * tp + fp + fn), "tp": tp, "fp": fp, "tn": tn, "fn": fn,
     }
+
+
+def auc_and_accuracy(labels, scores, threshold: float = 0.5) -> dict[str, float]:
+    """What training logs each validation epoch: AUC (NaN with one class) and accuracy at ``threshold``."""
+    y, s = _check(labels, scores)
+    return {"auc": auc(y, s), "accuracy": float(np.mean((s >= threshold) == y))}

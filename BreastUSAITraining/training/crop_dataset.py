@@ -26,8 +26,19 @@ def crop_augmentation() -> Compose:
     ])
 
 
+def stack_crops(samples: list[dict[str, Any]]) -> torch.Tensor:
+    """The samples' ``x`` (uint8, 0..255) as one float tensor (N, C, S, S) in [0, 1]."""
+    return torch.as_tensor(np.stack([s["x"] for s in samples]), dtype=torch.float32) / 255.0
+
+
 class CropDataset(Dataset):
-    """Samples as float tensors in [0, 1], augmented, minority class oversampled on request."""
+    """Samples as float tensors in [0, 1], augmented, minority class oversampled on request.
+
+    Subclasses change what one sample's image is by overriding :meth:`unit_image`.
+    """
+
+    #: clip augmented images back to [0, 1]
+    clamp = True
 
     def __init__(self, samples: list[dict[str, Any]], transform: Compose | None, oversample: bool) -> None:
         self.samples, self.transform = samples, transform
@@ -37,9 +48,14 @@ class CropDataset(Dataset):
     def __len__(self) -> int:
         return len(self.order)
 
+    def unit_image(self, sample: dict[str, Any]) -> torch.Tensor:
+        return torch.as_tensor(sample["x"], dtype=torch.float32) / 255.0
+
     def __getitem__(self, index: int) -> dict[str, Any]:
         sample = self.samples[self.order[index]]
-        image = torch.as_tensor(sample["x"], dtype=torch.float32) / 255.0
+        image = self.unit_image(sample)
         if self.transform is not None:
-            image = torch.as_tensor(np.asarray(self.transform({"image": image})["image"]), dtype=torch.float32).clamp(0, 1)
+            image = torch.as_tensor(np.asarray(self.transform({"image": image})["image"]), dtype=torch.float32)
+            if self.clamp:
+                image = image.clamp(0, 1)
         return {"image": image, "label": torch.tensor(sample["label"], dtype=torch.long)}
