@@ -51,14 +51,138 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
     """Binds the .ui file to Logic methods; holds no decisions of its own."""
 
     def setup(self):
+        import qt
+
         ScriptedLoadableModuleWidget.setup(self)
         uiWidget = slicer.util.loadUI(self.resourcePath("UI/BreastUSAI.ui"))
         self.layout.addWidget(uiWidget)
         self.ui = slicer.util.childWidgetVariables(uiWidget)
         uiWidget.setMRMLScene(slicer.mrmlScene)
-        self.logic = BreastUSAILogic()
-        self.ui.generateSampleButton.connect("clicked(bool)", self.onGenerateSample)
-        self.ui.validateDatasetButton.connect("clicked(bool)", self.onValidateDataset)
+        self.logic = BreastUSAILogic(settings=qt.QSettings())
+        self.runner = None
+        self.timer = qt.QTimer()
+        self.timer.setInterval(200)
+        self.timer.connect("timeout()", self.onPollPrediction)
+        ui = self.ui
+        ui.imageKindComboBox.addItems(list(self.logic.imageKinds()))
+        ui.pathologyComboBox.addItems(["", "benign", "malignant"])
+        ui.biradsComboBox.addItems(["", "2", "3", "4A", "4B", "4C", "5", "6"])
+        ui.deviceComboBox.addItems(["auto", "cpu", "cuda"])
+        ui.loadImageButton.connect("clicked(bool)", self.onLoadImage)
+        ui.setKindButton.connect("clicked(bool)", self.onSetKind)
+        ui.saveAnnotationButton.connect("clicked(bool)", self.onSaveAnnotation)
+        ui.segmentButton.connect("clicked(bool)", self.onSegment)
+        ui.classifyButton.connect("clicked(bool)", self.onClassify)
+        ui.planesButton.connect("clicked(bool)", self.onPlanes)
+        ui.cancelButton.connect("clicked(bool)", self.onCancel)
+        ui.heatmapOpacitySlider.connect("valueChanged(double)", self.logic.setHeatmapOpacity)
+        ui.modelsFolderPathLineEdit.connect("currentPathChanged(QString)", self.onModelsFolder)
+        ui.exportButton.connect("clicked(bool)", self.onExport)
+        ui.generateSampleButton.connect("clicked(bool)", self.onGenerateSample)
+        ui.validateDatasetButton.connect("clicked(bool)", self.onValidateDataset)
+        ui.installButton.connect("clicked(bool)", self.onInstallDependencies)
+        folder = self.logic.modelsFolder()
+        if folder:
+            ui.modelsFolderPathLineEdit.currentPath = str(folder)
+        self.onModelsFolder()
+
+    # --- Input
+    def onLoadImage(self):
+        path = self.ui.imagePathLineEdit.currentPath
+        with slicer.util.tryWithErrorDisplay("Could not load the image.", waitCursor=True):
+            node, guess = self.logic.loadImage(path)
+            self.ui.inputVolumeSelector.setCurrentNode(node)
+            self.ui.imageKindLabel.text = guess.kind or f"unknown - choose: {guess.reason}"
+            slicer.util.setSliceViewerLayers(background=node, fit=True)
+
+    def onSetKind(self):
+        with slicer.util.tryWithErrorDisplay("Could not set the image kind."):
+            self.logic.setImageKind(self.ui.inputVolumeSelector.currentNode(), self.ui.imageKindComboBox.currentText)
+            self.ui.imageKindLabel.text = self.ui.imageKindComboBox.currentText
+
+    # --- Lesions & annotation
+    def _lesion(self):
+        segmentation = self.ui.segmentationSelector.currentNode()
+        segment_id = self.ui.segmentSelectorWidget.currentSegmentID()
+        if segmentation is None or not segment_id:
+            raise ValueError("Select a segmentation and a lesion segment first.")
+        return segmentation, segment_id
+
+    def onSaveAnnotation(self):
+        with slicer.util.tryWithErrorDisplay("Could not save the annotation."):
+            segmentation, segment_id = self._lesion()
+            self.logic.setLesionAnnotation(segmentation, segment_id, pathology=self.ui.pathologyComboBox.currentText,
+                                           birads=self.ui.biradsComboBox.currentText, note=self.ui.noteTextEdit.toPlainText(),
+                                           clinical=self.logic.parseClinicalText(self.ui.clinicalLineEdit.text))
+
+    def onPlanes(self):
+        with slicer.util.tryWithErrorDisplay("Could not show the lesion planes."):
+            segmentation, segment_id = self._lesion()
+            self.logic.showLesionPlanes(self.ui.inputVolumeSelector.currentNode(), segmentation, segment_id)
+
+    # --- AI models
+    def onModelsFolder(self, *_):
+        folder = self.ui.modelsFolderPathLineEdit.currentPath
+        self.ui.modelsListWidget.clear()
+        if not folder:
+            return
+        with slicer.util.tryWithErrorDisplay("Could not read the models folder."):
+            self.logic.setModelsFolder(folder)
+            for entry in self.logic.listModels():
+                self.ui.modelsListWidget.addItem(entry.summary())
+
+    def _checkedModels(self):
+        entries = self.logic.listModels()
+        rows = [self.ui.modelsListWidget.row(item) for item in self.ui.modelsListWidget.selectedItems()]
+        return [entries[r] for r in rows]
+
+    def onSegment(self):
+        with slicer.util.tryWithErrorDisplay("Could not start the AI."):
+            volume = self.ui.inputVolumeSelector.currentNode()
+            self.runner = self.logic.startPrediction(volume, [e.path for e in self._checkedModels()],
+                                                     device=self.ui.deviceComboBox.currentText)
+            self.ui.progressBar.value = 0
+            self.timer.start()
+
+    def onPollPrediction(self):
+        if self.runner is None:
+            return
+        self.runner.poll()
+        self.ui.progressBar.value = int(100 * self.runner.fraction)
+        self.ui.statusLabel.text = self.runner.message
+        if self.runner.state != "running":
+            self.timer.stop()
+            with slicer.util.tryWithErrorDisplay("Could not load the AI results."):
+                loaded = self.logic.collectPrediction(self.runner)
+                if loaded and loaded["heatmaps"]:
+                    first = next(iter(loaded["heatmaps"].values()))
+                    self.logic.showHeatmap(first, self.ui.inputVolumeSelector.currentNode(), self.ui.heatmapOpacitySlider.value)
+            self.runner = None
+
+    def onCancel(self):
+        if self.runner is not None:
+            self.runner.cancel()
+
+    def onClassify(self):
+        import qt
+
+        with slicer.util.tryWithErrorDisplay("Could not classify the lesion.", waitCursor=True):
+            segmentation, segment_id = self._lesion()
+            rows = self.logic.classifyLesion([e.path for e in self._checkedModels()],
+                                             self.logic.lesionViews(segmentation, segment_id),
+                                             device=self.ui.deviceComboBox.currentText)
+            self.ui.resultsTextEdit.setPlainText(self.logic.resultsText(rows))
+            self.ui.prototypeListWidget.clear()
+            for patch in self.logic.prototypePatches(rows):
+                item = qt.QListWidgetItem(qt.QIcon(patch["image"]), f"{patch['class']} {patch['contribution']:+.2f}")
+                self.ui.prototypeListWidget.addItem(item)
+
+    # --- Export
+    def onExport(self):
+        with slicer.util.tryWithErrorDisplay("Could not export the annotations.", waitCursor=True):
+            report = self.logic.exportAnnotations(self.ui.exportFolderPathLineEdit.currentPath)
+            self.ui.datasetReportTextEdit.setPlainText(f"Exported {report.lesions} lesion(s) of {report.cases} case(s) to "
+                                                       f"{report.folder}.\n" + "\n".join(report.skipped))
 
     def onGenerateSample(self):
         folder = self.ui.sampleFolderPathLineEdit.currentPath
@@ -72,16 +196,265 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         with slicer.util.tryWithErrorDisplay("Could not read the dataset.", waitCursor=True):
             self.ui.datasetReportTextEdit.setPlainText(self.logic.datasetReport(folder))
 
+    def onInstallDependencies(self):
+        with slicer.util.tryWithErrorDisplay("Could not install the Python packages.", waitCursor=True):
+            installed = self.logic.installDependencies(slicer.util.pip_install)
+            self.ui.statusLabel.text = f"Installed {', '.join(installed)}" if installed else "All packages present"
+
 
 #
 # BreastUSAILogic
 #
 class BreastUSAILogic(ScriptedLoadableModuleLogic):
-    """Everything the module does, callable without a GUI."""
+    """Everything the module does, callable without a GUI (each method has a test on a real scene).
 
-    def __init__(self):
+    ``scene`` defaults to ``slicer.mrmlScene``; ``settings`` is QSettings in Slicer (any
+    object with value / setValue elsewhere); ``runner_factory`` makes the prediction
+    runner (default: a background process; tests may pass the in-process runner).
+    """
+
+    def __init__(self, scene=None, settings=None, runner_factory=None):
         ScriptedLoadableModuleLogic.__init__(self)
+        if scene is None:
+            from BreastUSAILib.HeadlessSlicer import headlessScene
 
+            scene = headlessScene()  # inside Slicer: slicer.mrmlScene
+        self.scene = scene
+        self.settings = settings
+        self.runnerFactory = runner_factory
+        self._models = {}
+        self._pending = {}
+
+    # --- 1. Load
+    @staticmethod
+    def imageKinds():
+        from BreastUSAILib.ImageKinds import IMAGE_KINDS
+
+        return IMAGE_KINDS
+
+    def loadImage(self, path, kind=None):
+        """Image file / DICOM folder -> volume node and the recognised kind (None: ask the user)."""
+        from BreastUSAILib.SceneVolumes import loadImageFile
+
+        return loadImageFile(self.scene, path, kind)
+
+    def setImageKind(self, volume_node, kind):
+        from BreastUSAILib.SceneVolumes import setImageKind
+
+        if volume_node is None:
+            raise ValueError("Select an image first.")
+        setImageKind(volume_node, kind)
+
+    # --- 2. Annotate
+    def createLesionSegmentation(self, volume_node, name=None):
+        from BreastUSAILib.LesionMasks import createLesionSegmentation
+
+        return createLesionSegmentation(self.scene, volume_node, name)
+
+    def addLesion(self, segmentation_node, volume_node, mask, name):
+        from BreastUSAILib.LesionMasks import addLesionSegment
+
+        return addLesionSegment(segmentation_node, volume_node, mask, name)
+
+    def setLesionAnnotation(self, segmentation_node, segment_id, **fields):
+        from BreastUSAILib.LesionAnnotations import setLesionAnnotation
+
+        setLesionAnnotation(segmentation_node, segment_id, **fields)
+
+    def lesionAnnotation(self, segmentation_node, segment_id):
+        from BreastUSAILib.LesionAnnotations import lesionAnnotation
+
+        return lesionAnnotation(segmentation_node, segment_id)
+
+    @staticmethod
+    def parseClinicalText(text):
+        """``age=52; palpable=true; shape=irregular`` -> typed clinical dict (the panel's field)."""
+        import json
+
+        clinical = {}
+        for part in filter(None, (p.strip() for p in (text or "").split(";"))):
+            if "=" not in part:
+                raise ValueError(f"clinical field {part!r}: write name=value")
+            name, value = (v.strip() for v in part.split("=", 1))
+            try:
+                clinical[name] = json.loads(value)
+            except json.JSONDecodeError:
+                clinical[name] = value
+        return clinical
+
+    def saveLesionSegmentation(self, segmentation_node, path):
+        from BreastUSAILib.LesionMasks import saveSegmentationFile
+
+        return saveSegmentationFile(segmentation_node, path)
+
+    def loadLesionSegmentation(self, path, volume_node=None):
+        from BreastUSAILib.LesionMasks import loadSegmentationFile
+
+        return loadSegmentationFile(self.scene, path, volume_node)
+
+    def lesionViews(self, segmentation_node, segment_id):
+        """Image kind -> (volume, segmentation, segment id) for every image of the lesion."""
+        from BreastUSAILib.AnnotationExport import lesionImages
+
+        return {kind: (volume, segmentation_node, segment_id) for kind, volume in lesionImages(segmentation_node).items()}
+
+    def linkLesionImage(self, segmentation_node, volume_node):
+        from BreastUSAILib.AnnotationExport import linkLesionImage
+
+        linkLesionImage(segmentation_node, volume_node)
+
+    # --- 3 and 8. Segment / predict in the background
+    def startPrediction(self, volume_node, bundle_paths, device="auto", segmentation_node=None, out=None, cam="gradcam"):
+        """Write the image (and the corrected lesions, if given) to a work folder and start
+        ``predict``; returns the runner (poll it, or ``wait()`` in blocking mode)."""
+        from BreastUSAILib.PredictRunner import SubprocessRunner, stagePrediction
+
+        if volume_node is None:
+            raise ValueError("Select an image first.")
+        if not bundle_paths:
+            raise ValueError("Select at least one model.")
+        job = stagePrediction(volume_node, bundle_paths, device, segmentation_node, out, cam)
+        runner = (self.runnerFactory or SubprocessRunner)()
+        self._pending[id(runner)] = (job, volume_node)
+        runner.start(job)
+        return runner
+
+    def collectPrediction(self, runner):
+        """After the runner ends: the results in the scene (None when cancelled or failed)."""
+        from pathlib import Path
+
+        from BreastUSAILib.PredictResults import loadPredictResult
+
+        job, volume_node = self._pending.pop(id(runner))
+        if runner.state != "finished":
+            if runner.state == "failed":
+                raise RuntimeError(runner.message)
+            return None
+        if runner.errors:
+            raise RuntimeError(runner.message + ": " + "; ".join(runner.errors))
+        return loadPredictResult(self.scene, Path(job.out) / "input", volume_node)
+
+    def runPrediction(self, volume_node, bundle_paths, device="auto", segmentation_node=None, timeout_s=None, cam="gradcam"):
+        """Blocking mode (tests, batch): start, wait, collect."""
+        runner = self.startPrediction(volume_node, bundle_paths, device, segmentation_node, cam=cam)
+        runner.wait(timeout_s)
+        return self.collectPrediction(runner)
+
+    def imageOf(self, volume_node):
+        from BreastUSAILib.SceneVolumes import imageFromVolumeNode
+
+        return imageFromVolumeNode(volume_node)
+
+    # --- 4. Planes
+    def showLesionPlanes(self, volume_node, segmentation_node, segment_id):
+        from BreastUSAILib.PlaneViews import showLesionPlanes
+
+        return showLesionPlanes(self.scene, volume_node, segmentation_node, segment_id)
+
+    def planeCrops(self, volume_node, segmentation_node, segment_id):
+        from BreastUSAILib.PlaneViews import planeCrops
+
+        return planeCrops(volume_node, segmentation_node, segment_id)
+
+    # --- 5. Classify
+    def classifyLesion(self, bundle_paths, lesion_views, device="auto"):
+        """Every chosen model on one lesion (in this process); rows also go to the results table."""
+        from BreastUSAILib.LesionClassification import LoadedModels, addResultRows, classifyLesion
+
+        if device not in self._models:
+            self._models[device] = LoadedModels.onDevice(device)
+        rows = classifyLesion(self._models[device], bundle_paths, lesion_views)
+        addResultRows(self.scene, rows)
+        return rows
+
+    @staticmethod
+    def resultsText(rows):
+        lines = []
+        for row in rows:
+            line = f"{row['model']}: {row['prediction']} ({row['probability']:.2f})"
+            if row.get("birads_suggestion"):
+                line += f" - BI-RADS {row['birads_suggestion']}: {row['reason']}"
+            lines.append(line)
+        return "\n".join(lines)
+
+    def resultsTableRows(self):
+        from BreastUSAILib.LesionClassification import resultsTable, tableRows
+
+        return tableRows(resultsTable(self.scene))
+
+    # --- 6. Explain
+    def showHeatmap(self, heatmap_node, background_node, opacity=0.5):
+        from BreastUSAILib.HeatmapOverlay import showHeatmap
+
+        showHeatmap(self.scene, heatmap_node, background_node, opacity)
+
+    def setHeatmapOpacity(self, opacity):
+        from BreastUSAILib.HeatmapOverlay import setHeatmapOpacity
+
+        setHeatmapOpacity(self.scene, opacity)
+
+    def prototypePatches(self, rows):
+        """MUP-Net rows -> the matched prototype patches: image file (from the bundle), class,
+        modality, source lesion and normalised contribution, ordered as the paper shows them."""
+        patches = []
+        for row in rows:
+            if row.get("task") != "mupnet":
+                continue
+            root = next(p.bundle.root for p in self._loadedPredictors() if p.bundle.name == row["model"])
+            for modality, matches in row["details"]["prototypes"].items():
+                for name, match in matches.items():
+                    patches.append({"model": row["model"], "modality": modality, "class": name,
+                                    "prototype": match["prototype"], "contribution": match["contribution_normalised"],
+                                    "source_case": match["source_case"],
+                                    "image": str(root / match["patch_image"]) if match["patch_image"] else None,
+                                    "source_image": str(root / match["source_image"]) if match["source_image"] else None})
+        return patches
+
+    def _loadedPredictors(self):
+        for models in self._models.values():
+            yield from models.predictors.values()
+
+    # --- 7. Export
+    def exportAnnotations(self, folder, segmentation_nodes=None, include_notes=False):
+        from BreastUSAILib.AnnotationExport import exportAnnotations
+
+        if not folder:
+            raise ValueError("Choose an export folder.")
+        return exportAnnotations(self.scene, folder, segmentation_nodes, include_notes=include_notes)
+
+    # --- 9. Models and settings
+    def setModelsFolder(self, folder):
+        from BreastUSAILib.ModelLibrary import rememberModelsFolder
+
+        return rememberModelsFolder(self.settings, folder)
+
+    def modelsFolder(self):
+        from BreastUSAILib.ModelLibrary import rememberedModelsFolder
+
+        return rememberedModelsFolder(self.settings) if self.settings is not None else None
+
+    def listModels(self):
+        from BreastUSAILib.ModelLibrary import listModels
+
+        folder = self.modelsFolder()
+        if folder is None:
+            raise ValueError("Choose a models folder first.")
+        return listModels(folder)
+
+    # --- 10. Dependencies
+    @staticmethod
+    def missingDependencies():
+        from BreastUSAILib.Dependencies import missingRequirements
+
+        return missingRequirements()
+
+    @staticmethod
+    def installDependencies(pip_install):
+        from BreastUSAILib.Dependencies import installRequirements
+
+        return installRequirements(pip_install)
+
+    # --- Datasets (sample data, validation)
     def generatePhantomDataset(self, folder, kind="all", cases=8, seed=0):
         """Write a phantom sample dataset into ``folder`` (new or empty); returns its path."""
         from BreastUSAILib import DatasetLogic
@@ -109,7 +482,11 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
 # BreastUSAITest
 #
 class BreastUSAITest(ScriptedLoadableModuleTest):
-    """Runs inside Slicer (Reload and Test, ctest) and under pytest on slicer-core."""
+    """Runs inside Slicer (Reload and Test, ctest) and under pytest on slicer-core.
+
+    ``runTest`` runs this module's own check, then the logic test suites of
+    ``Testing/Python`` (the same files pytest runs) against the application's scene.
+    """
 
     def setUp(self):
         scene = getattr(slicer, "mrmlScene", None)
@@ -119,6 +496,26 @@ class BreastUSAITest(ScriptedLoadableModuleTest):
     def runTest(self):
         self.setUp()
         self.test_PhantomDatasetReport()
+        self.runLogicSuites()
+
+    def runLogicSuites(self):
+        import sys
+        import unittest
+
+        testing = os.path.join(os.path.dirname(os.path.abspath(__file__)), "Testing", "Python")
+        if not os.path.isdir(testing):
+            logging.info("BreastUSAI: %s not found; only the module check ran", testing)
+            return
+        if testing not in sys.path:
+            sys.path.insert(0, testing)
+        import BreastUSAIDatasetLogicTest
+        import BreastUSAILogicTest
+
+        suite = unittest.TestSuite()
+        for module in (BreastUSAIDatasetLogicTest, BreastUSAILogicTest):
+            suite.addTests(unittest.TestLoader().loadTestsFromModule(module))
+        result = unittest.TextTestRunner(verbosity=2).run(suite)
+        self.assertTrue(result.wasSuccessful(), f"{len(result.failures)} failure(s), {len(result.errors)} error(s)")
 
     def test_PhantomDatasetReport(self):
         import tempfile

@@ -5,11 +5,11 @@ imports under pytest. MRML itself comes from slicer-core, never from a mock."""
 from __future__ import annotations
 
 import sys
-import types
-import unittest
 from pathlib import Path
 
 import pytest
+
+from slicer_standin import install_scripted_module_standin
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -26,38 +26,6 @@ def busi_source() -> Path:
     if not (BUSI / "manifest.csv").is_file():
         pytest.fail(f"the shared BUSI data is missing: expected {BUSI}/manifest.csv (clone beside ../shared)")
     return BUSI
-
-
-def install_scripted_module_standin() -> None:
-    """Register ``slicer.ScriptedLoadableModule`` with the four base classes Slicer provides."""
-    import slicer
-
-    if "slicer.ScriptedLoadableModule" in sys.modules:
-        return
-    standin = types.ModuleType("slicer.ScriptedLoadableModule")
-
-    class ScriptedLoadableModule:
-        def __init__(self, parent):
-            self.parent = parent
-
-    class ScriptedLoadableModuleWidget:
-        def __init__(self, parent=None):
-            self.parent = parent
-
-        def setup(self):
-            pass
-
-    class ScriptedLoadableModuleLogic:
-        def __init__(self, parent=None):
-            self.parent = parent
-
-    class ScriptedLoadableModuleTest(unittest.TestCase):
-        pass
-
-    for cls in (ScriptedLoadableModule, ScriptedLoadableModuleWidget, ScriptedLoadableModuleLogic, ScriptedLoadableModuleTest):
-        setattr(standin, cls.__name__, cls)
-    sys.modules["slicer.ScriptedLoadableModule"] = standin
-    slicer.ScriptedLoadableModule = standin
 
 
 @pytest.fixture(scope="session")

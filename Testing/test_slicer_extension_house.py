@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -137,3 +138,15 @@ def test_pins_exclude_packages_that_break_cpu_torch():
             assert not re.search(rf"^{banned}\b", text, re.M), (name, banned)
         assert re.search(r"^torch==2\.13\.0$", text, re.M), name
     assert "torch==2.13.0" in (REPO / "Makefile").read_text()
+
+
+def test_ui_file_is_the_one_the_generator_writes():
+    sys.path.insert(0, str(REPO / "tools"))
+    import make_module_ui
+
+    committed = (REPO / "BreastUSAI" / "Resources" / "UI" / "BreastUSAI.ui").read_text(encoding="utf-8")
+    assert committed == make_module_ui.build(), "run: python tools/make_module_ui.py"
+    sections = [w.get("name") for w in ET.parse(REPO / "BreastUSAI" / "Resources" / "UI" / "BreastUSAI.ui").iter("widget")
+                if w.get("class") == "ctkCollapsibleButton"]
+    assert sections == ["inputCollapsibleButton", "lesionsCollapsibleButton", "modelsCollapsibleButton",
+                        "resultsCollapsibleButton", "exportCollapsibleButton"]

@@ -143,7 +143,7 @@ def _check_item(raw: Any, where: str, paths: _PathChecker, split: str) -> list[V
     elif segment is not None and not seg_files:
         bad("segment", "names a segment but the item has no segmentation file")
     elif segment is not None and paths.check_files:
-        for modality, rel in seg_files.items():
+        for rel in dict.fromkeys(seg_files.values()):  # one file shared by several images is checked once
             if paths.problem(rel) is None and (paths.root / rel).is_file():
                 names = paths.segment_names(rel)
                 if isinstance(names, str):

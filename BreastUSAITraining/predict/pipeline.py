@@ -221,7 +221,10 @@ def _write_explanation(folder: Path, image: ImageData, lesion: Lesion, planes, m
     facts["heatmap"] = {"file": heat_name, "grid": "input" if full else "lesion box (sub-grid of the input)",
                         "offset_kji": [0, 0, 0] if full else list(box.offset_kji), "method": options.cam,
                         "explained_class": outcome["prediction"],
-                        "model": classifier.bundle.name}
+                        "model": classifier.bundle.name, "peak": round(float(box.array.max()), 4)}
+    if facts["heatmap"]["peak"] == 0:
+        facts["heatmap"]["note"] = (f"{options.cam} found no positive evidence for the {outcome['prediction']} class "
+                                    "(the map is zero everywhere); --cam gradcam++ often still shows where the model looked")
     if not options.overlays:
         return
     crops = {p: planes.frames[p][0].image for p in maps}

@@ -1,0 +1,68 @@
+"""``predict``'s output folder -> scene nodes: lesion segments on the input volume, one
+heatmap volume per lesion, and rows of the results table.
+
+``predict`` writes, per input, ``result.json``, ``lesions.seg.nrrd`` and
+``heatmap_<lesion>.nrrd`` (on the input grid, or on the lesion box for very large
+volumes); the geometry in those files is the input's, so the nodes line up with the
+volume the user sent.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from BreastUSAITraining.imagefiles import read_image
+
+from .HeatmapOverlay import addHeatmapVolume
+from .LesionClassification import addResultRows
+from .LesionMasks import loadSegmentationFile
+
+
+def readResult(folder: str | Path) -> dict[str, Any]:
+    """``result.json`` of one input's output folder (ValueError naming the file when unreadable)."""
+    path = Path(folder) / "result.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"{path}: no result (did predict finish for this input?)") from None
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
+
+
+def resultRows(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """One results-table row per lesion and model of a ``result.json``."""
+    rows = []
+    for lesion in document.get("lesions", []):
+        for family in ("classification", "prototype_explanations"):
+            for model, outcome in lesion.get(family, {}).items():
+                rows.append({"lesion": lesion["id"], "model": model,
+                             "task": "abvs-planes" if family == "classification" else "mupnet",
+                             "probability": outcome["malignant_probability"], "prediction": outcome["prediction"],
+                             "birads_suggestion": "", "decision": "", "reason": ""})
+    return rows
+
+
+def loadPredictResult(scene, folder: str | Path, input_volume) -> dict[str, Any]:
+    """Add one input's results to the scene; returns {"result", "segmentation", "heatmaps"}.
+
+    The lesions become a segmentation node referencing ``input_volume``; each heatmap a
+    volume shown with the heatmap colours; the rows go to the results table.
+    """
+    folder = Path(folder)
+    document = readResult(folder)
+    loaded: dict[str, Any] = {"result": document, "segmentation": None, "heatmaps": {}}
+    seg_file = folder / "lesions.seg.nrrd"
+    if document.get("lesions") and seg_file.is_file():
+        loaded["segmentation"] = loadSegmentationFile(scene, seg_file, input_volume, f"{input_volume.GetName()} AI lesions")
+    for lesion in document.get("lesions", []):
+        heatmap = lesion.get("heatmap")
+        if heatmap:
+            image = read_image(folder / heatmap["file"])
+            node = addHeatmapVolume(scene, image, f"{input_volume.GetName()} heatmap {lesion['id']}", input_volume)
+            loaded["heatmaps"][lesion["id"]] = node
+    rows = resultRows(document)
+    if rows:
+        addResultRows(scene, rows)
+    return loaded

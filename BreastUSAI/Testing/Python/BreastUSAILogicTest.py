@@ -1,0 +1,458 @@
+"""The module's Logic on a real MRML scene (slicer-core under pytest; Slicer's own scene when
+Slicer runs it): load, annotate, segment, planes, classify, explain, export, background
+runs, models folder and dependencies. Real files, real trained bundles, real nodes."""
+
+import json
+import os
+import shutil
+import tempfile
+import unittest
+from pathlib import Path
+
+import numpy as np
+
+from BreastUSAILogicFixtures import bundle, dicomFactory, phantom
+
+
+def _logic(settings_path=None, runner_factory=None):
+    from BreastUSAI import BreastUSAILogic
+    from BreastUSAILib.HeadlessSlicer import clearScene, headlessScene
+    from BreastUSAILib.ModelLibrary import JsonSettings
+
+    scene = headlessScene()
+    clearScene(scene)
+    settings = JsonSettings(settings_path) if settings_path else None
+    return BreastUSAILogic(scene=scene, settings=settings, runner_factory=runner_factory)
+
+
+def _item(kind, index=0, pathology=None):
+    from BreastUSAITraining.dataset import load_dataset
+    from BreastUSAITraining.dataset.loader import lesion_dicts
+
+    dataset = load_dataset(phantom(kind))
+    items = [i for split in ("training", "test") for i in lesion_dicts(dataset, split) if i.get("segment")]
+    if pathology:
+        items = [i for i in items if i["pathology"] == pathology]
+    return items[index]
+
+
+def _oblique_geometry():
+    from BreastUSAITraining.geometry import Geometry
+
+    angle = 0.4
+    rotation = np.array([[np.cos(angle), 0, np.sin(angle)], [0, 1, 0], [-np.sin(angle), 0, np.cos(angle)]])
+    return Geometry((0.6, 0.45, 1.2), (-12.0, 30.5, 7.25), tuple((rotation @ np.diag([1, -1, 1])).ravel()))
+
+
+def _nodes(scene, class_name):
+    collection = scene.GetNodesByClass(class_name)
+    return [collection.GetItemAsObject(i) for i in range(collection.GetNumberOfItems())]
+
+
+class BreastUSAILogicTest(unittest.TestCase):
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory()
+        self.tmp = Path(self._tmp.name)
+
+    def tearDown(self):
+        self._tmp.cleanup()
+
+    # ------------------------------------------------------------------ 1. load
+    def test_load_recognises_kinds_and_keeps_geometry(self):
+        from BreastUSAITraining.imagefiles import ImageData, read_image, write_nrrd
+
+        logic = _logic()
+        geometry = _oblique_geometry()
+        volume = np.random.default_rng(1).integers(0, 200, (9, 7, 11)).astype(np.int16)
+        volume[0, 0, 0] = 999  # asymmetric: one corner marks (i, j, k) = (0, 0, 0)
+        path = write_nrrd(ImageData(volume, geometry), self.tmp / "abvs.nrrd")
+        node, guess = logic.loadImage(path)
+        self.assertEqual(guess.kind, "abvs")
+        self.assertEqual(node.GetAttribute("BreastUSAI.ImageKind"), "abvs")
+        image = logic.imageOf(node)
+        np.testing.assert_array_equal(image.array, volume)
+        np.testing.assert_allclose(image.geometry.ijk_to_ras(), geometry.ijk_to_ras(), atol=1e-9)
+        ras = np.array(node.GetOrigin())  # RAS position of voxel (0, 0, 0), where the marker is
+        np.testing.assert_allclose(ras, geometry.index_to_ras(np.zeros(3)), atol=1e-9)
+
+        item = _item("us2d")
+        node2d, guess2d = logic.loadImage(item["us_bmode"])
+        self.assertIsNone(guess2d.kind)  # a grey NRRD could be B-mode or a mammogram: the user is asked
+        self.assertIn("B-mode ultrasound or a mammogram", guess2d.reason)
+        self.assertEqual(node2d.GetImageData().GetDimensions()[2], 1)  # 2D image -> single-slice volume
+        logic.setImageKind(node2d, "us_bmode")
+        self.assertEqual(node2d.GetAttribute("BreastUSAI.ImageKind"), "us_bmode")
+        with self.assertRaisesRegex(ValueError, "image kind must be one of"):
+            logic.setImageKind(node2d, "ct")
+        np.testing.assert_allclose(logic.imageOf(node2d).geometry.ijk_to_ras(), read_image(item["us_bmode"]).geometry.ijk_to_ras())
+
+        colour = _item("multimodal")
+        doppler, guess_doppler = logic.loadImage(colour["us_doppler"])
+        self.assertIsNone(guess_doppler.kind)
+        self.assertEqual(doppler.GetClassName(), "vtkMRMLVectorVolumeNode")
+        self.assertEqual(logic.imageOf(doppler).array.shape[-1], 3)
+
+        factory = dicomFactory()
+        if factory is not None:
+            mg = factory.write_mg(self.tmp / "mg.dcm", np.arange(40 * 30).reshape(40, 30) % 4000, view="MLO")
+            mg_node, mg_guess = logic.loadImage(mg)
+            self.assertEqual(mg_guess.kind, "mg_mlo")
+            self.assertIn("MLO", mg_guess.reason)
+            rgb = np.zeros((20, 24, 3), np.uint8)
+            rgb[..., 0] = 200
+            us_node, us_guess = logic.loadImage(factory.write_us_rgb(self.tmp / "us.dcm", rgb))
+            self.assertIsNone(us_guess.kind)
+            self.assertIn("Doppler or elastography", us_guess.reason)
+
+        broken = self.tmp / "broken.nrrd"
+        broken.write_bytes(b"NRRD0004\ntype: short\ndimension: 3\nsizes: 4 4\n")
+        with self.assertRaises(Exception) as caught:
+            logic.loadImage(broken)
+        self.assertIn("broken.nrrd", str(caught.exception))
+
+    # ---------------------------------------------------------- 2. annotate
+    def test_annotations_survive_seg_nrrd_save_and_reload(self):
+        logic = _logic()
+        geometry = _oblique_geometry()
+        from BreastUSAITraining.imagefiles import ImageData
+
+        from BreastUSAILib.SceneVolumes import volumeNodeFromImage
+
+        volume = volumeNodeFromImage(logic.scene, ImageData(np.zeros((8, 9, 10), np.uint8), geometry), "v", "abvs")
+        segmentation = logic.createLesionSegmentation(volume)
+        mask = np.zeros((8, 9, 10), bool)
+        mask[2:5, 3:7, 1:4] = True
+        mask[2, 3, 1] = False  # asymmetric
+        lesion = logic.addLesion(segmentation, volume, mask, "lesion_1")
+        note = "irregular margin: spiculated | 90% sure\nsecond line, é"
+        logic.setLesionAnnotation(segmentation, lesion, pathology="malignant", birads="4c", modality="abvs", note=note,
+                                  clinical={"age": 57, "palpable": True, "shape": "irregular", "x_site": "10 o'clock"})
+        for wrong, message in (({"pathology": "cancer"}, "pathology must be one of"), ({"birads": "7"}, "BI-RADS must be"),
+                               ({"clinical": {"age": 300}}, "clinical field age"), ({"clinical": {"weight": 3}}, "unknown clinical field")):
+            with self.assertRaisesRegex(ValueError, message):
+                logic.setLesionAnnotation(segmentation, lesion, **wrong)
+        saved = logic.saveLesionSegmentation(segmentation, self.tmp / "lesions.seg.nrrd")
+        self.assertEqual(sorted(p.name for p in self.tmp.iterdir()), ["lesions.seg.nrrd"])  # no temporary left
+        logic.scene.RemoveNode(segmentation)
+        reloaded = logic.loadLesionSegmentation(saved, volume)
+        annotation = logic.lesionAnnotation(reloaded, lesion)
+        self.assertEqual((annotation["pathology"], annotation["birads"], annotation["modality"], annotation["note"]),
+                         ("malignant", "4C", "abvs", note))
+        self.assertEqual(annotation["clinical"], {"age": 57, "palpable": True, "shape": "irregular", "x_site": "10 o'clock"})
+        from BreastUSAILib.LesionMasks import lesionMask
+
+        np.testing.assert_array_equal(lesionMask(reloaded, lesion, volume), mask)
+        self.assertEqual(logic.parseClinicalText("age=52; palpable=true; shape=irregular"),
+                         {"age": 52, "palpable": True, "shape": "irregular"})
+
+    # ------------------------------------------- 3 + 8. segment, correct, re-classify
+    def test_segment_in_process_then_correct_and_reclassify(self):
+        from BreastUSAILib.LesionMasks import addLesionSegment, lesionMask
+        from BreastUSAILib.PredictRunner import InProcessRunner
+        from BreastUSAITraining.bundle import load_bundle
+        from BreastUSAITraining.classification.inference import PlaneClassifier
+        from BreastUSAITraining.imagefiles import read_image
+        from BreastUSAITraining.segmentation.inference import LesionSegmenter
+
+        logic = _logic(runner_factory=InProcessRunner)
+        item = _item("us2d", pathology="malignant")
+        volume, _ = logic.loadImage(item["us_bmode"], kind="us_bmode")
+        loaded = logic.runPrediction(volume, [bundle("seg2d"), bundle("planes_2d")], device="cpu")
+        segmentation = loaded["segmentation"]
+        self.assertIsNotNone(segmentation, loaded["result"])
+        image = read_image(item["us_bmode"])
+        segmenter = LesionSegmenter(load_bundle(bundle("seg2d")), __import__("torch").device("cpu"))
+        expected = segmenter.lesions(image, segmenter.probability(image))
+        lesion_ids = [segmentation.GetSegmentation().GetNthSegmentID(n) for n in range(segmentation.GetSegmentation().GetNumberOfSegments())]
+        self.assertEqual(len(lesion_ids), len(expected))
+        for lesion, segment_id in zip(expected, lesion_ids):
+            np.testing.assert_array_equal(lesionMask(segmentation, segment_id, volume), lesion.mask)
+        self.assertEqual(len(loaded["heatmaps"]), len(expected))
+        rows = logic.resultsTableRows()
+        self.assertEqual({r["lesion"] for r in rows}, {lesion.lesion_id for lesion in expected})
+
+        # the reader corrects the lesion: the radiologist's mask replaces the AI's, then re-classifies
+        from BreastUSAITraining.imagefiles import read_segmentation
+
+        truth = read_segmentation(item["segmentation"]).on_grid(image.geometry, image.shape_kji).segment(item["segment"]).mask
+        corrected = addLesionSegment(segmentation, volume, truth, "corrected")
+        views = {"us_bmode": (volume, segmentation, corrected)}
+        (row,) = logic.classifyLesion([bundle("planes_2d")], views, device="cpu")
+        classifier = PlaneClassifier(load_bundle(bundle("planes_2d")), __import__("torch").device("cpu"))
+        reference = classifier.classify(classifier.lesion_planes(image, truth))["malignant_probability"]
+        self.assertAlmostEqual(row["probability"], reference, places=3)
+        self.assertIn(("corrected", row["model"]), {(r["lesion"], r["model"]) for r in logic.resultsTableRows()})
+
+    # ------------------------------------------------------------ 4. planes
+    def test_slice_views_move_to_the_lesion_planes(self):
+        from BreastUSAILib.HeadlessSlicer import sliceCompositeNodes, sliceNodes
+        from BreastUSAILib.SceneVolumes import volumeNodeFromImage
+        from BreastUSAITraining.imagefiles import ImageData
+        from BreastUSAITraining.segmentation.lesions import centroid_kji
+
+        logic = _logic()
+        geometry = _oblique_geometry()
+        array = np.random.default_rng(2).integers(0, 100, (20, 24, 30)).astype(np.uint8)
+        volume = volumeNodeFromImage(logic.scene, ImageData(array, geometry), "abvs", "abvs")
+        mask = np.zeros(array.shape, bool)
+        mask[6:12, 8:13, 10:21] = True
+        mask[6:8, 8:10, 10:14] = False
+        segmentation = logic.createLesionSegmentation(volume)
+        lesion = logic.addLesion(segmentation, volume, mask, "lesion_1")
+        placed = logic.showLesionPlanes(volume, segmentation, lesion)
+        self.assertEqual(set(placed), {"Red", "Yellow", "Green"})
+        centroid_ijk = centroid_kji(mask)[::-1]
+        axes = geometry.ijk_to_ras()[:3, :3] / np.array(geometry.spacing)
+        views = sliceNodes(logic.scene)
+        for view, fixed, column in (("Red", 2, 0), ("Yellow", 0, 2), ("Green", 1, 0)):
+            matrix = views[view].GetSliceToRAS()
+            slice_to_ras = np.array([[matrix.GetElement(r, c) for c in range(4)] for r in range(4)])
+            np.testing.assert_allclose(slice_to_ras[:3, 2], axes[:, fixed], atol=1e-6)     # normal
+            np.testing.assert_allclose(slice_to_ras[:3, 0], axes[:, column], atol=1e-6)    # in-plane columns
+            centre = slice_to_ras[:3, 3]
+            # the plane passes through the lesion centroid along its fixed axis
+            self.assertAlmostEqual(float(np.dot(centre - geometry.index_to_ras(centroid_ijk), axes[:, fixed])), 0.0,
+                                   delta=geometry.spacing[fixed] / 2 + 1e-6)
+            self.assertEqual(sliceCompositeNodes(logic.scene)[view].GetBackgroundVolumeID(), volume.GetID())
+        crops = logic.planeCrops(volume, segmentation, lesion)
+        self.assertEqual({k: v.shape for k, v in crops.items()},
+                         {"transverse": (224, 224), "sagittal": (224, 224), "coronal": (224, 224)})
+
+    # --------------------------------------------- 5 + 6. every family, explanations
+    def test_classify_with_every_model_family_and_show_prototypes(self):
+        from BreastUSAILib.LesionMasks import loadSegmentationFile
+        from BreastUSAITraining.bundle import load_bundle
+        from BreastUSAITraining.mupnet.explain import PrototypeExplainer
+        from BreastUSAITraining.planes.lesion_crops import build_lesion_crop_samples
+
+        logic = _logic()
+        item = _item("multimodal")
+        volumes = {kind: logic.loadImage(item[kind], kind=kind)[0] for kind in ("us_bmode", "us_doppler", "us_elastography")}
+        segmentation = loadSegmentationFile(logic.scene, item["segmentation"], volumes["us_bmode"])
+        for kind in ("us_doppler", "us_elastography"):
+            logic.linkLesionImage(segmentation, volumes[kind])
+        views = logic.lesionViews(segmentation, item["segment"])
+        self.assertEqual(set(views), {"us_bmode", "us_doppler", "us_elastography"})
+        (row,) = logic.classifyLesion([bundle("mupnet")], views, device="cpu")
+        explainer = PrototypeExplainer(load_bundle(bundle("mupnet")), __import__("torch").device("cpu"))
+        (sample,) = build_lesion_crop_samples([item], explainer.modalities, explainer.size, explainer.margin, False)
+        reference = explainer.explain(sample["x"].astype(np.float32) / 255.0)[0]
+        self.assertAlmostEqual(row["probability"], reference["malignant_probability"], places=3)
+        self.assertEqual(len(row["details"]["contribution_scores"]), 6)
+        patches = logic.prototypePatches([row])
+        self.assertEqual(len(patches), 6)
+        for patch in patches:
+            self.assertTrue(Path(patch["image"]).is_file(), patch)
+            self.assertTrue(str(patch["image"]).startswith(str(bundle("mupnet"))))
+        self.assertAlmostEqual(sum(abs(p["contribution"]) for p in patches), 1.0, places=2)
+
+        with self.assertRaisesRegex(ValueError, "needs mg_cc"):
+            logic.classifyLesion([bundle("dlum")], views, device="cpu")
+        mg_item = _item("mg")
+        us = logic.loadImage(mg_item["us_bmode"], kind="us_bmode")[0]
+        mg = logic.loadImage(mg_item["mg_cc"], kind="mg_cc")[0]
+        us_seg = loadSegmentationFile(logic.scene, mg_item["segmentation"], us)
+        mg_seg = loadSegmentationFile(logic.scene, mg_item["segmentation_mg_cc"], mg)
+        (fusion,) = logic.classifyLesion([bundle("dlum")], {"us_bmode": (us, us_seg, mg_item["segment"]),
+                                                             "mg_cc": (mg, mg_seg, mg_item["segment"])}, device="cpu")
+        self.assertEqual(fusion["task"], "dlum")
+        self.assertTrue(0.0 <= fusion["probability"] <= 1.0)
+
+        us_item = _item("us2d")
+        us_node = logic.loadImage(us_item["us_bmode"], kind="us_bmode")[0]
+        us_lesions = loadSegmentationFile(logic.scene, us_item["segmentation"], us_node)
+        for birads, expect_rule in (("4A", True), ("3", False)):
+            logic.setLesionAnnotation(us_lesions, us_item["segment"], birads=birads)
+            rows = logic.classifyLesion([bundle("dlr_lh"), bundle("dlr_bm")], logic.lesionViews(us_lesions, us_item["segment"]),
+                                        device="cpu")
+            restratified = rows[-1]
+            self.assertEqual(restratified["task"], "restratify")
+            if expect_rule:
+                self.assertIn(restratified["decision"], ("downgrade", "keep", "upgrade"))
+                self.assertIn(restratified["birads_suggestion"], ("3", "4A", "4B"))
+            else:
+                self.assertEqual(restratified["decision"], "not applicable")
+        table = [r for r in logic.resultsTableRows() if r["model"].startswith("BI-RADS 4A")]
+        self.assertEqual(len(table), 1)  # the same lesion + model replaces its row
+
+    def test_heatmap_is_a_foreground_layer_with_its_colours_and_opacity(self):
+        from BreastUSAILib.HeadlessSlicer import sliceCompositeNodes
+        from BreastUSAILib.PredictRunner import InProcessRunner
+
+        logic = _logic(runner_factory=InProcessRunner)
+        item = _item("us2d", pathology="malignant")
+        volume, _ = logic.loadImage(item["us_bmode"], kind="us_bmode")
+        segmentation = logic.loadLesionSegmentation(item["segmentation"], volume)
+        loaded = logic.runPrediction(volume, [bundle("planes_2d")], device="cpu", segmentation_node=segmentation, cam="gradcam++")
+        heatmap = next(iter(loaded["heatmaps"].values()))
+        heat = logic.imageOf(heatmap)
+        self.assertEqual(heat.shape_kji, logic.imageOf(volume).shape_kji)
+        np.testing.assert_allclose(heat.geometry.ijk_to_ras(), logic.imageOf(volume).geometry.ijk_to_ras(), atol=1e-6)
+        self.assertTrue(0.0 <= heat.array.min() and heat.array.max() <= 1.0 and heat.array.max() > 0, (heat.array.min(), heat.array.max(), heat.array.dtype))
+        logic.showHeatmap(heatmap, volume, 0.4)
+        colour = heatmap.GetDisplayNode().GetColorNode()
+        self.assertEqual(colour.GetName(), "BreastUSAI Heatmap")
+        self.assertEqual(colour.GetNumberOfColors(), 256)
+        for composite in sliceCompositeNodes(logic.scene).values():
+            self.assertEqual(composite.GetBackgroundVolumeID(), volume.GetID())
+            self.assertEqual(composite.GetForegroundVolumeID(), heatmap.GetID())
+            self.assertAlmostEqual(composite.GetForegroundOpacity(), 0.4)
+        logic.setHeatmapOpacity(0.75)
+        self.assertAlmostEqual(sliceCompositeNodes(logic.scene)["Red"].GetForegroundOpacity(), 0.75)
+        with self.assertRaisesRegex(ValueError, "opacity"):
+            logic.setHeatmapOpacity(1.5)
+
+    # ------------------------------------------------------------ 7. export
+    def test_export_is_valid_trainable_idempotent_and_anonymous(self):
+        from BreastUSAITraining.dataset.validate import validate_dataset_folder
+        from BreastUSAITraining.segmentation.train import SegmentationOptions, train_segmentation
+        from BreastUSAITraining.training import TrainingSettings
+
+        logic = _logic()
+        secrets = ["DOE^JANE", "PID-7741-XQ", "19610315", "ACC99812", "St Elsewhere", "MRN-55501"]
+        for n in range(6):
+            item = _item("us2d", index=n)
+            volume, _ = logic.loadImage(item["us_bmode"], kind="us_bmode")
+            volume.SetName(f"DOE^JANE {n}")  # what a DICOM-named node may look like
+            from BreastUSAILib.AnnotationExport import setPatientKey
+
+            setPatientKey(volume, f"MRN-5550{n // 2 + 1}")  # two images per patient
+            segmentation = logic.loadLesionSegmentation(item["segmentation"], volume)
+            segmentation.SetName("Jane Doe lesions")
+            logic.setLesionAnnotation(segmentation, item["segment"], pathology=item["pathology"], birads=item["birads"] or "3",
+                                      note="Patient DOE^JANE called back", clinical=item["clinical"])
+        factory = dicomFactory()
+        if factory is not None:  # a real DICOM with identifiers, annotated too
+            rgb = np.zeros((40, 48, 3), np.uint8)
+            rgb[10:30, 12:36] = 180
+            dicom_node, _ = logic.loadImage(factory.write_us_rgb(self.tmp / "id.dcm", rgb), kind="us_bmode")
+            dicom_lesions = logic.createLesionSegmentation(dicom_node)
+            mask = np.zeros((1, 40, 48), bool)
+            mask[0, 12:28, 14:34] = True
+            lesion = logic.addLesion(dicom_lesions, dicom_node, mask, "DOE^JANE lesion")
+            logic.setLesionAnnotation(dicom_lesions, lesion, pathology="benign", birads="3")
+        unannotated = logic.createLesionSegmentation(volume, "draft")
+        logic.addLesion(unannotated, volume, np.ones(logic.imageOf(volume).shape_kji, bool), "draft")
+        out = self.tmp / "export"
+        report = logic.exportAnnotations(str(out))
+        self.assertEqual(report.cases, 7 if factory else 6)
+        self.assertEqual(len(report.skipped), 1)
+        self.assertEqual(validate_dataset_folder(out, deep=True), [])
+        document = json.loads((out / "dataset.json").read_text())
+        self.assertEqual(len({i["patient_id"] for i in document["training"]}), 4 if factory else 3)
+        for i in document["training"]:
+            self.assertRegex(i["case_id"], r"^case_\d{4}$")
+            self.assertRegex(i["patient_id"], r"^patient_\d{4}$")
+        first = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        for data in first.values():
+            for secret in secrets + ["Jane Doe", "called back"]:
+                self.assertNotIn(secret.encode(), data)
+        logic.exportAnnotations(str(out))  # again: same files, nothing left over
+        second = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        self.assertEqual(first.keys(), second.keys())
+        self.assertEqual(first[Path("dataset.json")], second[Path("dataset.json")])
+        self.assertEqual([p.name for p in out.parent.iterdir() if p.name.startswith(".export")], [])
+        train_segmentation(out, self.tmp / "seg_from_export", SegmentationOptions(size=32, base_channels=4),
+                           TrainingSettings(run_dir=self.tmp / "run", epochs=1, batch_size=2, progress=False))
+        self.assertTrue((self.tmp / "seg_from_export" / "models" / "model.pt").is_file())
+
+    # --------------------------------------------------- 8. background process
+    def test_background_prediction_in_a_real_subprocess_with_progress_and_cancel(self):
+        from BreastUSAILib.PredictRunner import PredictJob, SubprocessRunner
+
+        logic = _logic()
+        item = _item("us2d", pathology="malignant")
+        volume, _ = logic.loadImage(item["us_bmode"], kind="us_bmode")
+        runner = logic.startPrediction(volume, [bundle("seg2d")], device="cpu")
+        self.assertIsInstance(runner, SubprocessRunner)
+        fractions = []
+        while runner.state == "running":
+            runner.poll()
+            fractions.append(runner.fraction)
+            __import__("time").sleep(0.05)
+        self.assertEqual(runner.state, "finished", runner.message + " " + " ".join(runner.log[-5:]))
+        self.assertEqual(fractions, sorted(fractions))
+        self.assertEqual([e["event"] for e in runner.events][0], "start")
+        self.assertEqual(runner.events[-1]["event"], "finished")
+        self.assertEqual(runner.fraction, 1.0)
+        loaded = logic.collectPrediction(runner)
+        self.assertIsNotNone(loaded["segmentation"])
+
+        job = PredictJob([str(item["us_bmode"])] * 1, [str(bundle("seg2d"))], str(self.tmp / "cancelled"), device="cpu")
+        self.assertEqual(job.environment()["CUDA_VISIBLE_DEVICES"], "-1")
+        self.assertIn("--progress", job.arguments())
+        cancelled = SubprocessRunner()
+        cancelled.start(job)
+        cancelled.cancel()
+        self.assertEqual(cancelled.state, "cancelled")
+        self.assertIsNotNone(cancelled.process.poll())
+        out = self.tmp / "cancelled"
+        if out.exists():  # either nothing, or a complete result: never a partial one
+            for folder in out.iterdir():
+                self.assertTrue(folder.name.startswith(".") or (folder / "result.json").is_file(), folder)
+
+        failing = SubprocessRunner()
+        failing.start(PredictJob([str(self.tmp / "missing.nrrd")], [str(bundle("seg2d"))], str(self.tmp / "f"), device="cpu"))
+        self.assertEqual(failing.wait(120), "failed")
+        self.assertIn("missing.nrrd", failing.message)
+
+    # ------------------------------------------------ 9. models and settings
+    def test_models_folder_is_listed_and_remembered(self):
+        settings = self.tmp / "settings.json"
+        folder = self.tmp / "models"
+        folder.mkdir()
+        for name in ("seg2d", "mupnet", "dlum"):
+            shutil.copytree(bundle(name), folder / name)
+        (folder / "broken" / "configs").mkdir(parents=True)
+        logic = _logic(settings_path=settings)
+        with self.assertRaisesRegex(ValueError, "models folder"):
+            logic.listModels()
+        logic.setModelsFolder(folder)
+        again = _logic(settings_path=settings)  # a new session reads the remembered folder
+        self.assertEqual(again.modelsFolder(), folder.resolve())
+        entries = {e.path.name: e for e in again.listModels()}
+        self.assertEqual(set(entries), {"seg2d", "mupnet", "dlum", "broken"})
+        self.assertEqual(entries["seg2d"].task, "segmentation")
+        self.assertEqual(entries["mupnet"].inputs, ["us_bmode", "us_doppler", "us_elastography"])
+        self.assertEqual(entries["dlum"].inputs, ["us_bmode", "mg_cc"])
+        self.assertIn("metadata.json is missing", entries["broken"].problem)
+        self.assertIn("MUP-Net", entries["mupnet"].summary())
+        from BreastUSAILib.ModelLibrary import missingInputMessage, missingModelMessage
+
+        self.assertIn("mammography, cranio-caudal view", missingInputMessage(entries["dlum"], ["us_bmode"]))
+        self.assertIsNone(missingInputMessage(entries["dlum"], ["us_bmode", "mg_cc"]))
+        self.assertIn("No deep radiomics", missingModelMessage(list(entries.values()), "dlr"))
+
+    # ------------------------------------------------------- 10. dependencies
+    def test_dependency_install_keeps_slicer_packages_and_reports_failure(self):
+        from BreastUSAILib import Dependencies
+
+        self.assertEqual(Dependencies.missingRequirements(), [])
+        self.assertEqual(Dependencies.installRequirements(lambda args: self.fail("nothing to install")), [])
+        constraints = Dependencies.constraintsText()
+        import numpy
+
+        self.assertIn(f"numpy=={numpy.__version__}", constraints)
+        self.assertIn("SimpleITK==", constraints)
+        saved = dict(Dependencies.REQUIREMENTS)
+        asked = []
+        try:
+            Dependencies.REQUIREMENTS["breastusai-absent-package"] = "breastusai-absent-package>=1"
+
+            def pip_install(arguments):
+                asked.append(arguments)
+                raise RuntimeError("network unreachable")
+
+            with self.assertRaisesRegex(RuntimeError, "breastusai-absent-package>=1 failed: network unreachable"):
+                Dependencies.installRequirements(pip_install, self.tmp)
+        finally:
+            Dependencies.REQUIREMENTS.clear()
+            Dependencies.REQUIREMENTS.update(saved)
+        self.assertEqual(asked, [f'-c "{self.tmp / "slicer-constraints.txt"}" "breastusai-absent-package>=1"'])
+        self.assertIn("numpy==", (self.tmp / "slicer-constraints.txt").read_text())
+
+
+def runTest():
+    """Entry point used by slicer.testing.runUnitTest."""
+    suite = unittest.TestLoader().loadTestsFromTestCase(BreastUSAILogicTest)
+    return unittest.TextTestRunner(verbosity=2).run(suite).wasSuccessful()

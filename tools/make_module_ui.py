@@ -1,0 +1,133 @@
+"""Regenerate BreastUSAI.ui (Qt Designer XML) from the section list below.
+
+    python tools/make_module_ui.py
+
+Kept as code so the panel's structure is reviewable in one screen; the .ui file it writes
+is what Slicer loads (and what Qt Designer can open and edit).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+# (section title, object name, [(label or None, widget class, object name, {property: value})])
+SECTIONS = [
+    ("Input", "inputCollapsibleButton", [
+        ("Image file:", "ctkPathLineEdit", "imagePathLineEdit",
+         {"toolTip": "ABVS volume, 2D ultrasound or mammogram: NRRD, NIfTI, MetaImage, PNG/JPEG or a DICOM file / series folder."}),
+        (None, "QPushButton", "loadImageButton", {"text": "Load image", "toolTip": "Read the file with its geometry and recognise its kind from the DICOM tags."}),
+        ("Image:", "qMRMLNodeComboBox", "inputVolumeSelector",
+         {"nodeTypes": ["vtkMRMLScalarVolumeNode", "vtkMRMLVectorVolumeNode"], "noneEnabled": True, "addEnabled": False,
+          "removeEnabled": False, "toolTip": "The image the AI reads (background of the slice views)."}),
+        ("Recognised kind:", "QLabel", "imageKindLabel", {"text": "-"}),
+        ("Image kind:", "QComboBox", "imageKindComboBox", {"toolTip": "Set when the kind could not be recognised (e.g. PNG files)."}),
+        (None, "QPushButton", "setKindButton", {"text": "Set image kind"}),
+    ]),
+    ("Lesions && annotation", "lesionsCollapsibleButton", [
+        ("Lesions:", "qMRMLNodeComboBox", "segmentationSelector",
+         {"nodeTypes": ["vtkMRMLSegmentationNode"], "noneEnabled": True, "addEnabled": True, "renameEnabled": True,
+          "toolTip": "Lesion segments: draw them with the Segment Editor or let the AI segment them."}),
+        ("Lesion:", "qMRMLSegmentSelectorWidget", "segmentSelectorWidget", {}),
+        ("Pathology:", "QComboBox", "pathologyComboBox", {"toolTip": "Biopsy / follow-up result; empty when unknown."}),
+        ("BI-RADS:", "QComboBox", "biradsComboBox", {}),
+        ("Clinical:", "QLineEdit", "clinicalLineEdit",
+         {"placeholderText": "age=52; palpable=true; shape=irregular", "toolTip": "Clinical fields of the dataset schema, name=value separated by ;"}),
+        ("Note:", "QPlainTextEdit", "noteTextEdit", {"toolTip": "Free text; not exported unless asked (it may name a person)."}),
+        (None, "QPushButton", "saveAnnotationButton", {"text": "Save annotation to the lesion"}),
+        (None, "QPushButton", "planesButton", {"text": "Show transverse / sagittal / coronal planes",
+                                               "toolTip": "Red: transverse, Yellow: sagittal, Green: coronal, through the lesion centroid."}),
+    ]),
+    ("AI models", "modelsCollapsibleButton", [
+        ("Models folder:", "ctkPathLineEdit", "modelsFolderPathLineEdit",
+         {"filters": "ctkPathLineEdit::Dirs", "toolTip": "Folder of model bundles; remembered between sessions."}),
+        ("Models:", "QListWidget", "modelsListWidget", {"selectionMode": "QAbstractItemView::MultiSelection"}),
+        ("Device:", "QComboBox", "deviceComboBox", {"toolTip": "auto: CUDA when present. cpu hides the GPUs."}),
+        (None, "QPushButton", "segmentButton", {"text": "Segment and classify (background)"}),
+        (None, "QPushButton", "classifyButton", {"text": "Classify selected lesion"}),
+        (None, "QProgressBar", "progressBar", {"value": 0}),
+        ("Status:", "QLabel", "statusLabel", {"text": "-"}),
+        (None, "QPushButton", "cancelButton", {"text": "Cancel"}),
+        (None, "QPushButton", "installButton", {"text": "Install Python packages",
+                                                "toolTip": "Installs what the AI needs with pip; Slicer's numpy, SimpleITK, VTK and torch stay as they are."}),
+    ]),
+    ("Results && explanations", "resultsCollapsibleButton", [
+        ("Results:", "QPlainTextEdit", "resultsTextEdit", {"readOnly": True}),
+        ("Heatmap opacity:", "ctkSliderWidget", "heatmapOpacitySlider",
+         {"minimum": 0.0, "maximum": 1.0, "singleStep": 0.05, "value": 0.5}),
+        ("Prototypes:", "QListWidget", "prototypeListWidget",
+         {"viewMode": "QListView::IconMode", "toolTip": "MUP-Net: the matched prototype patches with their contribution scores."}),
+    ]),
+    ("Export", "exportCollapsibleButton", [
+        ("Export folder:", "ctkPathLineEdit", "exportFolderPathLineEdit", {"filters": "ctkPathLineEdit::Dirs|ctkPathLineEdit::Writable"}),
+        (None, "QPushButton", "exportButton", {"text": "Export annotations (dataset.json)"}),
+        ("Sample data folder:", "ctkPathLineEdit", "sampleFolderPathLineEdit", {"filters": "ctkPathLineEdit::Dirs|ctkPathLineEdit::Writable"}),
+        (None, "QPushButton", "generateSampleButton", {"text": "Generate phantom sample dataset"}),
+        ("Dataset folder:", "ctkPathLineEdit", "datasetFolderPathLineEdit", {"filters": "ctkPathLineEdit::Dirs"}),
+        (None, "QPushButton", "validateDatasetButton", {"text": "Validate dataset"}),
+        ("Report:", "QPlainTextEdit", "datasetReportTextEdit", {"readOnly": True}),
+    ]),
+]
+MRML_WIDGETS = ("qMRMLNodeComboBox", "qMRMLSegmentSelectorWidget")
+
+
+def _property(name: str, value) -> str:
+    if isinstance(value, bool):
+        body = f"<bool>{'true' if value else 'false'}</bool>"
+    elif isinstance(value, (int, float)) and name in ("value", "minimum", "maximum", "singleStep") and isinstance(value, float):
+        body = f"<double>{value}</double>"
+    elif isinstance(value, int):
+        body = f"<number>{value}</number>"
+    elif isinstance(value, list):
+        body = "<stringlist>" + "".join(f"<string>{escape(v)}</string>" for v in value) + "</stringlist>"
+    elif name == "filters":
+        body = f"<set>{value}</set>"
+    elif "::" in str(value):
+        body = f"<enum>{value}</enum>"
+    else:
+        body = f"<string>{escape(str(value))}</string>"
+    return f'<property name="{name}">{body}</property>'
+
+
+def build() -> str:
+    out = ['<?xml version="1.0" encoding="UTF-8"?>', '<ui version="4.0">', " <class>BreastUSAI</class>",
+           ' <widget class="qMRMLWidget" name="BreastUSAI">', '  <layout class="QVBoxLayout" name="verticalLayout">']
+    mrml = []
+    for title, section, rows in SECTIONS:
+        out += ["   <item>", f'    <widget class="ctkCollapsibleButton" name="{section}">', f"     {_property('text', title.replace('&&', '&'))}",
+                f'     <layout class="QFormLayout" name="{section}Layout">']
+        for row, (label, cls, name, props) in enumerate(rows):
+            if label:
+                out += [f'      <item row="{row}" column="0">', f'       <widget class="QLabel" name="{name}Label">',
+                        f"        {_property('text', label)}", "       </widget>", "      </item>",
+                        f'      <item row="{row}" column="1">']
+            else:
+                out.append(f'      <item row="{row}" column="0" colspan="2">')
+            out.append(f'       <widget class="{cls}" name="{name}">')
+            out += [f"        {_property(k, v)}" for k, v in props.items()]
+            out += ["       </widget>", "      </item>"]
+            if cls in MRML_WIDGETS:
+                mrml.append(name)
+        out += ["     </layout>", "    </widget>", "   </item>"]
+    out += ['   <item><spacer name="verticalSpacer"><property name="orientation"><enum>Qt::Vertical</enum></property></spacer></item>',
+            "  </layout>", " </widget>", " <customwidgets>"]
+    for cls, header, container in (("qMRMLWidget", "qMRMLWidget.h", 1), ("ctkCollapsibleButton", "ctkCollapsibleButton.h", 1),
+                                   ("ctkPathLineEdit", "ctkPathLineEdit.h", 0), ("ctkSliderWidget", "ctkSliderWidget.h", 0),
+                                   ("qMRMLNodeComboBox", "qMRMLNodeComboBox.h", 0),
+                                   ("qMRMLSegmentSelectorWidget", "qMRMLSegmentSelectorWidget.h", 0)):
+        out += ["  <customwidget>", f"   <class>{cls}</class>", "   <extends>QWidget</extends>", f"   <header>{header}</header>",
+                f"   <container>{container}</container>", "  </customwidget>"]
+    out += [" </customwidgets>", " <resources/>", " <connections>"]
+    for name in mrml:
+        out += ["  <connection>", "   <sender>BreastUSAI</sender>", "   <signal>mrmlSceneChanged(vtkMRMLScene*)</signal>",
+                f"   <receiver>{name}</receiver>", "   <slot>setMRMLScene(vtkMRMLScene*)</slot>", "  </connection>"]
+    out += ["  <connection>", "   <sender>segmentationSelector</sender>", "   <signal>currentNodeChanged(vtkMRMLNode*)</signal>",
+            "   <receiver>segmentSelectorWidget</receiver>", "   <slot>setCurrentNode(vtkMRMLNode*)</slot>", "  </connection>"]
+    out += [" </connections>", "</ui>", ""]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    path = Path(__file__).resolve().parents[1] / "BreastUSAI" / "Resources" / "UI" / "BreastUSAI.ui"
+    path.write_text(build(), encoding="utf-8")
+    print(f"wrote {path}")
