@@ -238,6 +238,20 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
 
         return loadImageFile(self.scene, path, kind)
 
+    def recogniseSceneImage(self, volume_node, instance_value=None):
+        """Kind of an image already in the scene (e.g. loaded by the DICOM module); records it
+        on the node when recognised, returns the guess (kind None: ask the user)."""
+        from BreastUSAILib.ImageKinds import recogniseDicomNode
+        from BreastUSAILib.SceneVolumes import setImageKind
+
+        if instance_value is None:
+            database = getattr(slicer, "dicomDatabase", None)
+            instance_value = database.instanceValue if database is not None else (lambda uid, tag: "")
+        guess = recogniseDicomNode(volume_node, instance_value)
+        if guess.kind:
+            setImageKind(volume_node, guess.kind)
+        return guess
+
     def setImageKind(self, volume_node, kind):
         from BreastUSAILib.SceneVolumes import setImageKind
 

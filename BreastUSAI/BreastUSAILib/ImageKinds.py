@@ -66,3 +66,24 @@ def checkKind(kind: str) -> str:
     if kind not in IMAGE_KINDS:
         raise ValueError(f"image kind must be one of {', '.join(IMAGE_KINDS)}, got {kind!r}")
     return kind
+
+
+#: DICOM tags read for recognition, as Slicer's DICOM database names them ("group,element").
+DICOM_TAGS = {"Modality": "0008,0060", "SOPClassUID": "0008,0016", "ImageType": "0008,0008",
+              "PhotometricInterpretation": "0028,0004", "ViewPosition": "0018,5101"}
+
+
+def recogniseDicomNode(node, instance_value) -> KindGuess:
+    """Kind of a volume loaded by Slicer's DICOM module (attribute ``DICOM.instanceUIDs``).
+
+    ``instance_value(uid, "gggg,eeee") -> str`` looks a tag up; inside Slicer it is
+    ``slicer.dicomDatabase.instanceValue``.
+    """
+    uids = (node.GetAttribute("DICOM.instanceUIDs") or "").split()
+    if not uids:
+        return KindGuess(None, f"{node.GetName()!r} was not loaded from DICOM: choose its kind")
+    meta = {key: str(instance_value(uids[0], tag) or "").strip() for key, tag in DICOM_TAGS.items()}
+    data = node.GetImageData()
+    i, j, k = data.GetDimensions() if data is not None else (0, 0, 0)
+    colour = data is not None and data.GetNumberOfScalarComponents() == 3
+    return recogniseImageKind({key: value for key, value in meta.items() if value}, (k, j, i), colour)

@@ -98,6 +98,21 @@ class BreastUSAILogicTest(unittest.TestCase):
             mg_node, mg_guess = logic.loadImage(mg)
             self.assertEqual(mg_guess.kind, "mg_mlo")
             self.assertIn("MLO", mg_guess.reason)
+            # the same mammogram as if Slicer's DICOM module had loaded it: recognised from its database tags
+            import pydicom
+
+            dataset = pydicom.dcmread(mg)
+            mg_node.RemoveAttribute("BreastUSAI.ImageKind")
+            mg_node.SetAttribute("DICOM.instanceUIDs", dataset.SOPInstanceUID)
+
+            def instance_value(uid, tag):
+                self.assertEqual(uid, dataset.SOPInstanceUID)
+                element = dataset.get(tuple(int(part, 16) for part in tag.split(",")))
+                return "" if element is None else "\\".join(map(str, element.value)) if element.VM > 1 else str(element.value)
+
+            self.assertEqual(logic.recogniseSceneImage(mg_node, instance_value).kind, "mg_mlo")
+            self.assertEqual(mg_node.GetAttribute("BreastUSAI.ImageKind"), "mg_mlo")
+            self.assertIsNone(logic.recogniseSceneImage(node2d, instance_value).kind)  # not from DICOM: ask
             rgb = np.zeros((20, 24, 3), np.uint8)
             rgb[..., 0] = 200
             us_node, us_guess = logic.loadImage(factory.write_us_rgb(self.tmp / "us.dcm", rgb))
@@ -338,6 +353,9 @@ class BreastUSAILogicTest(unittest.TestCase):
         self.assertEqual(report.cases, 7 if factory else 6)
         self.assertEqual(len(report.skipped), 1)
         self.assertEqual(validate_dataset_folder(out, deep=True), [])
+        from BreastUSAITraining.cli.main import main
+
+        self.assertEqual(main(["dataset", "validate", str(out), "--deep", "-q"]), 0)
         document = json.loads((out / "dataset.json").read_text())
         self.assertEqual(len({i["patient_id"] for i in document["training"]}), 4 if factory else 3)
         for i in document["training"]:
@@ -349,8 +367,7 @@ class BreastUSAILogicTest(unittest.TestCase):
                 self.assertNotIn(secret.encode(), data)
         logic.exportAnnotations(str(out))  # again: same files, nothing left over
         second = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
-        self.assertEqual(first.keys(), second.keys())
-        self.assertEqual(first[Path("dataset.json")], second[Path("dataset.json")])
+        self.assertEqual(first, second)  # byte for byte
         self.assertEqual([p.name for p in out.parent.iterdir() if p.name.startswith(".export")], [])
         train_segmentation(out, self.tmp / "seg_from_export", SegmentationOptions(size=32, base_channels=4),
                            TrainingSettings(run_dir=self.tmp / "run", epochs=1, batch_size=2, progress=False))
