@@ -1,17 +1,19 @@
 # One command each on a fresh machine with python3, make and the package registries:
 #   make test   - set up .venv (first time only) and run the whole test suite
 #   make demo   - set up .venv and run the main job on built-in phantom data
+#   make reliability - the long reliability / security runs (results/reliability.json)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo_output
 
-.PHONY: test demo venv clean help
+.PHONY: test demo venv clean help reliability
 
 help:
 	@echo "make test   - create .venv if missing, install pinned dependencies, run pytest"
 	@echo "make demo   - same set-up, then run the demo (output in ./$(DEMO_OUT))"
+	@echo "make reliability - fuzz 2500 files, 20 training kills, hostile models / datasets, privacy, load"
 	@echo "make clean  - remove .venv, caches and demo output"
 
 venv: $(STAMP)
@@ -32,6 +34,10 @@ test: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/python -m BreastUSAITraining demo --out $(DEMO_OUT)
+
+reliability: $(STAMP)
+	$(BIN)/python benchmarks/reliability.py
+	$(BIN)/python benchmarks/render_readme_tables.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache

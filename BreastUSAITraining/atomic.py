@@ -102,11 +102,52 @@ def atomic_directory(target: str | Path, overwrite: bool = False) -> Iterator[Pa
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    old = None
-    if target.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
-        os.replace(target, old / "content")
-    os.replace(staging, target)
+    _swap_in(staging, target)
     _fsync_dir(target.parent)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported."""
+    import ctypes
+    import errno
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Put the finished ``staging`` folder at ``target``. With an atomic exchange the target
+    never disappears, even for an instant, and two writers racing for one target both
+    finish (the last one wins, each result whole); elsewhere the old folder is moved
+    aside first."""
+    import errno
+
+    for _ in range(100):
+        if target.exists():
+            if _exchange(staging, target):
+                shutil.rmtree(staging, ignore_errors=True)  # now holds the previous content
+                return
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old-", dir=target.parent))
+            os.replace(target, old / "content")
+            try:
+                os.replace(staging, target)
+            finally:
+                shutil.rmtree(old, ignore_errors=True)
+            return
+        try:
+            os.rename(staging, target)
+            return
+        except OSError as error:  # another writer put a folder there in between: exchange with it
+            if error.errno not in (errno.ENOTEMPTY, errno.EEXIST):
+                raise
+    raise OSError(f"{target}: could not move the new folder into place (other writers kept replacing it)")

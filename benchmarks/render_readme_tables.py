@@ -117,7 +117,63 @@ def table_busi_classification() -> str:
     return "\n".join(head + rows) + "\n\n" + _machine(data["machine"])
 
 
-TABLES = {"busi_classification": table_busi_classification, "foundation": table_foundation, "setup_time": table_setup_time, "predict_speed": table_predict_speed,
+def table_busi_mupnet() -> str:
+    data = _load("busi_mupnet")
+    if data is None:
+        return "_No result yet: run `python benchmarks/busi_mupnet.py`._"
+    s, c = data["summary"], data["config"]
+    m = s["mupnet"]
+    head = ["| model | folds | lesions (malignant) | AUC (95% CI) | sens / spec at 0.5 | training |", "|---|---|---|---|---|---|"]
+    rows = [f"| MUP-Net (M = 1, {c['backbone']}, {c['prototypes']} prototypes, {c['size']} px, {c['epochs']} epochs) | "
+            f"{len(s['folds_done'])} of 5 | {m['lesions']} ({m['malignant']}) | **{m['auc']:.3f}** "
+            f"({m['auc_ci95'][0]:.3f}-{m['auc_ci95'][1]:.3f}) | {m['sensitivity_0.5']:.3f} / {m['specificity_0.5']:.3f} | "
+            f"{s['train_minutes_total']:.0f} min on {', '.join(s['devices'])} |"]
+    if "plain_classifier" in s:
+        p, d = s["plain_classifier"], s["delong_mupnet_vs_plain"]
+        pc = p["config"]
+        rows.append(f"| plain {pc['backbone']} ({pc['size']} px, {pc['epochs']} epochs, busi_classification `full`) | same | "
+                    f"{p['lesions']} ({p['malignant']}) | **{p['auc']:.3f}** ({p['auc_ci95'][0]:.3f}-{p['auc_ci95'][1]:.3f}) | "
+                    f"{p['sensitivity_0.5']:.3f} / {p['specificity_0.5']:.3f} | see above |")
+        rows.append(f"\nPaired DeLong, MUP-Net minus plain classifier, {d['lesions_paired']} lesions: "
+                    f"difference {d['difference']:+.3f}, **p = {d['p_value']:.3f}**.")
+    return "\n".join(head + rows) + "\n\n" + _machine(data["machine"])
+
+
+def table_reliability() -> str:
+    data = _load("reliability")
+    if data is None:
+        return "_No result yet: run `make reliability`._"
+    c = data["categories"]
+    fuzz = c["fuzzed inputs"]["details"]
+    kills = c["killed runs"]["details"]
+    memory = c["load"]["details"]["memory"]
+    writers = c["load"]["details"]["two_writers"]
+    privacy = c["privacy"]["details"]
+    rows = [
+        ("fuzzed inputs", c["fuzzed inputs"], f"{fuzz['refused']} refused with the documented error, {fuzz['accepted']} read "
+         f"correctly; {len(fuzz['mutations'])} mutation kinds over NRRD, NIfTI, MetaImage, PNG/JPEG, DICOM, .seg.nrrd, "
+         f"dataset.json and bundles; {fuzz['predict_runs']} through `predict`; slowest case {fuzz['slowest_case_s']:.1f} s"),
+        ("killed runs (SIGKILL)", c["killed runs"], f"training {kills['training']['kills']} kills, "
+         f"{kills['training']['runs_with_identical_weights']}/{kills['training']['runs']} resumed runs bit-identical to an "
+         f"uninterrupted one; predict {kills['predict']['kills']}, Slicer export {kills['export']['kills']}: old or new "
+         "output, never partial"),
+        ("tampered / hostile models", c["tampered / hostile models"], "changed weights / config, resealed pickle payloads "
+         "(never ran), path and symlink escapes, missing weights"),
+        ("hostile datasets", c["hostile datasets"], "`../`, absolute and symlinked paths, duplicates, a patient in two "
+         "splits, values outside the schema"),
+        ("privacy", c["privacy"], f"Slicer export + `dataset import-images` of identified DICOM: "
+         f"{privacy['slicer_export']['files_scanned'] + privacy['dataset_import']['files_scanned']} files scanned for "
+         f"{privacy['slicer_export']['identifiers_checked']} identifier strings, none found"),
+        ("load", c["load"], f"{memory['inputs']} predictions in one process: RSS {memory['rss_at_warmup_mb']:.0f} MB after "
+         f"warm-up, +{100 * memory['growth_after_warmup']:.2f}% at most; two writers in one folder x {writers['rounds']} rounds: "
+         f"{'whole' if writers['held'] else 'PROBLEMS'}"),
+    ]
+    lines = ["| category | tried | held | what |", "|---|---|---|---|"]
+    lines += [f"| {name} | {cat['tried']} | {cat['held']} | {what} |" for name, cat, what in rows]
+    return "\n".join(lines) + f"\n\nSeed {data['seed']}. " + _machine(data["machine"])
+
+
+TABLES = {"reliability": table_reliability, "busi_mupnet": table_busi_mupnet, "busi_classification": table_busi_classification, "foundation": table_foundation, "setup_time": table_setup_time, "predict_speed": table_predict_speed,
           "busi_segmentation": table_busi_segmentation}
 
 

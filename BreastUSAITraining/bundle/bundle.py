@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -153,6 +154,11 @@ def read_metadata(root: str | Path) -> dict[str, Any]:
             raise InputFileError(path, f"metadata has no {key!r}")
     if not isinstance(metadata["files"], dict) or WEIGHTS not in metadata["files"]:
         raise InputFileError(path, f"metadata 'files' must list {WEIGHTS} with its sha256")
+    for relative, digest in metadata["files"].items():
+        if not (isinstance(digest, str) and re.fullmatch(r"[0-9a-f]{64}", digest)):
+            raise InputFileError(path, f"metadata 'files': {relative!r} must map to a sha256 (64 hex digits), got {str(digest)[:40]!r}")
+    if not isinstance(metadata["task"], str) or not isinstance(metadata["weights_sha256"], str):
+        raise InputFileError(path, "metadata 'task' and 'weights_sha256' must be text")
     return metadata
 
 

@@ -1,4 +1,4 @@
-"""``dataset import-busi | validate | summary``."""
+"""``dataset import-busi | import-images | validate | summary``."""
 
 from __future__ import annotations
 
@@ -31,6 +31,30 @@ def register(commands: argparse._SubParsersAction) -> None:
     imp.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the fold assignment (default: 0)")
     imp.add_argument("--overwrite", action="store_true", help="replace --out if it already holds files")
     imp.set_defaults(handler=run_import_busi)
+
+    ims = sub.add_parser(
+        "import-images",
+        help="convert a folder of images (DICOM, NRRD, PNG, ...) into an anonymous dataset",
+        description=(
+            "Convert every image under SRC (recursive; for --kind abvs a folder of DICOM files is one series) into a "
+            "dataset folder. Cases become case_0001..., patients (same DICOM PatientID) patient_0001...; only voxels "
+            "and geometry are written: no file name, no DICOM tag (names, ids, dates, institutions never reach the "
+            "dataset). Optional masks and labels make lesion items; --mapping keeps the source -> case link in a CSV "
+            "that must lie outside the dataset."
+        ),
+    )
+    ims.add_argument("source", metavar="SRC", help="folder of images")
+    ims.add_argument("--out", required=True, metavar="DIR", help="dataset folder to create (must not exist or be empty)")
+    ims.add_argument("--kind", required=True, choices=("abvs", "us_bmode", "us_doppler", "us_elastography", "mg_cc", "mg_mlo"),
+                     help="what the images are")
+    ims.add_argument("--masks", metavar="DIR", help="lesion masks: <image stem>.seg.nrrd or <image stem>_mask.<ext>")
+    ims.add_argument("--labels", metavar="CSV", help="CSV with columns file, pathology (benign/malignant/normal) and "
+                                                     "optionally birads")
+    ims.add_argument("--mapping", metavar="CSV", help="write source file -> case / patient pseudonym here (outside --out)")
+    ims.add_argument("--folds", type=int, default=5, metavar="K", help="cross-validation folds (default: 5)")
+    ims.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the fold assignment (default: 0)")
+    ims.add_argument("--overwrite", action="store_true", help="replace --out if it already holds files")
+    ims.set_defaults(handler=run_import_images)
 
     val = sub.add_parser(
         "validate",
@@ -68,6 +92,19 @@ def run_import_busi(args: argparse.Namespace) -> int:
     labels = ", ".join(f"{n} {k}" for k, n in sorted(report.per_label.items()))
     print(f"Imported {report.images} BUSI images ({labels}; {report.lesions} lesions, "
           f"{report.train_only} train-only) -> {report.out}")
+    return 0
+
+
+def run_import_images(args: argparse.Namespace) -> int:
+    from ..dataset.import_images import import_images
+
+    if args.folds < 2:
+        raise UsageError(f"--folds must be at least 2, got {args.folds}")
+    report = import_images(args.source, args.out, args.kind, args.masks, args.labels, args.mapping, n_folds=args.folds,
+                           seed=args.seed, overwrite=args.overwrite, progress=not args.quiet)
+    print(f"Imported {report.images} images of {report.patients} patient(s), {report.lesions} lesion(s) -> {report.out}")
+    for problem in report.skipped:
+        print(f"skipped: {problem}")
     return 0
 
 

@@ -57,6 +57,8 @@ class _PathChecker:
             return f"must be a relative path (text), got {value!r}"
         if "\\" in value:
             return f"use '/' as the path separator, got {value!r}"
+        if any(ord(c) < 32 for c in value):
+            return f"may not hold control characters, got {value!r}"
         posix = PurePosixPath(value)
         if posix.is_absolute() or re.match(r"^[A-Za-z]:", value):
             return f"must be relative to the dataset folder, got absolute path {value!r}"
@@ -189,18 +191,23 @@ def _check_item(raw: Any, where: str, paths: _PathChecker, split: str) -> list[V
     return out
 
 
+def _hashable(value: Any) -> Any:
+    """``value`` as a dictionary key: wrong-typed values (already reported per item) by their text."""
+    return value if isinstance(value, (str, int, float, type(None))) else repr(value)
+
+
 def _check_across_items(entries: list[tuple[str, str, dict]]) -> list[Violation]:
     """Rules that involve several items: unique keys, one patient per split, grouped folds."""
     out: list[Violation] = []
     seen: dict[tuple, str] = {}
     case_first: dict[str, tuple[str, dict]] = {}
     for split, where, raw in entries:
-        key = (raw.get("case_id"), raw.get("lesion_id"))
+        key = (_hashable(raw.get("case_id")), _hashable(raw.get("lesion_id")))
         if key in seen:
             out.append(Violation(where, "lesion_id", f"duplicate case/lesion pair, first at {seen[key]}"))
         else:
             seen[key] = where
-        case = raw.get("case_id")
+        case = _hashable(raw.get("case_id"))
         if case in case_first:
             first_where, first = case_first[case]
             for field in ("images", "patient_id"):
@@ -222,14 +229,14 @@ def _check_across_items(entries: list[tuple[str, str, dict]]) -> list[Violation]
                 continue
             splits[value].add(split)
             if split == "training" and not raw.get("train_only"):
-                folds[value].add(raw.get("fold"))
+                folds[value].add(_hashable(raw.get("fold")))
             first_where.setdefault(value, where)
         for value, found in splits.items():
             if len(found) > 1:
                 out.append(Violation(first_where[value], key_field, f"{what} {value} has items in both training and test"))
         for value, found in folds.items():
             if len(found) > 1:
-                shown = ", ".join("null" if f is None else str(f) for f in sorted(found, key=lambda f: -1 if f is None else f))
+                shown = ", ".join("null" if f is None else str(f) for f in sorted(found, key=lambda f: (-1, 0) if f is None else (0, f) if isinstance(f, (int, float)) else (1, str(f))))
                 out.append(Violation(first_where[value], "fold", f"{what} {value} is spread over folds {shown}"))
     return out
 

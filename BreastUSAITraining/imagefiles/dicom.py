@@ -47,9 +47,23 @@ def is_dicom_file(path: Path) -> bool:
         return False
 
 
+def _decode_elements(ds: pydicom.Dataset) -> None:
+    """Decode every header element now (pixel data excepted): a damaged one fails here, as a
+    refused file, instead of later in whatever code touches it."""
+    for tag in list(ds.keys()):
+        if tag == 0x7FE00010:
+            continue
+        element = ds[tag]
+        if element.VR == "SQ":
+            for item in element.value:
+                _decode_elements(item)
+
+
 def _read_header(path: Path) -> pydicom.Dataset:
     try:
-        return pydicom.dcmread(path, defer_size="1 KB")
+        ds = pydicom.dcmread(path, defer_size="1 KB")
+        _decode_elements(ds)
+        return ds
     except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError) as error:
         raise InputFileError(path, f"not a readable DICOM file ({error})") from None
     except Exception as error:  # pydicom raises assorted types on corrupt headers
@@ -179,6 +193,7 @@ def read_dicom_file(path: Path) -> ImageData:
     ds = _read_header(path)
     _check_pixel_budget(path, ds)
     reader = sitk.ImageFileReader()
+    reader.SetImageIO("GDCMImageIO")  # a damaged file would otherwise be offered to every reader in turn (seconds)
     reader.SetFileName(str(path))
     image = _decode(path, reader)
     array = array_from_sitk(image)
@@ -241,6 +256,7 @@ def read_dicom_series(folder: Path, series_uid: str | None = None) -> ImageData:
             folder, f"series slices are unevenly spaced ({lengths.min():.4g} to {lengths.max():.4g} mm)"
         )
     reader = sitk.ImageSeriesReader()
+    reader.SetImageIO("GDCMImageIO")
     reader.SetFileNames(files)
     image = _decode(folder, reader)
     return ImageData(array_from_sitk(image), geometry_from_sitk(image), str(folder), safe_tags(first))

@@ -17,6 +17,7 @@ from ..errors import InputFileError
 from .colour import COLOUR_MODES, apply_colour_mode
 from .dicom import is_dicom_file, read_dicom_file, read_dicom_series
 from .image import SAFE_META_KEYS, ImageData, max_image_bytes
+from .metaimage_check import check_metaimage_header
 from .nifti_check import check_nifti_complete
 from .raster import RASTER_SUFFIXES, read_raster
 from .sitk_bridge import array_from_sitk, geometry_from_sitk
@@ -43,6 +44,8 @@ def _suffix(path: Path) -> str:
 
 
 def _read_with_sitk(path: Path) -> ImageData:
+    if _suffix(path) in (".mha", ".mhd"):
+        check_metaimage_header(path)  # ITK crashes (not raises) on some hostile MetaImage headers
     reader = sitk.ImageFileReader()
     reader.SetFileName(str(path))
     try:
