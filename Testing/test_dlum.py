@@ -86,3 +86,11 @@ def test_dlum_and_dlu_train_evaluate_explain_and_compare(us_mg, tmp_path):
     document, cams = explainer.explain(sample["x"].astype(np.float32) / 255.0)
     assert set(cams) == {"us", "mg"} and all(len(v) == 5 and v[0].shape == (64, 64) for v in cams.values())
     assert len(document["block_probabilities"]["mg"]) == 5 and 0 <= document["malignant_probability"] <= 1
+    # predict: the B-mode image as input, the mammogram (with its own lesion mask) as a companion
+    predicted = run_cli("predict", item["us_bmode"], "--model", str(tmp_path / "dlum"), "--segmentation", item["segmentation"],
+                        "--companion", f"mg_cc={item['mg_cc']},{item['segmentation_mg_cc']}", "--out", str(tmp_path / "p"), "-q")
+    assert predicted.returncode == 0, predicted.stderr
+    (folder,) = (tmp_path / "p").iterdir()
+    lesion = next(l for l in json.loads((folder / "result.json").read_text())["lesions"] if l["id"] == item["lesion_id"])
+    fused = lesion["fusion_classification"][explainer.bundle.name]
+    assert fused["malignant_probability"] == pytest.approx(document["malignant_probability"], abs=2e-3)

@@ -137,3 +137,23 @@ def test_evaluate_a_multimodal_mupnet(mupnet_bundle, multimodal, tmp_path):
     assert result.returncode == 0, result.stderr
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     assert metrics["model"]["task"] == "mupnet" and metrics["lesions"] > 10 and 0 <= metrics["auc"] <= 1
+
+
+def test_multimodal_mupnet_runs_in_predict_with_companion_images(mupnet_bundle, multimodal, tmp_path):
+    explainer = PrototypeExplainer(load_bundle(mupnet_bundle), torch.device("cpu"))
+    item = lesion_dicts(load_dataset(multimodal), "training", modalities=explainer.modalities)[0]
+    missing = run_cli("predict", item["us_bmode"], "--model", str(mupnet_bundle), "--segmentation", item["segmentation"],
+                      "--out", str(tmp_path / "x"), "--companion", f"us_doppler={item['us_doppler']}")
+    assert missing.returncode == 2 and "us_elastography" in missing.stderr and "--companion" in missing.stderr
+    result = run_cli("predict", item["us_bmode"], "--model", str(mupnet_bundle), "--segmentation", item["segmentation"],
+                     "--out", str(tmp_path / "out"), "--companion", f"us_doppler={item['us_doppler']}",
+                     "--companion", f"us_elastography={item['us_elastography']},{item['segmentation_us_elastography']}", "-q")
+    assert result.returncode == 0, result.stderr
+    (folder,) = (tmp_path / "out").iterdir()
+    lesion = next(l for l in json.loads((folder / "result.json").read_text())["lesions"] if l["id"] == item["lesion_id"])
+    outcome = lesion["prototype_explanations"][explainer.bundle.name]
+    (sample,) = build_lesion_crop_samples([item], explainer.modalities, explainer.size, explainer.margin, False)
+    reference = explainer.explain(sample["x"].astype(np.float32) / 255.0)[0]
+    assert outcome["malignant_probability"] == pytest.approx(reference["malignant_probability"], abs=2e-3)
+    assert len(outcome["contribution_scores"]) == 6 and set(outcome["prototypes"]) == set(explainer.modalities)
+    assert (folder / f"prototypes_{item['lesion_id']}.png").is_file()

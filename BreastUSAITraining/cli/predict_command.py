@@ -24,6 +24,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (one sub-folder per input)")
     p.add_argument("--segmentation", metavar="SEG_NRRD",
                    help="use this .seg.nrrd's segments as the lesions (e.g. corrected in Slicer) instead of a segmentation model")
+    p.add_argument("--companion", dest="companions", action="append", default=[], metavar="KIND=IMAGE[,SEG]",
+                   help="another image of the input's lesions (us_doppler, us_elastography, mg_cc, mg_mlo), for multimodal "
+                        "MUP-Net and DL-UM; without SEG it must be co-registered with the input (the lesion masks are "
+                        "carried over through patient space), with SEG the segment named like the lesion is used; "
+                        "repeat per image; one INPUT only")
     p.add_argument("--threshold", type=float, metavar="P", help="segmentation probability threshold (default: the bundle's)")
     p.add_argument("--cam", choices=("gradcam", "gradcam++"), default="gradcam", help="heatmap method (default: gradcam)")
     p.add_argument("--heatmap-grid", choices=("auto", "full", "lesion"), default="auto",
@@ -42,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     progress = args.progress or ("none" if args.quiet else "bar")
     options = PredictOptions(models=args.models, out=args.out, device=args.device, segmentation=args.segmentation,
                              threshold=args.threshold, cam=args.cam, heatmap_grid=args.heatmap_grid, progress=progress,
-                             overlays=not args.no_overlays)
+                             overlays=not args.no_overlays, companions=args.companions)
     results, failures = predict_inputs(args.inputs, options)
     if progress != "json":
         for document in results:

@@ -26,13 +26,14 @@ from ..bundle.bundle import read_metadata
 from ..classification.inference import CAM_METHODS, PlaneClassifier
 from ..errors import BreastUSAIError, InputFileError, UsageError
 from ..explain import heatmap_from_planes, save_image_overlay, save_plane_overlays
+from ..dlum.explain import FusionExplainer
 from ..mupnet.explain import PrototypeExplainer
-from ..planes import crop_lesion_2d
 from ..imagefiles import ImageData, read_image, read_segmentation, write_nrrd, write_segmentation
 from ..networks.three_plane import PLANE_NAMES
 from ..segmentation.inference import LesionSegmenter
 from ..segmentation.lesions import Lesion, lesions_from_segmentation, lesions_to_segmentation
 from ..training.device import describe_device, resolve_device
+from .companions import Companion, lesion_crops, load_companions, parse_companions
 from .inputs import expand_inputs, output_name
 from .progress import ProgressReporter
 
@@ -57,6 +58,7 @@ class PredictOptions:
     heatmap_grid: str = "auto"
     progress: str = "bar"
     overlays: bool = True
+    companions: list[str] = field(default_factory=list)  # "KIND=IMAGE[,SEG]": other images of the input's lesions
 
 
 @dataclass
@@ -65,17 +67,28 @@ class Models:
     segmenter: LesionSegmenter | None
     classifiers: list[PlaneClassifier] = field(default_factory=list)
     prototype_models: list[PrototypeExplainer] = field(default_factory=list)
+    fusion_models: list[FusionExplainer] = field(default_factory=list)
 
     def describe(self) -> list[dict[str, Any]]:
         bundles: list[Bundle] = (([self.segmenter.bundle] if self.segmenter else []) + [c.bundle for c in self.classifiers]
-                                 + [p.bundle for p in self.prototype_models])
+                                 + [p.bundle for p in self.prototype_models] + [f.bundle for f in self.fusion_models])
         return [{"name": b.name, "version": b.version, "task": b.task, "weights_sha256": b.metadata["weights_sha256"],
                  "validation": b.metadata.get("metrics", {})} for b in bundles]
 
 
-def load_models(paths: list[str], device) -> Models:
-    """Load and verify every bundle; one segmentation bundle at most."""
-    segmenter, classifiers, prototype_models = None, [], []
+def _needs_companions(path: str, modalities: list[str], companion_kinds: set[str]) -> None:
+    missing = [m for m in modalities if m != "us_bmode" and m not in companion_kinds]
+    if "us_bmode" not in modalities or missing:
+        raise UsageError(f"{path}: this model reads {', '.join(modalities)} images of each lesion; predict takes the "
+                         "B-mode image as INPUT and the others as --companion KIND=IMAGE[,SEG]"
+                         + (f" (missing: {', '.join(missing)})" if missing else ""))
+
+
+def load_models(paths: list[str], device, companion_kinds: set[str] | None = None) -> Models:
+    """Load and verify every bundle; one segmentation bundle at most. Multimodal MUP-Net and
+    DL-UM need their other images as companions of the (B-mode) input."""
+    companion_kinds = companion_kinds or set()
+    segmenter, classifiers, prototype_models, fusion_models = None, [], [], []
     for path in paths:
         task = read_metadata(path)["task"]
         bundle = load_bundle(path)
@@ -87,14 +100,16 @@ def load_models(paths: list[str], device) -> Models:
             classifiers.append(PlaneClassifier(bundle, device))
         elif task == "mupnet":
             explainer = PrototypeExplainer(bundle, device)
-            if explainer.modalities != ["us_bmode"]:
-                raise UsageError(f"{path}: this MUP-Net needs {', '.join(explainer.modalities)} images of each lesion; "
-                                 "predict reads one image per lesion, so it runs B-mode-only MUP-Net models "
-                                 "(multimodal ones run from the Slicer module)")
+            _needs_companions(path, explainer.modalities, companion_kinds)
             prototype_models.append(explainer)
+        elif task == "dlum":
+            fusion = FusionExplainer(bundle, device)
+            _needs_companions(path, fusion.modalities, companion_kinds)
+            fusion_models.append(fusion)
         else:
-            raise InputFileError(path, f"predict cannot run a {task!r} model yet")
-    return Models(device, segmenter, classifiers, prototype_models)
+            raise InputFileError(path, f"predict cannot run a {task!r} model (deep radiomics needs clinical data: "
+                                       "use evaluate / restratify or the Slicer module)")
+    return Models(device, segmenter, classifiers, prototype_models, fusion_models)
 
 
 def _lesion_tags(lesion: Lesion, result: dict[str, Any] | None) -> dict[str, str]:
@@ -106,7 +121,7 @@ def _lesion_tags(lesion: Lesion, result: dict[str, Any] | None) -> dict[str, str
 
 
 def predict_one(path: Path, models: Models, options: PredictOptions, index: int, reporter: ProgressReporter,
-                folder: Path) -> dict[str, Any]:
+                folder: Path, companions: dict[str, Companion] | None = None) -> dict[str, Any]:
     """Run every stage on one input and write its folder; returns its result document."""
     timing: dict[str, float] = {}
     name = path.name
@@ -121,8 +136,9 @@ def predict_one(path: Path, models: Models, options: PredictOptions, index: int,
         raise InputFileError(path, "image is blank (every voxel has the same value): nothing to analyse")
     for classifier in models.classifiers:
         classifier.check_image(image)
-    if models.prototype_models and not image.is_2d:
-        raise InputFileError(path, "MUP-Net reads 2D B-mode images; this is a volume")
+    if (models.prototype_models or models.fusion_models) and not image.is_2d:
+        raise InputFileError(path, "MUP-Net and DL-UM read 2D images; this is a volume")
+    companions = companions or {}
     timing["load"] = time.perf_counter() - started
 
     started = stage("segment")
@@ -162,13 +178,21 @@ def predict_one(path: Path, models: Models, options: PredictOptions, index: int,
                 extras.append((lesion, planes, maps, box, outcome, classifier, facts))
         for explainer in models.prototype_models:
             started = stage("classify")
-            crop, _ = crop_lesion_2d(image.array[0], image.geometry, lesion.mask[0], explainer.size, explainer.margin)
+            crop, pictures = lesion_crops(explainer.modalities, image, lesion, companions, explainer.size, explainer.margin)
             outcome, similarity_maps = explainer.explain(crop)
             timing["classify"] += time.perf_counter() - started
             facts.setdefault("prototype_explanations", {})[explainer.bundle.name] = outcome
             if first is None:
                 first = outcome
-            extras_mupnet.append((lesion, crop[0], similarity_maps, outcome, explainer, facts))
+            extras_mupnet.append((lesion, pictures, similarity_maps, outcome, explainer, facts))
+        for fusion in models.fusion_models:
+            started = stage("classify")
+            crop, _ = lesion_crops(fusion.modalities, image, lesion, companions, fusion.size, fusion.margin)
+            outcome, _ = fusion.explain(crop)
+            timing["classify"] += time.perf_counter() - started
+            facts.setdefault("fusion_classification", {})[fusion.bundle.name] = outcome
+            if first is None:
+                first = outcome
         if first is not None:
             facts["malignant_probability"] = first["malignant_probability"]
             facts["prediction"] = first["prediction"]
@@ -183,8 +207,8 @@ def predict_one(path: Path, models: Models, options: PredictOptions, index: int,
         for lesion, planes, maps, box, outcome, classifier, facts in extras:
             _write_explanation(staging, image, lesion, planes, maps, box, outcome, classifier, options, facts)
         if options.overlays:
-            for lesion, crop, similarity_maps, outcome, explainer, facts in extras_mupnet:
-                crops = {key: crop for key in similarity_maps}
+            for lesion, pictures, similarity_maps, outcome, explainer, facts in extras_mupnet:
+                crops = {key: pictures[key.split(":")[0]] for key in similarity_maps}
                 titles = {}
                 for key in similarity_maps:
                     modality, name = key.split(":")
@@ -247,8 +271,12 @@ def predict_inputs(inputs: list[str], options: PredictOptions) -> tuple[list[dic
     paths = expand_inputs(inputs)
     if options.segmentation and len(paths) != 1:
         raise UsageError("--segmentation belongs to one image: give exactly one input with it")
+    companion_spec = parse_companions(options.companions)
+    if companion_spec and len(paths) != 1:
+        raise UsageError("--companion images belong to one input: give exactly one INPUT with them")
     device = resolve_device(options.device)
-    models = load_models(options.models, device)
+    models = load_models(options.models, device, set(companion_spec))
+    companions = load_companions(companion_spec)
     out_dir = Path(options.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     reporter = ProgressReporter(options.progress, len(paths))
@@ -257,7 +285,7 @@ def predict_inputs(inputs: list[str], options: PredictOptions) -> tuple[list[dic
     for index, path in enumerate(paths):
         folder = out_dir / output_name(path, taken)
         try:
-            document = predict_one(path, models, options, index, reporter, folder)
+            document = predict_one(path, models, options, index, reporter, folder, companions)
             document["output"] = str(folder)
             results.append(document)
             reporter.done(index, path.name, str(folder), len(document["lesions"]))
