@@ -52,7 +52,21 @@ def write_seed_images(folder: Path) -> dict[str, Path]:
     factory = _dicom_factory()
     seeds["us.dcm"] = factory.write_us_rgb(folder / "us.dcm", np.stack([plane] * 3, axis=-1), region_spacing_cm=(0.01, 0.01))
     seeds["mg.dcm"] = factory.write_mg(folder / "mg.dcm", (plane.astype(np.uint16) * 16))
+    for number, name in enumerate(("us.dcm", "mg.dcm")):
+        _fixed_uids(seeds[name], number)
     return seeds
+
+
+def _fixed_uids(path: Path, number: int) -> None:
+    """Replace the random UIDs with fixed ones, so a seed file (and every mutation of it) is
+    the same byte for byte on every run: a fuzz failure reproduces from its case number."""
+    import pydicom
+
+    dataset = pydicom.dcmread(path)
+    root = f"1.2.826.0.1.3680043.10.1234.{number}"
+    dataset.SOPInstanceUID = dataset.file_meta.MediaStorageSOPInstanceUID = f"{root}.1"
+    dataset.StudyInstanceUID, dataset.SeriesInstanceUID = f"{root}.2", f"{root}.3"
+    dataset.save_as(path, enforce_file_format=True)
 
 
 def write_seed_segmentation(folder: Path) -> Path:
