@@ -182,7 +182,7 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         with slicer.util.tryWithErrorDisplay("Could not export the annotations.", waitCursor=True):
             report = self.logic.exportAnnotations(self.ui.exportFolderPathLineEdit.currentPath)
             self.ui.datasetReportTextEdit.setPlainText(f"Exported {report.lesions} lesion(s) of {report.cases} case(s) to "
-                                                       f"{report.folder}.\n" + "\n".join(report.skipped))
+                                                       f"{report.folder}.\n" + "\n".join(report.warnings + report.skipped))
 
     def onGenerateSample(self):
         folder = self.ui.sampleFolderPathLineEdit.currentPath

@@ -163,7 +163,8 @@ def table_reliability() -> str:
          "splits, values outside the schema"),
         ("privacy", c["privacy"], f"Slicer export + `dataset import-images` of identified DICOM: "
          f"{privacy['slicer_export']['files_scanned'] + privacy['dataset_import']['files_scanned']} files scanned for "
-         f"{privacy['slicer_export']['identifiers_checked']} identifier strings, none found"),
+         f"{privacy['slicer_export']['identifiers_checked']} identifier strings, none found; every source flagged with burned-in "
+         f"annotation named in a warning ({privacy['slicer_export'].get('burned_in_warnings', 0) + privacy['dataset_import'].get('burned_in_warnings', 0)})"),
         ("load", c["load"], f"{memory['inputs']} predictions in one process: RSS {memory['rss_at_warmup_mb']:.0f} MB after "
          f"warm-up, +{100 * memory['growth_after_warmup']:.2f}% at most; two writers in one folder x {writers['rounds']} rounds: "
          f"{'whole' if writers['held'] else 'PROBLEMS'}"),

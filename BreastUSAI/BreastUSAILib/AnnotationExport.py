@@ -32,7 +32,7 @@ from BreastUSAITraining.imagefiles.segmentation import Segment, SegmentationData
 from .ImageKinds import KIND_ATTRIBUTE
 from .LesionAnnotations import lesionAnnotation, lesionSegmentIds
 from .LesionMasks import lesionMask, referenceVolumeOf
-from .SceneVolumes import imageFromVolumeNode
+from .SceneVolumes import BURNED_IN_ATTRIBUTE, imageFromVolumeNode
 
 LINKED_IMAGE_REFERENCE = "BreastUSAI.LinkedImage"
 PATIENT_KEY_ATTRIBUTE = "BreastUSAI.PatientKey"
@@ -44,6 +44,7 @@ class ExportReport:
     cases: int = 0
     lesions: int = 0
     skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     patient_map: dict[str, str] = field(default_factory=dict)  # kept in memory only, never written
 
 
@@ -136,6 +137,9 @@ def exportAnnotations(scene, out: str | Path, segmentation_nodes: list | None = 
                                     pathology=annotation["pathology"], birads=annotation["birads"], clinical=clinical))
         files.append((seg_path, SegmentationData(segments, reference_image.geometry, reference_image.shape_kji)))
         for kind, volume in images.items():
+            if volume.GetAttribute(BURNED_IN_ATTRIBUTE) == "YES":
+                report.warnings.append(f"{case_id} {kind}: the source DICOM says the pixels carry burned-in annotation "
+                                       "(text that may identify the patient); check or mask it before sharing the export")
             image = reference_image if volume is reference else imageFromVolumeNode(volume)
             files.append((paths[kind], ImageData(image.array, image.geometry)))  # no tags at all
         report.lesions += len(annotated)

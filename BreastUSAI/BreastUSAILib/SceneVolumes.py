@@ -22,6 +22,7 @@ from BreastUSAITraining.imagefiles.colour import colour_mode_for
 from .ImageKinds import KIND_ATTRIBUTE, KindGuess, checkKind, recogniseImageKind
 
 RAS_FLIP = np.diag([-1.0, -1.0, 1.0, 1.0])
+BURNED_IN_ATTRIBUTE = "BreastUSAI.BurnedInAnnotation"
 
 
 def _vtk_matrix(array: np.ndarray):
@@ -139,4 +140,6 @@ def loadImageFile(scene, path: str | Path, kind: str | None = None, name: str | 
         image = read_image(path, colour=colour_mode_for(guess.kind))
     node_name = name or path.name.split(".")[0]
     node = volumeNodeFromImage(scene, image, node_name, guess.kind)
+    if probe.meta.get("BurnedInAnnotation", "").strip().upper() == "YES":
+        node.SetAttribute(BURNED_IN_ATTRIBUTE, "YES")  # text in the pixels may name the patient: export warns
     return node, guess

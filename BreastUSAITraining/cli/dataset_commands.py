@@ -105,6 +105,8 @@ def run_import_images(args: argparse.Namespace) -> int:
     print(f"Imported {report.images} images of {report.patients} patient(s), {report.lesions} lesion(s) -> {report.out}")
     for problem in report.skipped:
         print(f"skipped: {problem}")
+    for warning in report.warnings:
+        print(f"warning: {warning}")
     return 0
 
 

@@ -38,6 +38,7 @@ class ImageImportReport:
     lesions: int = 0
     patients: int = 0
     skipped: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _suffix(path: Path) -> str:
@@ -152,6 +153,9 @@ def import_images(source: str | Path, out: str | Path, kind: str, masks: str | P
                     continue
                 report.images += 1
                 case_id = f"case_{report.images:04d}"
+                if image.meta.get("BurnedInAnnotation", "").strip().upper() == "YES":
+                    report.warnings.append(f"{case_id}: the source DICOM says the pixels carry burned-in annotation (text "
+                                           "that may identify the patient); check or mask it before sharing the dataset")
                 patient = pseudonyms.setdefault(_patient_key(path), f"patient_{len(pseudonyms) + 1:04d}")
                 image_rel = f"images/{case_id}_{kind}.nrrd"
                 write_nrrd(ImageData(image.array, image.geometry), staging / image_rel)  # voxels and geometry only

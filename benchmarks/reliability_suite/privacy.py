@@ -58,6 +58,7 @@ def scan(folder: Path, secrets: list[bytes]) -> dict:
 
 def slicer_export_privacy(work: Path) -> dict:
     sys.path.insert(0, str(REPO / "BreastUSAI"))
+    sys.path.insert(0, str(REPO / "Testing"))
     from slicer_standin import install_scripted_module_standin
 
     install_scripted_module_standin()
@@ -83,7 +84,8 @@ def slicer_export_privacy(work: Path) -> dict:
     ids = [i["case_id"] for i in document["training"] + document["test"]] + [i["patient_id"] for i in document["training"] + document["test"]]
     result["pseudonyms_only"] = all(re.fullmatch(r"(case|patient)_\d{4}", i) for i in ids)
     result["lesions"] = report.lesions
-    result["held"] = not result["found"] and result["pseudonyms_only"]
+    result["burned_in_warnings"] = len(report.warnings)  # every source carries BurnedInAnnotation = YES
+    result["held"] = not result["found"] and result["pseudonyms_only"] and len(report.warnings) == report.cases
     return result
 
 
@@ -113,5 +115,6 @@ def import_privacy(work: Path) -> dict:
     result["one_patient"] = len({i["patient_id"] for i in items}) == 1  # all files share the DICOM PatientID
     result["mapping_outside"] = mapping.is_file() and not mapping.resolve().is_relative_to(out.resolve())
     result["images"], result["lesions"] = report.images, report.lesions
-    result["held"] = not result["found"] and result["pseudonyms_only"] and result["one_patient"] and result["mapping_outside"]
+    result["burned_in_warnings"] = len(report.warnings)
+    result["held"] = len(report.warnings) == report.images and not result["found"] and result["pseudonyms_only"] and result["one_patient"] and result["mapping_outside"]
     return result

@@ -351,6 +351,9 @@ class BreastUSAILogicTest(unittest.TestCase):
         out = self.tmp / "export"
         report = logic.exportAnnotations(str(out))
         self.assertEqual(report.cases, 7 if factory else 6)
+        if factory is not None:  # its pixels may carry burned-in text: the export says so
+            self.assertEqual(len(report.warnings), 1)
+            self.assertIn("burned-in annotation", report.warnings[0])
         self.assertEqual(len(report.skipped), 1)
         self.assertEqual(validate_dataset_folder(out, deep=True), [])
         from BreastUSAITraining.cli.main import main
