@@ -139,6 +139,22 @@ def table_busi_mupnet() -> str:
     return "\n".join(head + rows) + "\n\n" + _machine(data["machine"])
 
 
+def table_family_speed() -> str:
+    data = _load("family_speed")
+    if data is None:
+        return "_No result yet: run `python benchmarks/family_speed.py`._"
+    parts = []
+    for device, entry in data["devices"].items():
+        lines = [f"| family ({device}) | training images/s | prediction ms per lesion |", "|---|---|---|"]
+        lines += [f"| {f['what']} | {f['train_images_per_s']:.1f} | {f['predict_latency_ms']:.0f} |" for f in entry["families"].values()]
+        threads = entry["machine"].get("torch_threads")
+        parts.append("\n".join(lines) + f"\n\n{threads} torch thread(s). " + _machine(entry["machine"]))
+    if "cuda" not in data["devices"]:
+        parts.append("_No GPU was lent to this session: GPU figures not measured yet "
+                     "(`python benchmarks/family_speed.py --device cuda`)._")
+    return "\n\n".join(parts)
+
+
 def table_reliability() -> str:
     data = _load("reliability")
     if data is None:
@@ -174,7 +190,7 @@ def table_reliability() -> str:
     return "\n".join(lines) + f"\n\nSeed {data['seed']}. " + _machine(data["machine"])
 
 
-TABLES = {"reliability": table_reliability, "busi_mupnet": table_busi_mupnet, "busi_classification": table_busi_classification, "foundation": table_foundation, "setup_time": table_setup_time, "predict_speed": table_predict_speed,
+TABLES = {"family_speed": table_family_speed, "reliability": table_reliability, "busi_mupnet": table_busi_mupnet, "busi_classification": table_busi_classification, "foundation": table_foundation, "setup_time": table_setup_time, "predict_speed": table_predict_speed,
           "busi_segmentation": table_busi_segmentation}
 
 
