@@ -175,3 +175,24 @@ def test_fuzz_seed_files_and_mutations_are_the_same_on_every_run(tmp_path):
     first = mutate.dicom_tag_edit(data, np.random.default_rng([5, 17, 1]), ".dcm")
     again = mutate.dicom_tag_edit(data, np.random.default_rng([5, 17, 1]), ".dcm")
     assert first == again
+
+
+def test_damaged_dicom_leaks_no_identifier_to_the_log_and_never_blocks_the_fuzzer(tmp_path, capfd, caplog):
+    """Found by the full run (seed 0, case 1267): pydicom's validation warnings printed raw
+    element values - the patient's name and id - to stderr and the log, and their volume
+    filled the worker's stderr pipe until it blocked (reported as a hang)."""
+    from reliability_suite.fuzz import _materialise, plan_case
+    from reliability_suite.seeds import write_seed_images
+
+    from BreastUSAITraining.imagefiles import read_image
+
+    images = write_seed_images(tmp_path / "seeds")
+    seeds = {**{k: str(v) for k, v in images.items()}, "lesions.seg.nrrd": "", "dataset": "", "bundle": ""}
+    plan = plan_case(seeds, 0, 1267)
+    assert (plan["source"], plan["mutation"]) == ("us.dcm", "bit_flips")
+    path = _materialise(plan, seeds, tmp_path, 0)
+    with pytest.raises(InputFileError, match="case_1267.dcm"):
+        read_image(path, colour="keep")
+    captured = capfd.readouterr()
+    for secret in ("DOE^JANE", "PID-7741-XQ", "St Elsewhere"):
+        assert secret not in captured.err + captured.out + caplog.text

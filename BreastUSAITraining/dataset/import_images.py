@@ -23,7 +23,7 @@ from ..atomic import atomic_directory, write_text_atomic
 from ..errors import InputFileError, UsageError
 from ..imagefiles import ImageData, Segment, SegmentationData, SUPPORTED_SUFFIXES, read_image, read_segmentation, write_nrrd, write_segmentation
 from ..imagefiles.colour import colour_mode_for
-from ..imagefiles.dicom import is_dicom_file
+from ..imagefiles.dicom import is_dicom_file, quiet_pydicom
 from .contract import Dataset, LesionItem, save_dataset
 from .folds import assign_folds, link_groups
 from .schema import BIRADS_CATEGORIES, MODALITIES, PATHOLOGIES
@@ -75,7 +75,8 @@ def _patient_key(path: Path) -> str:
     first = path if path.is_file() else next(p for p in sorted(path.iterdir()) if p.is_file())
     if is_dicom_file(first):
         try:
-            value = str(pydicom.dcmread(first, stop_before_pixels=True, specific_tags=["PatientID"]).get("PatientID", "")).strip()
+            with quiet_pydicom():
+                value = str(pydicom.dcmread(first, stop_before_pixels=True, specific_tags=["PatientID"]).get("PatientID", "")).strip()
         except Exception:  # noqa: BLE001 - an unreadable header only loses the grouping
             value = ""
         if value:

@@ -19,10 +19,15 @@ Geometry:
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import warnings
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 import pydicom
+import pydicom.config
 import SimpleITK as sitk
 from pydicom.errors import InvalidDicomError
 
@@ -59,10 +64,28 @@ def _decode_elements(ds: pydicom.Dataset) -> None:
                 _decode_elements(item)
 
 
+@contextlib.contextmanager
+def quiet_pydicom() -> Iterator[None]:
+    """pydicom without its value-validation warnings: on a damaged file they print raw element
+    values (names, ids) to the log and to stderr. Problems are reported by our own errors."""
+    logger = logging.getLogger("pydicom")
+    level, mode = logger.level, pydicom.config.settings.reading_validation_mode
+    logger.setLevel(logging.ERROR)
+    pydicom.config.settings.reading_validation_mode = pydicom.config.IGNORE
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
+        pydicom.config.settings.reading_validation_mode = mode
+
+
 def _read_header(path: Path) -> pydicom.Dataset:
     try:
-        ds = pydicom.dcmread(path, defer_size="1 KB")
-        _decode_elements(ds)
+        with quiet_pydicom():
+            ds = pydicom.dcmread(path, defer_size="1 KB")
+            _decode_elements(ds)
         return ds
     except (InvalidDicomError, EOFError, OSError, ValueError, KeyError, TypeError) as error:
         raise InputFileError(path, f"not a readable DICOM file ({error})") from None

@@ -192,7 +192,8 @@ def run_fuzz(seeds: dict[str, Path], count: int, seed: int, work: Path, case_tim
     while todo:
         command = [sys.executable, str(Path(__file__).resolve()), "--seeds", str(seeds_file), "--seed", str(seed),
                    "--work", str(work / "cases"), "--out", str(results_file), "--cases", *map(str, todo)]
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        stderr_log = open(work / f"worker_{seed}.stderr.log", "a")  # a file, not a pipe: a chatty worker never blocks
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr_log, text=True)
         last_size, last_change = -1, time.monotonic()
         while process.poll() is None:
             time.sleep(0.2)
@@ -220,8 +221,10 @@ def run_fuzz(seeds: dict[str, Path], count: int, seed: int, work: Path, case_tim
             hangs.append(started)
         todo = [c for c in todo if c not in done]
         bar.update(max(0, len(done) - bar.n))
+        stderr_log.close()
         if process.returncode not in (0, -9) and started is None and todo:
-            raise RuntimeError(f"fuzz worker failed: {process.stderr.read()[-2000:] if process.stderr else ''}")
+            tail = (work / f"worker_{seed}.stderr.log").read_text()[-2000:]
+            raise RuntimeError(f"fuzz worker failed: {tail}")
     bar.close()
     return summarise(list(done.values()), seed)
 
