@@ -110,3 +110,21 @@ def test_two_stage_restratification_with_lh_and_bm_bundles(us40, tmp_path):
         assert row["decision"] == restratify_4a("4A", float(row["p_high_risk"]), float(row["p_malignant"])).decision
     downgraded_malignant = sum(1 for r in rows if r["decision"] == "downgrade" and r["label"] == "1")
     assert summary["missed_malignancies"] == downgraded_malignant
+    # the same two models in predict, on one of those lesions, with its clinical record on the command line
+    document = json.loads((data / "dataset.json").read_text())
+    row = rows[0]
+    item = next(i for i in document["training"] if i["case_id"] == row["case_id"] and (i["lesion_id"] or "") == row["lesion_id"])
+    clinical = [f"--clinical={k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in item["clinical"].items() if v is not None]
+    predicted = run_cli("predict", str(data / item["images"]["us_bmode"]), "--model", str(tmp_path / "lh"), "--model",
+                        str(tmp_path / "bm"), "--segmentation", str(data / item["segmentation"]), "--birads", "4A",
+                        *clinical, "--out", str(tmp_path / "p"), "-q")
+    assert predicted.returncode == 0, predicted.stderr
+    (folder,) = (tmp_path / "p").iterdir()
+    lesion = next(l for l in json.loads((folder / "result.json").read_text())["lesions"] if l["id"] == item["segment"])
+    kinds = {o["kind"]: o["probability"] for o in lesion["radiomics"].values()}
+    assert kinds["lh"] == pytest.approx(float(row["p_high_risk"]), abs=2e-3)
+    assert kinds["bm"] == pytest.approx(float(row["p_malignant"]), abs=2e-3)
+    assert lesion["restratification"]["decision"] == row["decision"]
+    wrong = run_cli("predict", str(data / item["images"]["us_bmode"]), "--model", str(tmp_path / "lh"), "--segmentation",
+                    str(data / item["segmentation"]), "--clinical", "age=500", "--out", str(tmp_path / "w"))
+    assert wrong.returncode == 2 and "--clinical age" in wrong.stderr

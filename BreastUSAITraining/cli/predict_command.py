@@ -29,6 +29,11 @@ def register(commands: argparse._SubParsersAction) -> None:
                         "MUP-Net and DL-UM; without SEG it must be co-registered with the input (the lesion masks are "
                         "carried over through patient space), with SEG the segment named like the lesion is used; "
                         "repeat per image; one INPUT only")
+    p.add_argument("--clinical", dest="clinical", action="append", default=[], metavar="NAME=VALUE",
+                   help="the lesion's clinical data for deep-radiomics models (e.g. age=52, palpable=true, shape=irregular); "
+                        "repeat per variable; what is left out counts as missing")
+    p.add_argument("--birads", metavar="CATEGORY", help="the reader's BI-RADS; with DLR_LH and DLR_BM bundles a 4A lesion "
+                                                        "gets the downgrade / keep / upgrade re-stratification")
     p.add_argument("--threshold", type=float, metavar="P", help="segmentation probability threshold (default: the bundle's)")
     p.add_argument("--cam", choices=("gradcam", "gradcam++"), default="gradcam", help="heatmap method (default: gradcam)")
     p.add_argument("--heatmap-grid", choices=("auto", "full", "lesion"), default="auto",
@@ -47,7 +52,8 @@ def run(args: argparse.Namespace) -> int:
     progress = args.progress or ("none" if args.quiet else "bar")
     options = PredictOptions(models=args.models, out=args.out, device=args.device, segmentation=args.segmentation,
                              threshold=args.threshold, cam=args.cam, heatmap_grid=args.heatmap_grid, progress=progress,
-                             overlays=not args.no_overlays, companions=args.companions)
+                             overlays=not args.no_overlays, companions=args.companions, clinical=args.clinical,
+                             birads=args.birads)
     results, failures = predict_inputs(args.inputs, options)
     if progress != "json":
         for document in results:

@@ -33,6 +33,9 @@ from ..networks.three_plane import PLANE_NAMES
 from ..segmentation.inference import LesionSegmenter
 from ..segmentation.lesions import Lesion, lesions_from_segmentation, lesions_to_segmentation
 from ..training.device import describe_device, resolve_device
+from ..radiomics.predictor import RadiomicsPredictor
+from ..radiomics.restratify import restratify_4a
+from .clinical_args import parse_birads, parse_clinical
 from .companions import Companion, lesion_crops, load_companions, parse_companions
 from .inputs import expand_inputs, output_name
 from .progress import ProgressReporter
@@ -59,6 +62,8 @@ class PredictOptions:
     progress: str = "bar"
     overlays: bool = True
     companions: list[str] = field(default_factory=list)  # "KIND=IMAGE[,SEG]": other images of the input's lesions
+    clinical: list[str] = field(default_factory=list)    # "name=value": the lesion's clinical record (deep radiomics)
+    birads: str | None = None                             # the reader's BI-RADS, for the 4A re-stratification
 
 
 @dataclass
@@ -68,10 +73,12 @@ class Models:
     classifiers: list[PlaneClassifier] = field(default_factory=list)
     prototype_models: list[PrototypeExplainer] = field(default_factory=list)
     fusion_models: list[FusionExplainer] = field(default_factory=list)
+    radiomics_models: list[RadiomicsPredictor] = field(default_factory=list)
 
     def describe(self) -> list[dict[str, Any]]:
         bundles: list[Bundle] = (([self.segmenter.bundle] if self.segmenter else []) + [c.bundle for c in self.classifiers]
-                                 + [p.bundle for p in self.prototype_models] + [f.bundle for f in self.fusion_models])
+                                 + [p.bundle for p in self.prototype_models] + [f.bundle for f in self.fusion_models]
+                                 + [r.bundle for r in self.radiomics_models])
         return [{"name": b.name, "version": b.version, "task": b.task, "weights_sha256": b.metadata["weights_sha256"],
                  "validation": b.metadata.get("metrics", {})} for b in bundles]
 
@@ -88,7 +95,7 @@ def load_models(paths: list[str], device, companion_kinds: set[str] | None = Non
     """Load and verify every bundle; one segmentation bundle at most. Multimodal MUP-Net and
     DL-UM need their other images as companions of the (B-mode) input."""
     companion_kinds = companion_kinds or set()
-    segmenter, classifiers, prototype_models, fusion_models = None, [], [], []
+    segmenter, classifiers, prototype_models, fusion_models, radiomics_models = None, [], [], [], []
     for path in paths:
         task = read_metadata(path)["task"]
         bundle = load_bundle(path)
@@ -106,10 +113,13 @@ def load_models(paths: list[str], device, companion_kinds: set[str] | None = Non
             fusion = FusionExplainer(bundle, device)
             _needs_companions(path, fusion.modalities, companion_kinds)
             fusion_models.append(fusion)
+        elif task == "dlr":
+            radiomics = RadiomicsPredictor(bundle, device)
+            _needs_companions(path, radiomics.modalities, companion_kinds)
+            radiomics_models.append(radiomics)
         else:
-            raise InputFileError(path, f"predict cannot run a {task!r} model (deep radiomics needs clinical data: "
-                                       "use evaluate / restratify or the Slicer module)")
-    return Models(device, segmenter, classifiers, prototype_models, fusion_models)
+            raise InputFileError(path, f"predict cannot run a {task!r} model")
+    return Models(device, segmenter, classifiers, prototype_models, fusion_models, radiomics_models)
 
 
 def _lesion_tags(lesion: Lesion, result: dict[str, Any] | None) -> dict[str, str]:
@@ -136,9 +146,10 @@ def predict_one(path: Path, models: Models, options: PredictOptions, index: int,
         raise InputFileError(path, "image is blank (every voxel has the same value): nothing to analyse")
     for classifier in models.classifiers:
         classifier.check_image(image)
-    if (models.prototype_models or models.fusion_models) and not image.is_2d:
-        raise InputFileError(path, "MUP-Net and DL-UM read 2D images; this is a volume")
+    if (models.prototype_models or models.fusion_models or models.radiomics_models) and not image.is_2d:
+        raise InputFileError(path, "MUP-Net, DL-UM and deep radiomics read 2D images; this is a volume")
     companions = companions or {}
+    clinical = parse_clinical(options.clinical)
     timing["load"] = time.perf_counter() - started
 
     started = stage("segment")
@@ -193,6 +204,26 @@ def predict_one(path: Path, models: Models, options: PredictOptions, index: int,
             facts.setdefault("fusion_classification", {})[fusion.bundle.name] = outcome
             if first is None:
                 first = outcome
+        risk: dict[str, float] = {}
+        for radiomics in models.radiomics_models:
+            started = stage("classify")
+            crop, _ = lesion_crops(radiomics.modalities, image, lesion, companions, radiomics.size, radiomics.margin)
+            probability = radiomics.probability(crop, clinical)
+            timing["classify"] += time.perf_counter() - started
+            risk[radiomics.kind] = probability
+            outcome = {"kind": radiomics.kind, "probability": round(probability, 4),
+                       "clinical_given": sorted(clinical), "clinical_missing": sorted(set(radiomics.encoder.variables) - set(clinical))}
+            if radiomics.kind != "lh":
+                outcome.update(malignant_probability=round(probability, 4),
+                               prediction="malignant" if probability >= 0.5 else "benign")
+                if first is None:
+                    first = outcome
+            facts.setdefault("radiomics", {})[radiomics.bundle.name] = outcome
+        if "lh" in risk and "bm" in risk:
+            decision = restratify_4a(options.birads, risk["lh"], risk["bm"])
+            facts["restratification"] = {"birads_given": options.birads, "decision": decision.decision,
+                                         "suggested_birads": decision.suggested_birads, "biopsy": decision.biopsy,
+                                         "reason": decision.reason}
         if first is not None:
             facts["malignant_probability"] = first["malignant_probability"]
             facts["prediction"] = first["prediction"]
@@ -272,6 +303,8 @@ def predict_inputs(inputs: list[str], options: PredictOptions) -> tuple[list[dic
     if options.segmentation and len(paths) != 1:
         raise UsageError("--segmentation belongs to one image: give exactly one input with it")
     companion_spec = parse_companions(options.companions)
+    parse_clinical(options.clinical)
+    options.birads = parse_birads(options.birads)
     if companion_spec and len(paths) != 1:
         raise UsageError("--companion images belong to one input: give exactly one INPUT with them")
     device = resolve_device(options.device)
