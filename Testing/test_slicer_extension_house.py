@@ -69,7 +69,7 @@ def test_engine_cmake_lists_every_engine_file():
     assert "ctkMacroCompilePythonScript(" in text
     listed = set(cmake_list(text, "KIT_PYTHON_SCRIPTS"))
     on_disk = {str(p.relative_to(REPO)) for p in (REPO / "BreastUSAITraining").rglob("*.py")}
-    assert listed == on_disk, f"missing: {sorted(on_disk - listed)}, stale: {sorted(listed - on_disk)}"
+    assert listed == on_disk, f"missing: {sorted(on_disk - listed)}, stale: {sorted(listed - on_disk)} (run: python tools/update_cmake_lists.py)"
 
 
 def test_ui_file_is_valid_and_binds_every_widget_the_module_uses():
