@@ -318,7 +318,8 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         linkLesionImage(segmentation_node, volume_node)
 
     # --- 3 and 8. Segment / predict in the background
-    def startPrediction(self, volume_node, bundle_paths, device="auto", segmentation_node=None, out=None, cam="gradcam"):
+    def startPrediction(self, volume_node, bundle_paths, device="auto", segmentation_node=None, out=None, cam="gradcam",
+                        clinical=None, birads=None):
         """Write the image (and the corrected lesions, if given) to a work folder and start
         ``predict``; returns the runner (poll it, or ``wait()`` in blocking mode)."""
         from BreastUSAILib.PredictRunner import SubprocessRunner, stagePrediction
@@ -327,7 +328,7 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
             raise ValueError("Select an image first.")
         if not bundle_paths:
             raise ValueError("Select at least one model.")
-        job = stagePrediction(volume_node, bundle_paths, device, segmentation_node, out, cam)
+        job = stagePrediction(volume_node, bundle_paths, device, segmentation_node, out, cam, clinical, birads)
         runner = (self.runnerFactory or SubprocessRunner)()
         self._pending[id(runner)] = (job, volume_node)
         runner.start(job)
@@ -348,9 +349,11 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
             raise RuntimeError(runner.message + ": " + "; ".join(runner.errors))
         return loadPredictResult(self.scene, Path(job.out) / "input", volume_node)
 
-    def runPrediction(self, volume_node, bundle_paths, device="auto", segmentation_node=None, timeout_s=None, cam="gradcam"):
+    def runPrediction(self, volume_node, bundle_paths, device="auto", segmentation_node=None, timeout_s=None, cam="gradcam",
+                      clinical=None, birads=None):
         """Blocking mode (tests, batch): start, wait, collect."""
-        runner = self.startPrediction(volume_node, bundle_paths, device, segmentation_node, cam=cam)
+        runner = self.startPrediction(volume_node, bundle_paths, device, segmentation_node, cam=cam, clinical=clinical,
+                                      birads=birads)
         runner.wait(timeout_s)
         return self.collectPrediction(runner)
 

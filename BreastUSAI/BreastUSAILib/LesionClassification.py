@@ -12,7 +12,7 @@ co-registered images can share one segment.
 * ``dlr``: CLDLR / DLR_LH / DLR_BM with the lesion's clinical fields; with DLR_LH and
   DLR_BM both given, a BI-RADS 4A lesion gets the two-stage re-stratification.
 
-Rows go to a vtkMRMLTableNode (lesion, model, probability, prediction, BI-RADS
+Rows go to a vtkMRMLTableNode (image, lesion, model, probability, prediction, BI-RADS
 suggestion, decision, reason) that Slicer shows as a table.
 """
 
@@ -33,7 +33,7 @@ from .LesionAnnotations import lesionAnnotation
 from .LesionMasks import lesionMask
 from .SceneVolumes import imageFromVolumeNode
 
-RESULT_COLUMNS = ("lesion", "model", "task", "probability", "prediction", "birads_suggestion", "decision", "reason")
+RESULT_COLUMNS = ("image", "lesion", "model", "task", "probability", "prediction", "birads_suggestion", "decision", "reason")
 RESULTS_TABLE_NAME = "BreastUSAI results"
 
 
@@ -112,6 +112,7 @@ def classifyLesion(models: LoadedModels, bundle_paths: list[str | Path], lesion:
     first_view = next(iter(lesion.values()))
     annotation = lesionAnnotation(first_view[1], first_view[2])
     name = lesion_name or annotation["lesion_id"] or annotation["name"]
+    image_name = first_view[0].GetName()
     rows: list[dict[str, Any]] = []
     risk: dict[str, float] = {}
     for path in bundle_paths:
@@ -121,7 +122,7 @@ def classifyLesion(models: LoadedModels, bundle_paths: list[str | Path], lesion:
         if missing:
             raise ValueError(f"model {bundle.name} needs {', '.join(missing)} image(s) of lesion {name}; "
                              f"the lesion has {', '.join(lesion) or 'none'}")
-        row: dict[str, Any] = {"lesion": name, "model": bundle.name, "task": bundle.task, "birads_suggestion": "",
+        row: dict[str, Any] = {"image": image_name, "lesion": name, "model": bundle.name, "task": bundle.task, "birads_suggestion": "",
                                "decision": "", "reason": "", "details": {}}
         if bundle.task == "abvs-planes":
             volume, segmentation, segment_id = lesion[predictor.modality]
@@ -153,7 +154,7 @@ def classifyLesion(models: LoadedModels, bundle_paths: list[str | Path], lesion:
         from BreastUSAITraining.radiomics.restratify import restratify_4a
 
         result = restratify_4a(annotation["birads"], risk["lh"], risk["bm"])
-        rows.append({"lesion": name, "model": "BI-RADS 4A re-stratification (DLR_LH + DLR_BM)", "task": "restratify",
+        rows.append({"image": image_name, "lesion": name, "model": "BI-RADS 4A re-stratification (DLR_LH + DLR_BM)", "task": "restratify",
                      "probability": round(risk["bm"], 4), "prediction": "biopsy" if result.biopsy else "follow-up",
                      "birads_suggestion": result.suggested_birads, "decision": result.decision, "reason": result.reason,
                      "details": {}})
@@ -175,24 +176,24 @@ def resultsTable(scene):
 
 
 def addResultRows(scene, rows: list[dict[str, Any]]):
-    """Append ``rows`` to the results table (a lesion + model already there is replaced)."""
+    """Append ``rows`` to the results table (the same image + lesion + model already there is replaced)."""
     table = resultsTable(scene)
     existing = tableRows(table)
-    keys = {(r["lesion"], r["model"]) for r in rows}
-    kept = [r for r in existing if (r["lesion"], r["model"]) not in keys]
+    keys = {(r["image"], r["lesion"], r["model"]) for r in rows}
+    kept = [r for r in existing if (r["image"], r["lesion"], r["model"]) not in keys]
     vtk_table = table.GetTable()
     vtk_table.SetNumberOfRows(0)
     for row in kept + rows:
         index = vtk_table.InsertNextBlankRow()
         for c, column in enumerate(RESULT_COLUMNS):
             value = row.get(column, "")
-            _set(vtk_table.GetColumn(c), index, column, value)
+            _set_cell(vtk_table.GetColumn(c), index, column, value)
     vtk_table.Modified()
     table.Modified()
     return table
 
 
-def _set(array, index: int, column: str, value: Any) -> None:
+def _set_cell(array, index: int, column: str, value: Any) -> None:
     if column == "probability":
         array.SetValue(index, float(value) if value != "" else float("nan"))
     else:

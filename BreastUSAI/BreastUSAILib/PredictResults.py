@@ -31,16 +31,26 @@ def readResult(folder: str | Path) -> dict[str, Any]:
         raise ValueError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
 
 
-def resultRows(document: dict[str, Any]) -> list[dict[str, Any]]:
+def resultRows(document: dict[str, Any], image_name: str) -> list[dict[str, Any]]:
     """One results-table row per lesion and model of a ``result.json``."""
     rows = []
     for lesion in document.get("lesions", []):
-        for family in ("classification", "prototype_explanations"):
+        for family, task in (("classification", "abvs-planes"), ("prototype_explanations", "mupnet"),
+                             ("fusion_classification", "dlum")):
             for model, outcome in lesion.get(family, {}).items():
-                rows.append({"lesion": lesion["id"], "model": model,
-                             "task": "abvs-planes" if family == "classification" else "mupnet",
+                rows.append({"image": image_name, "lesion": lesion["id"], "model": model, "task": task,
                              "probability": outcome["malignant_probability"], "prediction": outcome["prediction"],
                              "birads_suggestion": "", "decision": "", "reason": ""})
+        for model, outcome in lesion.get("radiomics", {}).items():
+            label = outcome.get("prediction") or ("high risk" if outcome["probability"] >= 0.5 else "low risk")
+            rows.append({"image": image_name, "lesion": lesion["id"], "model": model, "task": "dlr",
+                         "probability": outcome["probability"], "prediction": label,
+                         "birads_suggestion": "", "decision": "", "reason": ""})
+        step = lesion.get("restratification")
+        if step:
+            rows.append({"image": image_name, "lesion": lesion["id"], "model": "BI-RADS 4A re-stratification (DLR_LH + DLR_BM)",
+                         "task": "restratify", "probability": "", "prediction": "biopsy" if step["biopsy"] else "follow-up",
+                         "birads_suggestion": step["suggested_birads"], "decision": step["decision"], "reason": step["reason"]})
     return rows
 
 
@@ -62,7 +72,7 @@ def loadPredictResult(scene, folder: str | Path, input_volume) -> dict[str, Any]
             image = read_image(folder / heatmap["file"])
             node = addHeatmapVolume(scene, image, f"{input_volume.GetName()} heatmap {lesion['id']}", input_volume)
             loaded["heatmaps"][lesion["id"]] = node
-    rows = resultRows(document)
+    rows = resultRows(document, input_volume.GetName())
     if rows:
         addResultRows(scene, rows)
     return loaded

@@ -67,7 +67,7 @@ class PredictJob:
 
 
 def stagePrediction(volume_node, bundle_paths: list, device: str = "auto", segmentation_node=None, out: str | None = None,
-                    cam: str = "gradcam") -> PredictJob:
+                    cam: str = "gradcam", clinical: dict | None = None, birads: str | None = None) -> PredictJob:
     """Write the volume (and the reader's lesions, if given) to a fresh work folder and
     describe the ``predict`` run on them; the output goes to ``out`` or ``<work>/output``.
 
@@ -83,8 +83,12 @@ def stagePrediction(volume_node, bundle_paths: list, device: str = "auto", segme
     image = imageFromVolumeNode(volume_node)
     input_path = write_nrrd(ImageData(image.array, image.geometry), work / "input.nrrd")
     segmentation = str(saveSegmentationFile(segmentation_node, work / "lesions_in.seg.nrrd")) if segmentation_node else None
+    extra = ["--cam", cam] + [f"--clinical={name}={json.dumps(value) if not isinstance(value, str) else value}"
+                              for name, value in (clinical or {}).items() if value is not None]
+    if birads:
+        extra += ["--birads", birads]
     return PredictJob([str(input_path)], [str(p) for p in bundle_paths], str(out or work / "output"), device, segmentation,
-                      ["--cam", cam])
+                      extra)
 
 
 def backgroundPython() -> str:

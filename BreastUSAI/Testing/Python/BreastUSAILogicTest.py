@@ -185,6 +185,7 @@ class BreastUSAILogicTest(unittest.TestCase):
         self.assertEqual(len(loaded["heatmaps"]), len(expected))
         rows = logic.resultsTableRows()
         self.assertEqual({r["lesion"] for r in rows}, {lesion.lesion_id for lesion in expected})
+        self.assertEqual({r["image"] for r in rows}, {volume.GetName()})
 
         # the reader corrects the lesion: the radiologist's mask replaces the AI's, then re-classifies
         from BreastUSAITraining.imagefiles import read_segmentation
@@ -316,6 +317,15 @@ class BreastUSAILogicTest(unittest.TestCase):
         self.assertAlmostEqual(sliceCompositeNodes(logic.scene)["Red"].GetForegroundOpacity(), 0.75)
         with self.assertRaisesRegex(ValueError, "opacity"):
             logic.setHeatmapOpacity(1.5)
+
+        # deep radiomics through the background path too: clinical record and BI-RADS go with the job
+        logic.runPrediction(volume, [bundle("dlr_lh"), bundle("dlr_bm")], device="cpu", segmentation_node=segmentation,
+                            clinical=item["clinical"], birads="4A")
+        rows = {r["model"]: r for r in logic.resultsTableRows() if r["image"] == volume.GetName()}
+        step = rows["BI-RADS 4A re-stratification (DLR_LH + DLR_BM)"]
+        self.assertIn(step["decision"], ("downgrade", "keep", "upgrade"))
+        self.assertIn(step["birads_suggestion"], ("3", "4A", "4B"))
+        self.assertEqual(sum(r["task"] == "dlr" for r in rows.values()), 2)
 
     # ------------------------------------------------------------ 7. export
     def test_export_is_valid_trainable_idempotent_and_anonymous(self):
