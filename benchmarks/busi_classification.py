@@ -34,7 +34,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
-from busi_segmentation import ensure_busi  # noqa: E402
+from busi_segmentation import prepare_busi_run  # noqa: E402
 from fold_files import fold_done, save_json  # noqa: E402
 from machine import machine_info  # noqa: E402
 
@@ -118,16 +118,10 @@ def main() -> int:
         combine(folds_dir, Path(args.out))
         return 0
 
-    import torch
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
     from BreastUSAITraining.classification.train import PlaneClassifierOptions, train_plane_classifier
     from BreastUSAITraining.training import TrainingSettings
 
-    work = Path(args.work)
-    work.mkdir(parents=True, exist_ok=True)
-    dataset_dir = ensure_busi(work, Path(args.busi))
+    work, dataset_dir = prepare_busi_run(args.work, args.busi, args.threads)
     for variant in args.variants:
         config = {"backbone": args.backbone, "size": args.size, "epochs": args.epochs, "batch_size": args.batch_size,
                   "lr": args.lr, "optimiser": args.optimiser, "init": "random", **VARIANTS[variant]}

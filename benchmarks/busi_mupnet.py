@@ -32,7 +32,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
 from busi_classification import pooled_figures  # noqa: E402
-from busi_segmentation import ensure_busi  # noqa: E402
+from busi_segmentation import prepare_busi_run  # noqa: E402
 from fold_files import fold_done, save_json  # noqa: E402
 from machine import machine_info  # noqa: E402
 
@@ -123,16 +123,10 @@ def main() -> int:
         combine(folds_dir, Path(args.out))
         return 0
 
-    import torch
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
     from BreastUSAITraining.mupnet.train import MUPNetOptions, train_mupnet
     from BreastUSAITraining.training import TrainingSettings
 
-    work = Path(args.work)
-    work.mkdir(parents=True, exist_ok=True)
-    dataset_dir = ensure_busi(work, Path(args.busi))
+    work, dataset_dir = prepare_busi_run(args.work, args.busi, args.threads)
     config = {"backbone": "resnet18", "size": args.size, "epochs": args.epochs, "warmup": args.warmup,
               "push_every": args.push_every, "prototypes": args.prototypes, "batch_size": args.batch_size,
               "lr": args.lr, "init": "random", "modalities": ["us_bmode"]}

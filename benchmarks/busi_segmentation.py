@@ -48,6 +48,18 @@ def ensure_busi(work: Path, source: Path) -> Path:
     return target
 
 
+def prepare_busi_run(work: str, busi: str, threads: int) -> tuple[Path, Path]:
+    """What every BUSI cross-validation benchmark does first: torch's CPU threads (0 keeps
+    torch's default), the work folder, and BUSI imported into it once. Returns (work, dataset)."""
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    folder = Path(work)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder, ensure_busi(folder, Path(busi))
+
+
 def evaluate_fold(bundle: Path, dataset_dir: Path, fold: int, device: str) -> list[dict]:
     """Dice / IoU per benign-malignant image of ``fold`` at original resolution."""
     from BreastUSAITraining.bundle import load_bundle
@@ -128,16 +140,10 @@ def main() -> int:
         combine(Path(args.out).with_suffix(""), Path(args.out))
         return 0
 
-    import torch
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
     from BreastUSAITraining.segmentation.train import SegmentationOptions, train_segmentation
     from BreastUSAITraining.training import TrainingSettings
 
-    work = Path(args.work)
-    work.mkdir(parents=True, exist_ok=True)
-    dataset_dir = ensure_busi(work, Path(args.busi))
+    work, dataset_dir = prepare_busi_run(args.work, args.busi, args.threads)
     folds_dir = Path(args.out).with_suffix("")
     for arch in args.archs:
         config = {"arch": arch, "size": args.size, "channels": args.channels if arch == "unet" else None,

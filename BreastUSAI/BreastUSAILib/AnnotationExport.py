@@ -29,6 +29,7 @@ from BreastUSAITraining.dataset.schema import ID_PATTERN, MODALITIES
 from BreastUSAITraining.imagefiles import ImageData, write_nrrd
 from BreastUSAITraining.imagefiles.segmentation import Segment, SegmentationData, write_segmentation
 
+from .HeadlessSlicer import nodesOfClass
 from .ImageKinds import KIND_ATTRIBUTE
 from .LesionAnnotations import lesionAnnotation, lesionSegmentIds
 from .LesionMasks import lesionMask, referenceVolumeOf
@@ -79,11 +80,6 @@ def setPatientKey(volume_node, key: str) -> None:
     volume_node.SetAttribute(PATIENT_KEY_ATTRIBUTE, key)
 
 
-def _nodes(scene, class_name: str) -> list:
-    collection = scene.GetNodesByClass(class_name)
-    return [collection.GetItemAsObject(i) for i in range(collection.GetNumberOfItems())]
-
-
 def _safe_lesion_id(text: str | None, index: int) -> str:
     return text if text and re.match(ID_PATTERN, text) and not text.startswith("case_") else f"lesion_{index}"
 
@@ -94,7 +90,7 @@ def exportAnnotations(scene, out: str | Path, segmentation_nodes: list | None = 
     the dataset folder ``out`` (replaced whole); returns what was written."""
     out = Path(out)
     report = ExportReport(out)
-    nodes = segmentation_nodes if segmentation_nodes is not None else _nodes(scene, "vtkMRMLSegmentationNode")
+    nodes = segmentation_nodes if segmentation_nodes is not None else nodesOfClass(scene, "vtkMRMLSegmentationNode")
     items: list[LesionItem] = []
     files: list[tuple[str, object]] = []
     for node in nodes:

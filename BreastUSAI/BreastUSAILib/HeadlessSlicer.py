@@ -81,21 +81,17 @@ def clearScene(scene) -> None:
         _slice_views(scene)
 
 
+def nodesOfClass(scene, class_name: str) -> list:
+    """Every node of ``class_name`` in the scene, in scene order."""
+    collection = scene.GetNodesByClass(class_name)
+    return [collection.GetItemAsObject(index) for index in range(collection.GetNumberOfItems())]
+
+
 def sliceNodes(scene) -> dict[str, object]:
     """Layout name -> vtkMRMLSliceNode of the scene's slice views."""
-    found = {}
-    nodes = scene.GetNodesByClass("vtkMRMLSliceNode")
-    for index in range(nodes.GetNumberOfItems()):
-        node = nodes.GetItemAsObject(index)
-        found[node.GetLayoutName()] = node
-    return found
+    return {node.GetLayoutName(): node for node in nodesOfClass(scene, "vtkMRMLSliceNode")}
 
 
 def sliceCompositeNodes(scene) -> dict[str, object]:
     """Layout name -> vtkMRMLSliceCompositeNode (which volumes each view shows)."""
-    found = {}
-    nodes = scene.GetNodesByClass("vtkMRMLSliceCompositeNode")
-    for index in range(nodes.GetNumberOfItems()):
-        node = nodes.GetItemAsObject(index)
-        found[node.GetLayoutName()] = node
-    return found
+    return {node.GetLayoutName(): node for node in nodesOfClass(scene, "vtkMRMLSliceCompositeNode")}

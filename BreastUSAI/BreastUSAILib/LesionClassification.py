@@ -26,8 +26,7 @@ import numpy as np
 
 from BreastUSAITraining.bundle import Bundle, load_bundle
 from BreastUSAITraining.imagefiles.colour import colour_mode_for, to_grey
-from BreastUSAITraining.planes.extract import crop_lesion_2d
-from BreastUSAITraining.planes.lesion_crops import channels_of
+from BreastUSAITraining.planes.lesion_crops import crop_to_uint8, modality_crop
 
 from .LesionAnnotations import lesionAnnotation
 from .LesionMasks import lesionMask
@@ -94,10 +93,7 @@ def _crop(view: tuple[Any, Any, str], kind: str, size: int, margin: float) -> np
     mask = lesionMask(segmentation, segment_id, volume)[0]
     if not mask.any():
         raise ValueError(f"segment {segment_id!r} does not cover any pixel of {volume.GetName()!r}")
-    crop, _ = crop_lesion_2d(plane, image.geometry, mask, size, margin)
-    if crop.shape[0] != channels_of(kind):
-        crop = np.repeat(crop[:1], channels_of(kind), axis=0)
-    return crop
+    return modality_crop(plane, image.geometry, mask, kind, size, margin)
 
 
 def classifyLesion(models: LoadedModels, bundle_paths: list[str | Path], lesion: dict[str, tuple[Any, Any, str]],
@@ -134,7 +130,7 @@ def classifyLesion(models: LoadedModels, bundle_paths: list[str | Path], lesion:
             probability, row["details"] = outcome["malignant_probability"], {"per_plane": outcome["per_plane"]}
         else:
             x = np.concatenate([_crop(lesion[k], k, predictor.size, predictor.margin) for k in requiredKinds(predictor)])
-            x = np.clip(np.rint(x * 255), 0, 255).astype(np.float32) / 255.0  # as in training (uint8 crops)
+            x = crop_to_uint8(x).astype(np.float32) / 255.0  # as in training (uint8 crops)
             if bundle.task == "dlr":
                 probability = predictor.probability(x, annotation["clinical"])
                 risk[predictor.kind] = probability

@@ -24,6 +24,21 @@ def channels_of(modality: str) -> int:
     return 3 if colour_mode_for(modality) == "keep" else 1
 
 
+def modality_crop(plane: np.ndarray, geometry, mask_2d: np.ndarray, modality: str, size: int, margin: float) -> np.ndarray:
+    """(channels_of(modality), size, size) float32 crop in [0, 1] of one lesion on one 2D image
+    (``plane`` already grey or colour as the modality wants); a grey picture of a colour
+    modality is repeated to its 3 channels."""
+    crop, _ = crop_lesion_2d(plane, geometry, mask_2d, size, margin)
+    if crop.shape[0] != channels_of(modality):
+        crop = np.repeat(crop[:1], channels_of(modality), axis=0)
+    return crop
+
+
+def crop_to_uint8(crop: np.ndarray) -> np.ndarray:
+    """Crops as training stores them: values in [0, 1] -> uint8 0..255 (divide by 255 to use)."""
+    return np.clip(np.rint(crop * 255), 0, 255).astype(np.uint8)
+
+
 def lesion_crop(image_path: str, segmentation_path: str, segment: str, modality: str, size: int, margin: float) -> np.ndarray:
     """(channels_of(modality), size, size) float32 crop of one lesion in one image."""
     image = read_image(image_path, colour=colour_mode_for(modality))
@@ -32,10 +47,7 @@ def lesion_crop(image_path: str, segmentation_path: str, segment: str, modality:
     mask = read_segmentation(segmentation_path).on_grid(image.geometry, image.shape_kji).segment(segment).mask[0]
     if not mask.any():
         raise InputFileError(segmentation_path, f"segment {segment!r} is empty on {image_path}")
-    crop, _ = crop_lesion_2d(image.plane, image.geometry, mask, size, margin)
-    if crop.shape[0] != channels_of(modality):
-        crop = np.repeat(crop[:1], channels_of(modality), axis=0)
-    return crop
+    return modality_crop(image.plane, image.geometry, mask, modality, size, margin)
 
 
 def build_lesion_crop_samples(items: list[dict[str, Any]], modalities: list[str], size: int, margin: float,
@@ -50,7 +62,7 @@ def build_lesion_crop_samples(items: list[dict[str, Any]], modalities: list[str]
             if segmentation is None or not item.get("segment"):
                 raise InputFileError(item[modality], f"lesion {item['case_id']}/{item.get('lesion_id')} has no mask for {modality}")
             crops.append(lesion_crop(item[modality], segmentation, item["segment"], modality, size, margin))
-        x = np.clip(np.rint(np.concatenate(crops) * 255), 0, 255).astype(np.uint8)
+        x = crop_to_uint8(np.concatenate(crops))
         samples.append({"x": x, "label": int(item["label"]), "birads": item.get("birads"), "case_id": item["case_id"],
                         "lesion_id": item.get("lesion_id"), "pathology": item.get("pathology")})
     return samples

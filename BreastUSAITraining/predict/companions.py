@@ -19,8 +19,7 @@ from ..errors import InputFileError, UsageError
 from ..geometry import Geometry
 from ..imagefiles import ImageData, SegmentationData, read_image, read_segmentation
 from ..imagefiles.colour import colour_mode_for
-from ..planes import crop_lesion_2d
-from ..planes.lesion_crops import channels_of
+from ..planes.lesion_crops import crop_to_uint8, modality_crop
 from ..segmentation.lesions import Lesion, lesions_to_segmentation
 
 
@@ -85,13 +84,10 @@ def lesion_crops(modalities: list[str], image: ImageData, lesion: Lesion, compan
         if not mask.any():
             raise InputFileError(companions[kind].image.source if kind in companions else image.source,
                                  f"lesion {lesion.lesion_id} does not fall on the {kind} image")
-        crop, _ = crop_lesion_2d(plane, plane_geometry, mask, size, margin)
-        if crop.shape[0] != channels_of(kind):
-            crop = np.repeat(crop[:1], channels_of(kind), axis=0)
+        crop = modality_crop(plane, plane_geometry, mask, kind, size, margin)
         crops.append(crop)
         pictures[kind] = crop.mean(axis=0)
-    x = np.clip(np.rint(np.concatenate(crops) * 255), 0, 255).astype(np.float32) / 255.0
-    return x, pictures
+    return crop_to_uint8(np.concatenate(crops)).astype(np.float32) / 255.0, pictures
 
 
 def companion_paths(spec: dict[str, tuple[str, str | None]]) -> list[Path]:

@@ -44,11 +44,6 @@ def _oblique_geometry():
     return Geometry((0.6, 0.45, 1.2), (-12.0, 30.5, 7.25), tuple((rotation @ np.diag([1, -1, 1])).ravel()))
 
 
-def _nodes(scene, class_name):
-    collection = scene.GetNodesByClass(class_name)
-    return [collection.GetItemAsObject(i) for i in range(collection.GetNumberOfItems())]
-
-
 class BreastUSAILogicTest(unittest.TestCase):
     def setUp(self):
         self._tmp = tempfile.TemporaryDirectory()
