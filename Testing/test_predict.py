@@ -196,3 +196,20 @@ def test_a_folder_of_inputs_and_one_bad_file(tiny_bundles, phantom_us2d, tmp_pat
     events = [json.loads(line) for line in result.stdout.splitlines()]
     assert events[-1] == {"event": "finished", "succeeded": 2, "failed": 1, "fraction": 1.0}
     assert len(list((tmp_path / "o").glob("*/result.json"))) == 2
+
+
+def test_predict_option_values_are_checked_before_anything_runs():
+    from BreastUSAITraining.errors import UsageError
+    from BreastUSAITraining.predict.clinical_args import parse_birads, parse_clinical
+    from BreastUSAITraining.predict.companions import parse_companions
+
+    assert parse_clinical(["age=52", "palpable=true", "shape=irregular"]) == {"age": 52, "palpable": True, "shape": "irregular"}
+    assert parse_birads("4a") == "4A"
+    assert parse_companions(["mg_cc=a.nrrd,a.seg.nrrd", "us_doppler=b.nrrd"]) == {"mg_cc": ("a.nrrd", "a.seg.nrrd"),
+                                                                                  "us_doppler": ("b.nrrd", None)}
+    for call, message in ((lambda: parse_birads("7"), "--birads"), (lambda: parse_clinical(["age"]), "NAME=VALUE"),
+                          (lambda: parse_clinical(["weight=3"]), "--clinical weight"),
+                          (lambda: parse_companions(["ct=x.nrrd"]), "--companion"),
+                          (lambda: parse_companions(["mg_cc=a", "mg_cc=b"]), "given twice")):
+        with pytest.raises(UsageError, match=message):
+            call()
