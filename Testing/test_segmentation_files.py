@@ -133,3 +133,19 @@ def test_segmentation_on_a_finer_grid_is_resampled(tmp_path):
     fine = seg.on_grid(Geometry((1.0, 1.0, 1.0), (-0.5, -0.5, -0.5)), (4, 4, 4))
     assert fine.segment("lesion_1").mask.sum() == 8
     assert fine.segment("lesion_1").mask[2:, 2:, 2:].all()
+
+
+def test_segmentation_files_carry_no_write_time(tmp_path):
+    """pynrrd stamps every header with the time of writing; ours must give the same bytes for
+    the same segments (found when a re-export differed by one second)."""
+    import numpy as np
+
+    from BreastUSAITraining.geometry import Geometry
+    from BreastUSAITraining.imagefiles import Segment, SegmentationData, read_segmentation, write_segmentation
+
+    mask = np.zeros((1, 6, 7), bool)
+    mask[0, 2:4, 1:5] = True
+    data = SegmentationData([Segment("lesion_1", mask)], Geometry((0.5, 0.5, 1.0)), (1, 6, 7))
+    path = write_segmentation(tmp_path / "a.seg.nrrd", data)
+    assert b"(GMT)" not in path.read_bytes()
+    assert read_segmentation(path).segment("lesion_1").mask.sum() == mask.sum()

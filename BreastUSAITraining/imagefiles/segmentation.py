@@ -191,4 +191,16 @@ def write_segmentation(path: str | Path, segmentation: SegmentationData) -> Path
         slicerio.add_segment(seg, np.transpose(s.mask, (2, 1, 0)), entry)
     with atomic_path(path) as tmp:
         slicerio.write_segmentation(str(tmp), seg)
+        _drop_write_time(Path(tmp))
     return path
+
+
+def _drop_write_time(path: Path) -> None:
+    """Remove the ``# on <date> (GMT).`` comment pynrrd puts in every header, so the same
+    segments always give the same bytes (a re-export is identical, not just equivalent)."""
+    data = path.read_bytes()
+    end = data.find(b"\n\n")
+    if end < 0:
+        return
+    header = re.sub(rb"^# on [^\n]*\(GMT\)\.\n", b"", data[: end + 1], count=1, flags=re.M)
+    path.write_bytes(header + data[end + 1 :])
