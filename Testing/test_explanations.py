@@ -32,6 +32,15 @@ def test_one_pass_maps_equal_monai(method, reference):
             assert ours[plane][b].min() >= 0 and ours[plane][b].max() <= 1
 
 
+def test_explaining_leaves_the_weights_gradients_alone():
+    """The backward pass stops at the explained layers: no parameter gradient is filled
+    (a whole-network backward would fill all of them, and cost most of the explanation)."""
+    torch.manual_seed(2)
+    model = ThreePlaneClassifier("TS", "resnet18").eval()
+    class_activation_maps(model, torch.rand(1, 2, 64, 64), {p: f"branches.{p}.layer4" for p in "TS"}, 1)
+    assert all(parameter.grad is None for parameter in model.parameters())
+
+
 def test_predicted_class_is_explained_by_default():
     torch.manual_seed(1)
     model = ThreePlaneClassifier("T", "resnet18").eval()

@@ -7,13 +7,16 @@ resolution** through the same inference path as ``predict`` (flip TTA, probabili
 resized back) and compare with the radiologists' mask: Dice and IoU per image.
 
     python benchmarks/busi_segmentation.py [--archs unet flexunet-effb0] [--folds 0 1 2 3 4]
-        [--epochs 40] [--size 256] [--device auto] [--threads N]
+        [--epochs 40] [--size 256] [--batch-size 16] [--augment 1.0] [--no-normal]
+        [--variant NAME] [--device auto] [--threads N]
 
 Each finished fold is saved at once as ``results/busi_segmentation/<arch>_fold<k>.json``
 (a rerun skips folds already done with the same settings; training itself resumes from
 its last epoch checkpoint), so a long CPU run can be stopped, continued, or split over
 several processes (``--folds 0 2 4`` and ``--folds 1 3``); ``results/busi_segmentation.json``
-pools the finished folds. ``--combine`` only rebuilds that summary.
+pools the finished folds. ``--combine`` only rebuilds that summary. ``--variant NAME`` keeps a
+second recipe of the same architecture (e.g. another batch size) as its own row
+(files ``<variant>_fold<k>.json``); without it the row is named after the architecture.
 """
 
 from __future__ import annotations
@@ -98,7 +101,8 @@ def combine(folds_dir: Path, out: Path) -> dict:
     runs: dict[str, dict] = {}
     for path in sorted(folds_dir.glob("*_fold*.json")):
         record = json.loads(path.read_text())
-        run = runs.setdefault(record["config"]["arch"], {"config": record["config"], "folds": {}})
+        name = record["config"].get("variant", record["config"]["arch"])
+        run = runs.setdefault(name, {"config": record["config"], "folds": {}})
         if record["config"] != run["config"]:
             continue
         run["folds"][str(record["fold"])] = record
@@ -124,14 +128,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--busi", default=str(REPO.parent / "shared" / "data" / "busi"), help="BUSI source folder")
     parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "breastusai-bench"), help="scratch folder")
-    parser.add_argument("--archs", nargs="+", default=["unet", "flexunet-effb0"])
-    parser.add_argument("--folds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
-    parser.add_argument("--epochs", type=int, default=40)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--archs", nargs="+", default=["unet", "flexunet-effb0"], help="architectures to run")
+    parser.add_argument("--folds", nargs="+", type=int, default=[0, 1, 2, 3, 4], help="held-out folds to run")
+    parser.add_argument("--epochs", type=int, default=40, help="training epochs per fold")
+    parser.add_argument("--batch-size", type=int, default=16, help="images per optimiser step")
+    parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (AdamW, cosine schedule)")
+    parser.add_argument("--size", type=int, default=256, help="network input size in pixels")
     parser.add_argument("--channels", type=int, default=16, help="UNet first-level width")
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--augment", type=float, default=1.0, help="augmentation strength (0 = none)")
+    parser.add_argument("--no-normal", action="store_true", help="train on benign + malignant images only")
+    parser.add_argument("--variant", help="name of this recipe's row and fold files (default: the architecture)")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     parser.add_argument("--out", default=str(RESULT))
     parser.add_argument("--combine", action="store_true", help="only pool the finished fold files into the summary")
@@ -149,18 +156,23 @@ def main() -> int:
         config = {"arch": arch, "size": args.size, "channels": args.channels if arch == "unet" else None,
                   "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
                   "loss": "Dice + CE", "augmentation": "flip LR, affine, gain, gamma, blur, noise", "tta": "flip LR"}
+        if args.augment != 1.0 or args.no_normal or args.variant:
+            config.update({"augment_strength": args.augment, "normal_images": not args.no_normal,
+                           "variant": args.variant or arch})
+        name = config.get("variant", arch)
         for fold in args.folds:
-            fold_file = folds_dir / f"{arch}_fold{fold}.json"
+            fold_file = folds_dir / f"{name}_fold{fold}.json"
             if fold_done(fold_file, config):
-                print(f"{arch} fold {fold}: done before, skipped")
+                print(f"{name} fold {fold}: done before, skipped")
                 continue
             started = time.perf_counter()
-            bundle = work / f"seg_{arch}_fold{fold}"
-            settings = TrainingSettings(run_dir=work / f"seg_{arch}_fold{fold}.run", epochs=args.epochs,
+            bundle = work / f"seg_{name}_fold{fold}"
+            settings = TrainingSettings(run_dir=work / f"seg_{name}_fold{fold}.run", epochs=args.epochs,
                                         batch_size=args.batch_size, learning_rate=args.lr, device=args.device,
                                         resume=True, progress=False)
-            train_segmentation(dataset_dir, bundle, SegmentationOptions(arch=arch, size=args.size, val_fold=fold,
-                                                                               base_channels=args.channels), settings)
+            train_segmentation(dataset_dir, bundle, SegmentationOptions(
+                arch=arch, size=args.size, val_fold=fold, base_channels=args.channels, augment=args.augment,
+                include_normal=not args.no_normal), settings)
             train_seconds = time.perf_counter() - started
             rows = evaluate_fold(bundle, dataset_dir, fold, args.device)
             metadata = json.loads((bundle / "configs" / "metadata.json").read_text())
@@ -170,7 +182,7 @@ def main() -> int:
                       "dice": summarise(rows, "dice"), "iou": summarise(rows, "iou"),
                       "dice_postprocessed": summarise(rows, "dice_postprocessed")}
             save_json(fold_file, record)
-            print(f"{arch} fold {fold}: Dice {record['dice']['mean']:.4f} "
+            print(f"{name} fold {fold}: Dice {record['dice']['mean']:.4f} "
                   f"(post {record['dice_postprocessed']['mean']:.4f}), {train_seconds / 60:.1f} min")
     combine(folds_dir, Path(args.out))
     return 0

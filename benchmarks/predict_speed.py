@@ -67,16 +67,18 @@ def make_bundles(work: Path) -> tuple[Path, Path]:
 
 
 def child(args: argparse.Namespace) -> None:
-    """Run predict in this process on two copies of the input; print timings and peak RSS."""
+    """Run predict in this process on each input in turn (two copies of one image: the second is
+    timed warm); print its timings and the peak RSS."""
     import torch
 
     torch.set_num_threads(args.threads)
     from BreastUSAITraining.predict import PredictOptions, predict_inputs
 
     started = time.perf_counter()
-    results, failures = predict_inputs(args.inputs, PredictOptions(models=args.models, out=args.child_out, device=args.device,
-                                                                   segmentation=args.mask, progress="none"))
-    assert not failures, failures
+    for one in args.inputs:  # one call per input: --segmentation belongs to a single image
+        results, failures = predict_inputs([one], PredictOptions(models=args.models, out=args.child_out, device=args.device,
+                                                                 segmentation=args.mask, progress="none"))
+        assert not failures, failures
     print(json.dumps({"timing": results[-1]["timing_s"], "lesions": len(results[-1]["lesions"]),
                       "wall_s": time.perf_counter() - started,
                       "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
@@ -98,7 +100,7 @@ def measure(name: str, image: Path, mask: Path, seg: Path, cls: Path, work: Path
         shutil.copy(image, copy)
         copies.append(copy)
     segment = run_child(copies, [seg], work / f"out_{name}_seg", threads, device)
-    classify = [run_child([c], [cls], work / f"out_{name}_cls", threads, device, mask) for c in copies][-1]
+    classify = run_child(copies, [cls], work / f"out_{name}_cls", threads, device, mask)
     stages = {"load": classify["timing"]["load"], "segment": segment["timing"]["segment"],
               "planes": classify["timing"]["planes"], "classify": classify["timing"]["classify"],
               "explain (Grad-CAM)": classify["timing"]["explain"],

@@ -39,7 +39,7 @@ def blend(grey: np.ndarray, heat: np.ndarray | None, outline: np.ndarray | None 
 
 def _save_png(image: Image.Image, path: Path) -> Path:
     with atomic_path(path) as tmp:
-        image.save(tmp, format="PNG")
+        image.save(tmp, format="PNG", compress_level=1)  # 5x faster than the default 6, files ~15% larger
     return path
 
 
