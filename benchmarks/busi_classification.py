@@ -10,6 +10,11 @@ AUC with a 95% stratified bootstrap CI (1000 resamples), sensitivity and specifi
 
 * ``full``   - augmentation + minority oversampling (+ TTA evaluated both ways)
 * ``noaug``  - no augmentation
+* ``seed1``  - the full recipe again with another training seed (1), for the ensemble:
+* ``full+seed1`` (pooled, not trained) - the mean probability of the two full-recipe models
+  of each fold (an ensemble of two networks; the held-out fold stays unseen by both)
+
+Every variant is compared with ``full`` lesion for lesion (paired DeLong test).
 
     python benchmarks/busi_classification.py [--variants full noaug] [--backbone resnet18]
         [--size 128] [--epochs 30] [--folds 0 1 2 3 4] [--threads N]
@@ -39,7 +44,8 @@ from fold_files import fold_done, save_json  # noqa: E402
 from machine import machine_info  # noqa: E402
 
 RESULT = HERE / "results" / "busi_classification.json"
-VARIANTS = {"full": {"augment": True}, "noaug": {"augment": False}}
+VARIANTS = {"full": {"augment": True}, "noaug": {"augment": False}, "seed1": {"augment": True, "seed": 1}}
+ENSEMBLES = {"full+seed1": ("full", "seed1")}
 
 
 def evaluate_fold(bundle: Path, dataset_dir: Path, fold: int, device: str) -> list[dict]:
@@ -76,6 +82,44 @@ def pooled_figures(rows: list[dict], key: str) -> dict:
             "specificity_youden": at_youden["specificity"]}
 
 
+def ensemble_run(runs: dict[str, dict], members: tuple[str, ...]) -> dict | None:
+    """The members' mean probabilities, lesion for lesion, on the folds all of them finished."""
+    if not all(m in runs for m in members):
+        return None
+    folds = sorted(set.intersection(*(set(runs[m]["folds"]) for m in members)), key=int)
+    if not folds:
+        return None
+    run = {"config": {"ensemble_of": list(members), **runs[members[0]]["config"]}, "folds": {}}
+    for fold in folds:
+        records = [runs[m]["folds"][fold] for m in members]
+        by_key = [{(r["case_id"], r["lesion_id"]): r for r in rec["lesions"]} for rec in records]
+        lesions = []
+        for key, first in by_key[0].items():
+            rows = [b[key] for b in by_key]
+            lesions.append({**{k: first[k] for k in ("case_id", "lesion_id", "label")},
+                            "probability": float(np.mean([r["probability"] for r in rows])),
+                            "probability_tta": float(np.mean([r["probability_tta"] for r in rows]))})
+        run["folds"][fold] = {"fold": int(fold), "lesions": lesions, "train_seconds": sum(r["train_seconds"] for r in records),
+                              "device": records[0]["device"]}
+    return run
+
+
+def paired_delong(reference: dict, other: dict) -> dict:
+    """DeLong test of ``other`` minus ``reference`` on the lesions both scored (with and without TTA)."""
+    from BreastUSAITraining.statistics import delong_test
+
+    ref = {(r["case_id"], r["lesion_id"]): r for f in reference["folds"].values() for r in f["lesions"]}
+    pairs = [(ref[(r["case_id"], r["lesion_id"])], r) for f in other["folds"].values() for r in f["lesions"]
+             if (r["case_id"], r["lesion_id"]) in ref]
+    labels = np.array([b["label"] for _, b in pairs])
+    result = {"lesions_paired": len(pairs)}
+    for key in ("probability", "probability_tta"):
+        test = delong_test(labels, np.array([b[key] for _, b in pairs]), np.array([a[key] for a, _ in pairs]))
+        result["with_tta" if key.endswith("tta") else "without_tta"] = {
+            "auc_difference": test.auc_a - test.auc_b, "p_value": test.p_value}
+    return result
+
+
 def combine(folds_dir: Path, out: Path) -> dict:
     runs: dict[str, dict] = {}
     machine = None
@@ -85,12 +129,18 @@ def combine(folds_dir: Path, out: Path) -> dict:
         if record["config"] == run["config"]:
             machine = record.pop("machine", machine)
             run["folds"][str(record["fold"])] = record
-    for run in runs.values():
+    for name, members in ENSEMBLES.items():
+        ensemble = ensemble_run(runs, members)
+        if ensemble is not None:
+            runs[name] = ensemble
+    for name, run in runs.items():
         rows = [r for f in run["folds"].values() for r in f["lesions"]]
         run["summary"] = {"folds_done": sorted(int(k) for k in run["folds"]), "without_tta": pooled_figures(rows, "probability"),
                           "with_tta": pooled_figures(rows, "probability_tta"),
                           "train_minutes_total": round(sum(f["train_seconds"] for f in run["folds"].values()) / 60, 1),
                           "devices": sorted({f["device"] for f in run["folds"].values()})}
+        if name != "full" and "full" in runs:
+            run["summary"]["delong_vs_full"] = paired_delong(runs["full"], run)
     result = {"machine": machine, "runs": runs}
     save_json(out, result)
     return result
@@ -123,6 +173,8 @@ def main() -> int:
 
     work, dataset_dir = prepare_busi_run(args.work, args.busi, args.threads)
     for variant in args.variants:
+        recipe = dict(VARIANTS[variant])
+        seed = recipe.pop("seed", 0)
         config = {"backbone": args.backbone, "size": args.size, "epochs": args.epochs, "batch_size": args.batch_size,
                   "lr": args.lr, "optimiser": args.optimiser, "init": "random", **VARIANTS[variant]}
         for fold in args.folds:
@@ -134,9 +186,9 @@ def main() -> int:
             bundle = work / f"cls_{variant}_fold{fold}"
             settings = TrainingSettings(run_dir=work / f"cls_{variant}_fold{fold}.run", epochs=args.epochs,
                                         batch_size=args.batch_size, learning_rate=args.lr, optimiser=args.optimiser,
-                                        device=args.device, resume=True, progress=False)
+                                        device=args.device, resume=True, progress=False, seed=seed)
             train_plane_classifier(dataset_dir, bundle, PlaneClassifierOptions(backbone=args.backbone, size=args.size,
-                                                                               val_fold=fold, **VARIANTS[variant]), settings)
+                                                                               val_fold=fold, **recipe), settings)
             train_seconds = time.perf_counter() - started
             rows = evaluate_fold(bundle, dataset_dir, fold, args.device)
             metadata = json.loads((bundle / "configs" / "metadata.json").read_text())

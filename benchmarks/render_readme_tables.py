@@ -102,18 +102,23 @@ def table_busi_classification() -> str:
     data = _load("busi_classification")
     if data is None or not data.get("runs"):
         return "_No result yet: run `python benchmarks/busi_classification.py`._"
-    head = ["| variant | folds done | lesions (malignant) | AUC (95% CI) | with flip TTA | sens / spec at 0.5 (TTA) | training |",
-            "|---|---|---|---|---|---|---|"]
+    head = ["| variant | folds done | lesions (malignant) | AUC (95% CI) | with flip TTA | sens / spec at 0.5 (TTA) | "
+            "AUC minus full, DeLong p (TTA) | training |",
+            "|---|---|---|---|---|---|---|---|"]
     rows = []
     for variant, run in data["runs"].items():
         s, c = run["summary"], run["config"]
         plain, tta = s["without_tta"], s["with_tta"]
-        rows.append(f"| {variant}: {c['backbone']} {c['size']} px, {c['epochs']} epochs, "
-                    f"{'augmentation' if c['augment'] else 'no augmentation'} | {len(s['folds_done'])} of 5 | "
+        recipe = (f"mean of {' + '.join(c['ensemble_of'])}" if c.get("ensemble_of") else
+                  f"{c['backbone']} {c['size']} px, {c['epochs']} epochs, {'augmentation' if c['augment'] else 'no augmentation'}"
+                  + (f", seed {c['seed']}" if c.get("seed") else ""))
+        versus = s.get("delong_vs_full", {}).get("with_tta")
+        rows.append(f"| {variant}: {recipe} | {len(s['folds_done'])} of 5 | "
                     f"{plain['lesions']} ({plain['malignant']}) | {plain['auc']:.3f} ({plain['auc_ci95'][0]:.3f}-{plain['auc_ci95'][1]:.3f}) | "
                     f"**{tta['auc']:.3f}** ({tta['auc_ci95'][0]:.3f}-{tta['auc_ci95'][1]:.3f}) | "
                     f"{tta['sensitivity_0.5']:.3f} / {tta['specificity_0.5']:.3f} | "
-                    f"{s['train_minutes_total']:.0f} min on {', '.join(s['devices'])} |")
+                    + (f"{versus['auc_difference']:+.3f}, p = {versus['p_value']:.2f} | " if versus else "- | ")
+                    + f"{s['train_minutes_total']:.0f} min on {', '.join(s['devices'])} |")
     return "\n".join(head + rows) + "\n\n" + _machine(data["machine"])
 
 
