@@ -140,7 +140,8 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         with slicer.util.tryWithErrorDisplay("Could not start the AI."):
             volume = self.ui.inputVolumeSelector.currentNode()
             self.runner = self.logic.startPrediction(volume, [e.path for e in self._checkedModels()],
-                                                     device=self.ui.deviceComboBox.currentText)
+                                                     device=self.ui.deviceComboBox.currentText,
+                                                     expectLesion=self.ui.expectLesionCheckBox.checked)
             self.ui.progressBar.value = 0
             self.timer.start()
 
@@ -154,6 +155,8 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
             self.timer.stop()
             with slicer.util.tryWithErrorDisplay("Could not load the AI results."):
                 loaded = self.logic.collectPrediction(self.runner)
+                if loaded:
+                    self.ui.resultsTextEdit.setPlainText(self.logic.predictionText(loaded))
                 if loaded and loaded["heatmaps"]:
                     first = next(iter(loaded["heatmaps"].values()))
                     self.logic.showHeatmap(first, self.ui.inputVolumeSelector.currentNode(), self.ui.heatmapOpacitySlider.value)
@@ -319,16 +322,18 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
 
     # --- 3 and 8. Segment / predict in the background
     def startPrediction(self, volume_node, bundle_paths, device="auto", segmentation_node=None, out=None, cam="gradcam",
-                        clinical=None, birads=None):
+                        clinical=None, birads=None, expectLesion=False):
         """Write the image (and the corrected lesions, if given) to a work folder and start
-        ``predict``; returns the runner (poll it, or ``wait()`` in blocking mode)."""
+        ``predict``; returns the runner (poll it, or ``wait()`` in blocking mode).
+        ``expectLesion``: the image is known to hold a lesion; when no region passes the
+        threshold the most probable one comes back, marked "below threshold"."""
         from BreastUSAILib.PredictRunner import SubprocessRunner, stagePrediction
 
         if volume_node is None:
             raise ValueError("Select an image first.")
         if not bundle_paths:
             raise ValueError("Select at least one model.")
-        job = stagePrediction(volume_node, bundle_paths, device, segmentation_node, out, cam, clinical, birads)
+        job = stagePrediction(volume_node, bundle_paths, device, segmentation_node, out, cam, clinical, birads, expectLesion)
         runner = (self.runnerFactory or SubprocessRunner)()
         self._pending[id(runner)] = (job, volume_node)
         runner.start(job)
@@ -350,10 +355,10 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         return loadPredictResult(self.scene, Path(job.out) / "input", volume_node)
 
     def runPrediction(self, volume_node, bundle_paths, device="auto", segmentation_node=None, timeout_s=None, cam="gradcam",
-                      clinical=None, birads=None):
+                      clinical=None, birads=None, expectLesion=False):
         """Blocking mode (tests, batch): start, wait, collect."""
         runner = self.startPrediction(volume_node, bundle_paths, device, segmentation_node, cam=cam, clinical=clinical,
-                                      birads=birads)
+                                      birads=birads, expectLesion=expectLesion)
         runner.wait(timeout_s)
         return self.collectPrediction(runner)
 
@@ -388,10 +393,24 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
     def resultsText(rows):
         lines = []
         for row in rows:
-            line = f"{row['model']}: {row['prediction']} ({row['probability']:.2f})"
+            probability = row.get("probability")
+            line = f"{row['model']}: {row['prediction']}" + (f" ({probability:.2f})" if isinstance(probability, float) else "")
             if row.get("birads_suggestion"):
                 line += f" - BI-RADS {row['birads_suggestion']}: {row['reason']}"
+            elif row.get("reason"):
+                line += f" - {row['reason']}"
             lines.append(line)
+        return "\n".join(lines)
+
+    def predictionText(self, loaded):
+        """What a finished prediction found, for the results box: predict's message
+        ("no lesion found", "below threshold ...") and one line per lesion and model."""
+        from BreastUSAILib.PredictResults import resultRows
+
+        document = loaded["result"]
+        lines = [document["message"]] if document.get("message") else []
+        for row in resultRows(document, ""):
+            lines.append(f"{row['lesion']}: " + self.resultsText([row]))
         return "\n".join(lines)
 
     def resultsTableRows(self):

@@ -9,7 +9,7 @@ import pytest
 from BreastUSAITraining.explain import heatmap_from_planes
 from BreastUSAITraining.geometry import Geometry
 from BreastUSAITraining.planes import extract_planes, plane_crop_2d
-from BreastUSAITraining.segmentation.lesions import Lesion, lesions_from_mask
+from BreastUSAITraining.segmentation.lesions import BELOW_THRESHOLD_TAG, Lesion, lesions_from_mask, most_probable_region
 from test_geometry_and_volumes import oblique_direction
 
 GEOMETRY = Geometry((0.2, 0.11, 0.5), (10.0, -20.0, 30.0), oblique_direction().ravel())
@@ -37,6 +37,28 @@ def test_components_become_lesions_largest_first_small_ones_dropped():
     assert np.all(np.array(facts["bbox_ras"]["min"]) <= corners.min(axis=0) + 1e-3)
     assert np.all(np.array(facts["bbox_ras"]["max"]) >= corners.max(axis=0) - 1e-3)
     assert lesions_from_mask(np.zeros(SHAPE, bool), GEOMETRY) == []
+
+
+def test_a_lesion_known_to_be_there_gets_the_most_probable_region():
+    """Nothing passed the threshold: the region around the peak where p >= peak / 2, flagged
+    as below threshold; a second, weaker blob and the faint halo around the peak are left out."""
+    probability = np.full(SHAPE, 3, dtype=np.uint8)
+    core, halo, other = _box((8, 14), (12, 28), (12, 38)), _box((6, 16), (10, 30), (10, 40)), _box((20, 30), (40, 50), (60, 70))
+    probability[halo] = 40
+    probability[core] = 100
+    probability[10, 20, 25] = 110          # the peak (0.43)
+    probability[other] = 90                # weaker than the peak but above half of it: not connected, left out
+    assert lesions_from_mask(probability >= 128, GEOMETRY, probability) == []
+    [lesion] = most_probable_region(probability, GEOMETRY, min_size_mm=0.5, min_voxels=5)
+    assert np.array_equal(lesion.mask, core)
+    assert lesion.probability == pytest.approx((100 * (core.sum() - 1) + 110) / core.sum() / 255)
+    assert "below threshold" in lesion.tags[BELOW_THRESHOLD_TAG] and "0.43" in lesion.tags[BELOW_THRESHOLD_TAG]
+    assert most_probable_region(np.zeros(SHAPE, np.uint8), GEOMETRY) == []
+    speck = np.zeros(SHAPE, np.uint8)
+    speck[5, 5, 5] = 60
+    assert most_probable_region(speck, GEOMETRY, min_size_mm=0.5, min_voxels=5) == []
+    unit = most_probable_region(probability.astype(np.float32) / 255, GEOMETRY, min_size_mm=0.5, min_voxels=5)[0]
+    assert np.array_equal(unit.mask, core)
 
 
 def test_planes_go_through_the_lesion_and_report_positions():

@@ -132,6 +132,17 @@ def test_no_lesion_found_is_reported_not_an_error(tiny_bundles, phantom_us2d, tm
     document = json.loads(next((tmp_path / "o").glob("*/result.json")).read_text())
     assert document["lesions"] == [] and document["message"] == "no lesion found"
     assert "no lesion found" in result.stdout
+    # the same image, known to hold a lesion: the most probable region, flagged, classified and saved
+    known = run_cli("predict", "--model", str(tiny_bundles["seg2d"]), "--model", str(tiny_bundles["planes_2d"]),
+                    str(source), "--out", str(tmp_path / "k"), "--threshold", "0.9999", "--expect-lesion", "-q")
+    assert known.returncode == 0, known.stderr
+    folder = next((tmp_path / "k").glob("*/result.json")).parent
+    document = json.loads((folder / "result.json").read_text())
+    [lesion] = document["lesions"]
+    assert document["message"].startswith("below threshold") and document["lesion_source"]["below_threshold"]
+    assert lesion["tags"]["BreastUSAI.Detection"].startswith("below threshold") and "malignant_probability" in lesion
+    [segment] = read_segmentation(folder / "lesions.seg.nrrd").segments
+    assert segment.tags["BreastUSAI.Detection"] == lesion["tags"]["BreastUSAI.Detection"]
 
 
 def test_bad_inputs_give_clear_errors(tiny_bundles, phantom_us2d, phantom_abvs, tmp_path):

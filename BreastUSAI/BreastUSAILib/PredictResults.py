@@ -35,12 +35,14 @@ def resultRows(document: dict[str, Any], image_name: str) -> list[dict[str, Any]
     """One results-table row per lesion and model of a ``result.json``."""
     rows = []
     for lesion in document.get("lesions", []):
+        # a lesion outlined below the segmentation threshold (predict --expect-lesion) says so on its rows
+        detection = lesion.get("tags", {}).get("BreastUSAI.Detection", "")
         for family, task in (("classification", "abvs-planes"), ("prototype_explanations", "mupnet"),
                              ("fusion_classification", "dlum")):
             for model, outcome in lesion.get(family, {}).items():
                 rows.append({"image": image_name, "lesion": lesion["id"], "model": model, "task": task,
                              "probability": outcome["malignant_probability"], "prediction": outcome["prediction"],
-                             "birads_suggestion": "", "decision": "", "reason": ""})
+                             "birads_suggestion": "", "decision": "", "reason": detection})
         for model, outcome in lesion.get("radiomics", {}).items():
             label = outcome.get("prediction") or ("high risk" if outcome["probability"] >= 0.5 else "low risk")
             rows.append({"image": image_name, "lesion": lesion["id"], "model": model, "task": "dlr",

@@ -67,9 +67,11 @@ class PredictJob:
 
 
 def stagePrediction(volume_node, bundle_paths: list, device: str = "auto", segmentation_node=None, out: str | None = None,
-                    cam: str = "gradcam", clinical: dict | None = None, birads: str | None = None) -> PredictJob:
+                    cam: str = "gradcam", clinical: dict | None = None, birads: str | None = None,
+                    expect_lesion: bool = False) -> PredictJob:
     """Write the volume (and the reader's lesions, if given) to a fresh work folder and
     describe the ``predict`` run on them; the output goes to ``out`` or ``<work>/output``.
+    ``expect_lesion``: the image is known to hold a lesion (``predict --expect-lesion``).
 
     The image file carries only voxels and geometry: no name or tag of the node."""
     import tempfile
@@ -87,6 +89,8 @@ def stagePrediction(volume_node, bundle_paths: list, device: str = "auto", segme
                               for name, value in (clinical or {}).items() if value is not None]
     if birads:
         extra += ["--birads", birads]
+    if expect_lesion:
+        extra.append("--expect-lesion")
     return PredictJob([str(input_path)], [str(p) for p in bundle_paths], str(out or work / "output"), device, segmentation,
                       extra)
 

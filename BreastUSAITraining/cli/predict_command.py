@@ -35,6 +35,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--birads", metavar="CATEGORY", help="the reader's BI-RADS; with DLR_LH and DLR_BM bundles a 4A lesion "
                                                         "gets the downgrade / keep / upgrade re-stratification")
     p.add_argument("--threshold", type=float, metavar="P", help="segmentation probability threshold (default: the bundle's)")
+    p.add_argument("--expect-lesion", action="store_true",
+                   help="the inputs are known to hold a lesion (annotating): when no region passes the threshold, return "
+                        "the most probable one (where the probability is at least half its peak), flagged 'below threshold' "
+                        "in result.json and in the segment's tags, instead of 'no lesion found'")
     p.add_argument("--cam", choices=("gradcam", "gradcam++"), default="gradcam", help="heatmap method (default: gradcam)")
     p.add_argument("--heatmap-grid", choices=("auto", "full", "lesion"), default="auto",
                    help="heatmap on the full input grid, or on the lesion's box (a sub-grid with the input's spacing and "
@@ -51,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
 
     progress = args.progress or ("none" if args.quiet else "bar")
     options = PredictOptions(models=args.models, out=args.out, device=args.device, segmentation=args.segmentation,
-                             threshold=args.threshold, cam=args.cam, heatmap_grid=args.heatmap_grid, progress=progress,
+                             threshold=args.threshold, expect_lesion=args.expect_lesion, cam=args.cam, heatmap_grid=args.heatmap_grid, progress=progress,
                              overlays=not args.no_overlays, companions=args.companions, clinical=args.clinical,
                              birads=args.birads)
     results, failures = predict_inputs(args.inputs, options)

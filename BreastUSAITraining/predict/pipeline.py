@@ -31,7 +31,7 @@ from ..mupnet.explain import PrototypeExplainer
 from ..imagefiles import ImageData, read_image, read_segmentation, write_nrrd, write_segmentation
 from ..networks.three_plane import PLANE_NAMES
 from ..segmentation.inference import LesionSegmenter
-from ..segmentation.lesions import Lesion, lesions_from_segmentation, lesions_to_segmentation
+from ..segmentation.lesions import BELOW_THRESHOLD_TAG, Lesion, lesions_from_segmentation, lesions_to_segmentation
 from ..training.device import describe_device, resolve_device
 from ..radiomics.predictor import RadiomicsPredictor
 from ..radiomics.restratify import restratify_4a
@@ -57,6 +57,7 @@ class PredictOptions:
     device: str = "auto"
     segmentation: str | None = None
     threshold: float | None = None
+    expect_lesion: bool = False                           # the inputs are known to hold a lesion
     cam: str = "gradcam"
     heatmap_grid: str = "auto"
     progress: str = "bar"
@@ -158,9 +159,11 @@ def predict_one(path: Path, models: Models, options: PredictOptions, index: int,
         source = {"kind": "mask file", "file": Path(options.segmentation).name}
     elif models.segmenter is not None:
         probability = models.segmenter.probability(image)
-        lesions = models.segmenter.lesions(image, probability, options.threshold)
+        lesions = models.segmenter.lesions(image, probability, options.threshold, options.expect_lesion)
         del probability
         source = {"kind": "segmentation model", "model": models.segmenter.bundle.name}
+        if lesions and BELOW_THRESHOLD_TAG in lesions[0].tags:
+            source["below_threshold"] = lesions[0].tags[BELOW_THRESHOLD_TAG]
     else:
         raise UsageError("no lesions to classify: give a segmentation model (--model) or a mask (--segmentation)")
     timing["segment"] = time.perf_counter() - started
@@ -253,7 +256,7 @@ def predict_one(path: Path, models: Models, options: PredictOptions, index: int,
             "models": models.describe(),
             "lesion_source": source,
             "lesions": documents,
-            "message": None if lesions else "no lesion found",
+            "message": (source.get("below_threshold") or None) if lesions else "no lesion found",
             "explanation": options.cam if models.classifiers else None,
             "device": describe_device(models.device),
         }

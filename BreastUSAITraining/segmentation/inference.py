@@ -21,7 +21,7 @@ from ..imagefiles import ImageData
 from ..imagefiles.colour import to_grey
 from ..networks import build_network
 from ..preprocessing import normalise_intensity, resize_batch
-from .lesions import Lesion, lesions_from_mask
+from .lesions import Lesion, lesions_from_mask, most_probable_region
 
 
 def network_from_bundle(bundle: Bundle, device: torch.device) -> torch.nn.Module:
@@ -81,9 +81,17 @@ class LesionSegmenter:
                 progress(min(start + self.batch_size, n_slices), n_slices)
         return out
 
-    def lesions(self, image: ImageData, probability: np.ndarray, threshold: float | None = None) -> list[Lesion]:
-        """Post-processing of SPEC 3.1 with the bundle's defaults (``threshold`` overrides)."""
+    def lesions(self, image: ImageData, probability: np.ndarray, threshold: float | None = None,
+                expect_lesion: bool = False) -> list[Lesion]:
+        """Post-processing of SPEC 3.1 with the bundle's defaults (``threshold`` overrides).
+
+        ``expect_lesion``: the image is known to hold a lesion (a radiologist annotating it);
+        when nothing passes the threshold, the most probable region is returned, tagged as
+        below threshold, instead of nothing."""
         level = float(threshold if threshold is not None else self.post.get("threshold", 0.5))
         mask = probability >= int(round(level * 255))
-        return lesions_from_mask(mask, image.geometry, probability, float(self.post.get("min_size_mm", 4.0)),
-                                 int(self.post.get("min_voxels", 50)))
+        min_size_mm, min_voxels = float(self.post.get("min_size_mm", 4.0)), int(self.post.get("min_voxels", 50))
+        found = lesions_from_mask(mask, image.geometry, probability, min_size_mm, min_voxels)
+        if found or not expect_lesion:
+            return found
+        return most_probable_region(probability, image.geometry, min_size_mm, min_voxels)

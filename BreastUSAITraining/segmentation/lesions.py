@@ -176,3 +176,32 @@ def lesions_to_segmentation(lesions: list[Lesion], geometry: Geometry, shape_kji
         mask[tuple(slice(s, s + n) for s, n in zip(start, lesion.box_mask.shape))] = lesion.box_mask
         segments.append(Segment(lesion.name, mask, lesion.colour, lesion.lesion_id, dict(lesion.tags)))
     return SegmentationData(segments, box_geometry, box_shape)
+
+
+BELOW_THRESHOLD_TAG = "BreastUSAI.Detection"
+
+
+def most_probable_region(probability: np.ndarray, geometry: Geometry, min_size_mm: float = 4.0,
+                         min_voxels: int = 20) -> list[Lesion]:
+    """For an image known to hold a lesion where no voxel passed the threshold: the connected
+    region around the peak probability where the probability is at least half the peak, as
+    one lesion tagged ``BreastUSAI.Detection`` = "below threshold - ..." (so it is never taken
+    for a confident finding). ``probability`` (K, J, I) float in [0, 1] or uint8 0..255.
+    Returns [] when the probability is zero everywhere or the region is too small."""
+    scale = 255.0 if probability.dtype == np.uint8 else 1.0
+    peak_at = np.unravel_index(int(np.argmax(probability)), probability.shape)
+    peak = float(probability[peak_at])
+    if peak <= 0:
+        return []
+    region = probability >= (max(1.0, np.ceil(peak / 2)) if scale == 255.0 else peak / 2)
+    box = _foreground_box(region)
+    labels, _ = ndimage.label(region[box], structure=ndimage.generate_binary_structure(3, 1))
+    chosen = labels == labels[tuple(int(a - part.start) for a, part in zip(peak_at, box))]
+    size = int(chosen.sum())
+    unit = geometry.spacing[0] * geometry.spacing[1] * (1.0 if probability.shape[0] == 1 else geometry.spacing[2])
+    if size < min_voxels or size * unit < min_size_mm:
+        return []
+    mean_p = float(probability[box][chosen].mean()) / scale
+    note = f"below threshold - the most probable region (peak probability {peak / scale:.2f}), check it"
+    return [Lesion("lesion_1", chosen, mean_p, tags={BELOW_THRESHOLD_TAG: note},
+                   offset_kji=tuple(int(part.start) for part in box), shape_kji=probability.shape)]

@@ -71,7 +71,8 @@ def phantom(kind: str) -> Path:
 
 def bundle(name: str) -> Path:
     """A tiny trained bundle: seg2d, planes_2d, mupnet (B-mode + Doppler + elastography),
-    mupnet_bmode, dlum (B-mode + MG CC), dlr_lh, dlr_bm."""
+    mupnet_bmode, dlum (B-mode + MG CC), dlr_lh, dlr_bm; seg2d_strict is seg2d with a
+    threshold no voxel reaches (nothing found unless a lesion is expected)."""
     if name in _CACHE:
         return _CACHE[name]
     out = workFolder() / "models" / name
@@ -98,6 +99,12 @@ def bundle(name: str) -> Path:
         from BreastUSAITraining.radiomics.train import DLROptions, train_dlr
 
         train_dlr(phantom("us2d"), out, DLROptions(kind=name[4:], arch="resnet18", size=64), _settings(name, batch_size=8))
+    elif name == "seg2d_strict":
+        from BreastUSAITraining.bundle import load_bundle, save_bundle
+
+        tiny = load_bundle(bundle("seg2d"))  # the same weights; a threshold no voxel reaches
+        inference = {**tiny.inference, "postprocessing": {**tiny.inference["postprocessing"], "threshold": 0.9999}}
+        save_bundle(out, tiny.state_dict, dict(tiny.metadata, name="lesion-segmentation-strict"), inference)
     else:
         raise KeyError(name)
     _CACHE[name] = out

@@ -194,6 +194,29 @@ class BreastUSAILogicTest(unittest.TestCase):
         self.assertAlmostEqual(row["probability"], reference, places=3)
         self.assertIn(("corrected", row["model"]), {(r["lesion"], r["model"]) for r in logic.resultsTableRows()})
 
+    def test_a_lesion_known_to_be_there_is_outlined_below_threshold(self):
+        from BreastUSAILib.PredictRunner import InProcessRunner
+
+        logic = _logic(runner_factory=InProcessRunner)
+        item = _item("us2d", pathology="malignant")
+        volume, _ = logic.loadImage(item["us_bmode"], kind="us_bmode")
+        models = [bundle("seg2d_strict"), bundle("planes_2d")]
+        nothing = logic.runPrediction(volume, models, device="cpu")
+        self.assertIsNone(nothing["segmentation"])
+        self.assertIn("no lesion found", logic.predictionText(nothing))
+        loaded = logic.runPrediction(volume, models, device="cpu", expectLesion=True)
+        segmentation = loaded["segmentation"].GetSegmentation()
+        self.assertEqual(segmentation.GetNumberOfSegments(), 1)
+        tag = __import__("vtk").mutable("")
+        self.assertTrue(segmentation.GetNthSegment(0).GetTag("BreastUSAI.Detection", tag))
+        self.assertTrue(str(tag).startswith("below threshold"), str(tag))
+        rows = [r for r in logic.resultsTableRows() if r["model"] == loaded["result"]["models"][1]["name"]]
+        self.assertEqual(len(rows), 1)
+        self.assertTrue(rows[0]["reason"].startswith("below threshold"))
+        text = logic.predictionText(loaded)
+        self.assertIn("below threshold", text)
+        self.assertIn(rows[0]["model"], text)
+
     # ------------------------------------------------------------ 4. planes
     def test_slice_views_move_to_the_lesion_planes(self):
         from BreastUSAILib.HeadlessSlicer import sliceCompositeNodes, sliceNodes
