@@ -14,7 +14,13 @@ Each finished fold is saved at once as ``results/busi_segmentation/<arch>_fold<k
 (a rerun skips folds already done with the same settings; training itself resumes from
 its last epoch checkpoint), so a long CPU run can be stopped, continued, or split over
 several processes (``--folds 0 2 4`` and ``--folds 1 3``); ``results/busi_segmentation.json``
-pools the finished folds. ``--combine`` only rebuilds that summary. ``--variant NAME`` keeps a
+pools the finished folds. ``--combine`` only rebuilds that summary; ``--reevaluate`` scores
+finished folds again from their kept bundles (no training).
+
+Three Dice figures per image: the raw thresholded probability (``dice``), after the
+post-processing of SPEC 3.1 (``dice_postprocessed``), and with the lesion known to be
+present (``dice_expect_lesion``: ``predict --expect-lesion``, the most probable region when
+nothing passes the threshold - every BUSI benign / malignant image holds a lesion). ``--variant NAME`` keeps a
 second recipe of the same architecture (e.g. another batch size) as its own row
 (files ``<variant>_fold<k>.json``); without it the row is named after the architecture.
 """
@@ -82,13 +88,31 @@ def evaluate_fold(bundle: Path, dataset_dir: Path, fold: int, device: str) -> li
         probability = segmenter.probability(image)
         dice, iou = dice_and_iou(probability >= 128, truth)
         lesions = segmenter.lesions(image, probability)
-        post = np.zeros_like(truth)
-        for lesion in lesions:
-            post |= lesion.mask
-        dice_post, iou_post = dice_and_iou(post, truth)
+        dice_post, iou_post = dice_and_iou(_union(lesions, truth.shape), truth)
+        known = lesions or segmenter.lesions(image, probability, expect_lesion=True)
+        dice_known, iou_known = dice_and_iou(_union(known, truth.shape), truth)
         rows.append({"case_id": case["case_id"], "pathology": case["pathology"], "dice": dice, "iou": iou,
-                     "dice_postprocessed": dice_post, "iou_postprocessed": iou_post})
+                     "dice_postprocessed": dice_post, "iou_postprocessed": iou_post,
+                     "dice_expect_lesion": dice_known, "iou_expect_lesion": iou_known})
     return rows
+
+
+def _union(lesions: list, shape: tuple[int, ...]) -> np.ndarray:
+    mask = np.zeros(shape, dtype=bool)
+    for lesion in lesions:
+        mask |= lesion.mask
+    return mask
+
+
+def reevaluate(fold_file: Path, bundle: Path, dataset_dir: Path, device: str) -> None:
+    """Score a finished fold again with its kept bundle (new measures, same training)."""
+    record = json.loads(fold_file.read_text())
+    rows = evaluate_fold(bundle, dataset_dir, record["fold"], device)
+    record.update(images=rows, dice=summarise(rows, "dice"), iou=summarise(rows, "iou"),
+                  dice_postprocessed=summarise(rows, "dice_postprocessed"))
+    save_json(fold_file, record)
+    print(f"{fold_file.name}: re-evaluated, Dice {record['dice']['mean']:.4f}, "
+          f"lesion known present {summarise(rows, 'dice_expect_lesion')['mean']:.4f}")
 
 
 def summarise(rows: list[dict], key: str) -> dict:
@@ -114,6 +138,9 @@ def combine(folds_dir: Path, out: Path) -> dict:
         run["summary"] = {"folds_done": sorted(int(f) for f in folds), "dice": summarise(pooled, "dice"),
                           "iou": summarise(pooled, "iou"), "dice_postprocessed": summarise(pooled, "dice_postprocessed"),
                           "iou_postprocessed": summarise(pooled, "iou_postprocessed"),
+                          **({"dice_expect_lesion": summarise(pooled, "dice_expect_lesion"),
+                              "iou_expect_lesion": summarise(pooled, "iou_expect_lesion")}
+                             if all("dice_expect_lesion" in r for r in pooled) else {}),
                           "fold_dice_means": [folds[k]["dice"]["mean"] for k in sorted(folds)],
                           "train_minutes_total": round(sum(f["train_seconds"] for f in folds.values()) / 60, 1),
                           "devices": sorted({f["device"] for f in folds.values()})}
@@ -142,6 +169,8 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     parser.add_argument("--out", default=str(RESULT))
     parser.add_argument("--combine", action="store_true", help="only pool the finished fold files into the summary")
+    parser.add_argument("--reevaluate", action="store_true",
+                        help="score finished folds again with their bundles in --work (no training), then pool")
     args = parser.parse_args()
     if args.combine:
         combine(Path(args.out).with_suffix(""), Path(args.out))
@@ -162,6 +191,10 @@ def main() -> int:
         name = config.get("variant", arch)
         for fold in args.folds:
             fold_file = folds_dir / f"{name}_fold{fold}.json"
+            if args.reevaluate:
+                if fold_done(fold_file, config) and (work / f"seg_{name}_fold{fold}").is_dir():
+                    reevaluate(fold_file, work / f"seg_{name}_fold{fold}", dataset_dir, args.device)
+                continue
             if fold_done(fold_file, config):
                 print(f"{name} fold {fold}: done before, skipped")
                 continue

@@ -83,17 +83,22 @@ def table_busi_segmentation() -> str:
     data = _load("busi_segmentation")
     if data is None:
         return "_No result yet: run `python benchmarks/busi_segmentation.py`._"
-    head = ["| architecture | folds done | images | Dice mean (SD) | IoU mean (SD) | Dice after post-processing | per-fold Dice | training |",
-            "|---|---|---|---|---|---|---|---|"]
+    head = ["| recipe | folds done | images | Dice mean (SD) | IoU mean (SD) | Dice after post-processing | "
+            "Dice, lesion known present | per-fold Dice | training |",
+            "|---|---|---|---|---|---|---|---|---|"]
     rows = []
     for arch, run in data["runs"].items():
         s, c = run.get("summary"), run["config"]
         if not s:
             continue
         width = f", {c['channels']} ch" if c.get("channels") else ""
-        rows.append(f"| {arch}{width}, {c['size']} px, {c['epochs']} epochs | {len(s['folds_done'])} of 5 | {s['dice']['n']} | "
+        recipe = (f"{c['arch']}{width}, {c['size']} px, {c['epochs']} epochs, batch {c['batch_size']}, augmentation "
+                  f"{c.get('augment_strength', 1.0):g}, {'with' if c.get('normal_images', True) else 'without'} normal images")
+        known = f"{s['dice_expect_lesion']['mean']:.3f}" if s.get("dice_expect_lesion") else "-"
+        rows.append(f"| {arch}: {recipe} | {len(s['folds_done'])} of 5 | {s['dice']['n']} | "
                     f"**{s['dice']['mean']:.3f}** ({s['dice']['sd']:.3f}) | {s['iou']['mean']:.3f} ({s['iou']['sd']:.3f}) | "
-                    f"{s['dice_postprocessed']['mean']:.3f} | {', '.join(f'{v:.3f}' for v in s['fold_dice_means'])} | "
+                    f"{s['dice_postprocessed']['mean']:.3f} | {known} | "
+                    f"{', '.join(f'{v:.3f}' for v in s['fold_dice_means'])} | "
                     f"{s['train_minutes_total']:.0f} min on {', '.join(s.get('devices', ['?']))} |")
     return "\n".join(head + rows) + "\n\n" + _machine(data["machine"])
 
