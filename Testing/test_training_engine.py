@@ -91,6 +91,31 @@ def test_resume_refuses_a_different_configuration(phantom_us2d, tmp_path):
     assert other.returncode == 2 and "different model or dataset configuration" in other.stderr
 
 
+def test_training_goes_on_from_a_bundle_at_another_size(tiny_bundles, phantom_us2d, tmp_path):
+    """Progressive resizing: the 64 px bundle's weights start a 96 px run (a learning rate of
+    ~0 keeps them, so the new bundle's parameters equal the old ones); a bundle of another
+    network or a damaged weights file is refused, naming the file."""
+    start = load_bundle(tiny_bundles["seg2d"], task="segmentation")
+    args = ["train", "segmentation", "--data", str(phantom_us2d), "--size", "96", "--epochs", "1", "--batch-size", "4",
+            "--lr", "1e-12", "-q", "--weights", str(tiny_bundles["seg2d"])]
+    done = run_cli(*args, "--out", str(tmp_path / "b96"), "--channels", "8")
+    assert done.returncode == 0, done.stderr
+    grown = load_bundle(tmp_path / "b96", task="segmentation")
+    assert grown.inference["input_size"] == [96, 96]
+    assert grown.metadata["training"]["data"]["initial_weights"] == "seg2d"
+    from BreastUSAITraining.networks.segmentation import build_segmentation_network
+
+    parameters = {name for name, _ in build_segmentation_network("unet", 2, 8).named_parameters()}
+    for name in parameters:
+        assert torch.allclose(grown.state_dict[name], start.state_dict[name], atol=1e-6), name
+    other = run_cli(*args, "--out", str(tmp_path / "b16"), "--channels", "16")
+    assert other.returncode == 2 and "seg2d" in other.stderr and "--channels" in other.stderr
+    damaged = tmp_path / "weights.pt"
+    damaged.write_bytes(b"not a tensor file")
+    bad = run_cli(*args[:-1], str(damaged), "--out", str(tmp_path / "bx"), "--channels", "8")
+    assert bad.returncode == 2 and "weights.pt" in bad.stderr and not (tmp_path / "bx").exists()
+
+
 def test_torchrun_two_processes_end_with_identical_weights(phantom_us2d, tmp_path):
     torchrun = Path(sys.executable).with_name("torchrun")
     command = [str(torchrun), "--standalone", "--nproc_per_node=2", "-m", "BreastUSAITraining",

@@ -8,7 +8,7 @@ resized back) and compare with the radiologists' mask: Dice and IoU per image.
 
     python benchmarks/busi_segmentation.py [--archs unet flexunet-effb0] [--folds 0 1 2 3 4]
         [--epochs 40] [--size 256] [--batch-size 16] [--augment 1.0] [--no-normal]
-        [--variant NAME] [--device auto] [--threads N]
+        [--variant NAME] [--warmup-epochs N --warmup-size 128 --warmup-lr 1e-3] [--device auto] [--threads N]
 
 Each finished fold is saved at once as ``results/busi_segmentation/<arch>_fold<k>.json``
 (a rerun skips folds already done with the same settings; training itself resumes from
@@ -165,6 +165,11 @@ def main() -> int:
     parser.add_argument("--augment", type=float, default=1.0, help="augmentation strength (0 = none)")
     parser.add_argument("--no-normal", action="store_true", help="train on benign + malignant images only")
     parser.add_argument("--variant", help="name of this recipe's row and fold files (default: the architecture)")
+    parser.add_argument("--warmup-epochs", type=int, default=0,
+                        help="progressive resizing: first train this many epochs at --warmup-size, then --epochs at --size "
+                             "from those weights (train segmentation --weights) (default: 0, off)")
+    parser.add_argument("--warmup-size", type=int, default=128, help="input size of the warm-up stage (default: 128)")
+    parser.add_argument("--warmup-lr", type=float, default=1e-3, help="peak learning rate of the warm-up stage (default: 1e-3)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     parser.add_argument("--out", default=str(RESULT))
@@ -185,9 +190,11 @@ def main() -> int:
         config = {"arch": arch, "size": args.size, "channels": args.channels if arch == "unet" else None,
                   "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
                   "loss": "Dice + CE", "augmentation": "flip LR, affine, gain, gamma, blur, noise", "tta": "flip LR"}
-        if args.augment != 1.0 or args.no_normal or args.variant:
+        if args.augment != 1.0 or args.no_normal or args.variant or args.warmup_epochs:
             config.update({"augment_strength": args.augment, "normal_images": not args.no_normal,
                            "variant": args.variant or arch})
+        if args.warmup_epochs:
+            config["warmup"] = {"size": args.warmup_size, "epochs": args.warmup_epochs, "lr": args.warmup_lr}
         name = config.get("variant", arch)
         for fold in args.folds:
             fold_file = folds_dir / f"{name}_fold{fold}.json"
@@ -200,12 +207,21 @@ def main() -> int:
                 continue
             started = time.perf_counter()
             bundle = work / f"seg_{name}_fold{fold}"
+            recipe = {"arch": arch, "val_fold": fold, "base_channels": args.channels, "augment": args.augment,
+                      "include_normal": not args.no_normal}
+            warm = None
+            if args.warmup_epochs:  # progressive resizing: many cheap epochs small, then a few at --size
+                warm = work / f"seg_{name}_fold{fold}_warmup"
+                if not (warm / "configs" / "metadata.json").is_file():
+                    train_segmentation(dataset_dir, warm, SegmentationOptions(size=args.warmup_size, **recipe), TrainingSettings(
+                        run_dir=work / f"seg_{name}_fold{fold}_warmup.run", epochs=args.warmup_epochs,
+                        batch_size=args.batch_size, learning_rate=args.warmup_lr, device=args.device, resume=True,
+                        progress=False))
             settings = TrainingSettings(run_dir=work / f"seg_{name}_fold{fold}.run", epochs=args.epochs,
                                         batch_size=args.batch_size, learning_rate=args.lr, device=args.device,
                                         resume=True, progress=False)
-            train_segmentation(dataset_dir, bundle, SegmentationOptions(
-                arch=arch, size=args.size, val_fold=fold, base_channels=args.channels, augment=args.augment,
-                include_normal=not args.no_normal), settings)
+            train_segmentation(dataset_dir, bundle, SegmentationOptions(size=args.size, weights=str(warm) if warm else None,
+                                                                        **recipe), settings)
             train_seconds = time.perf_counter() - started
             rows = evaluate_fold(bundle, dataset_dir, fold, args.device)
             metadata = json.loads((bundle / "configs" / "metadata.json").read_text())

@@ -94,6 +94,11 @@ def table_busi_segmentation() -> str:
         width = f", {c['channels']} ch" if c.get("channels") else ""
         recipe = (f"{c['arch']}{width}, {c['size']} px, {c['epochs']} epochs, batch {c['batch_size']}, augmentation "
                   f"{c.get('augment_strength', 1.0):g}, {'with' if c.get('normal_images', True) else 'without'} normal images")
+        if c.get("warmup"):
+            w = c["warmup"]
+            recipe = (f"{c['arch']}{width}, {w['epochs']} epochs at {w['size']} px (lr {w['lr']:g}) then {c['epochs']} at "
+                      f"{c['size']} px (lr {c['lr']:g}), batch {c['batch_size']}, augmentation {c.get('augment_strength', 1.0):g}, "
+                      f"{'with' if c.get('normal_images', True) else 'without'} normal images")
         known = f"{s['dice_expect_lesion']['mean']:.3f}" if s.get("dice_expect_lesion") else "-"
         rows.append(f"| {arch}: {recipe} | {len(s['folds_done'])} of 5 | {s['dice']['n']} | "
                     f"**{s['dice']['mean']:.3f}** ({s['dice']['sd']:.3f}) | {s['iou']['mean']:.3f} ({s['iou']['sd']:.3f}) | "

@@ -58,6 +58,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     seg.add_argument("--modality", metavar="NAME", help="which image of multimodal cases (default: each case's primary image)")
     seg.add_argument("--no-normal", action="store_true", help="leave lesion-free images out of training")
     seg.add_argument("--augment", type=float, default=1.0, metavar="X", help="augmentation strength, 0 = none (default: 1)")
+    seg.add_argument("--weights", metavar="BUNDLE|FILE",
+                     help="start from these weights instead of random init: a segmentation bundle with the same --arch, "
+                          "--spatial and --channels (e.g. one trained at a smaller --size, for progressive resizing: many "
+                          "cheap epochs at 128 px, then a few at 256 px) or a state_dict .pt/.safetensors file")
     seg.add_argument("--threshold", type=float, default=0.5, metavar="P", help="probability threshold stored for inference (default: 0.5)")
     seg.add_argument("--min-size-mm", type=float, default=4.0, metavar="MM",
                      help="smallest lesion kept at inference, mm3 (mm2 on 2D images) (default: 4)")
@@ -167,7 +171,7 @@ def run_segmentation(args: argparse.Namespace) -> int:
         raise UsageError(f"--patch must be three integers K,J,I, got {args.patch!r}")
     options = SegmentationOptions(arch=args.arch, spatial=args.spatial, size=args.size, base_channels=args.channels,
                                   patch_kji=patch, val_fold=_val_fold(args.val_fold), include_normal=not args.no_normal,
-                                  modality=args.modality, augment=args.augment, threshold=args.threshold,
+                                  modality=args.modality, augment=args.augment, threshold=args.threshold, weights=args.weights,
                                   min_size_mm=args.min_size_mm)
     path = train_segmentation(args.data, args.out, options, settings_from(args))
     if path is not None:

@@ -44,12 +44,16 @@ class SegmentationTask:
         self.transform = training_transforms_2d(augment) if spatial_dims == 2 else training_transforms_3d(self.patch_kji)
         self.loss = DiceCELoss(to_onehot_y=True, softmax=True, batch=True)
         self.description = dict(description or {})
+        self.initial_weights: dict[str, torch.Tensor] | None = None  # start from these instead of random init
 
     def network_arguments(self) -> dict[str, Any]:
         return {"arch": self.arch, "spatial_dims": self.spatial_dims, "base_channels": self.base_channels}
 
     def build_model(self) -> nn.Module:
-        return build_segmentation_network(**self.network_arguments())
+        model = build_segmentation_network(**self.network_arguments())
+        if self.initial_weights is not None:
+            model.load_state_dict(self.initial_weights, strict=True)
+        return model
 
     def training_data(self) -> Dataset:
         return Dataset(self.train_samples, transform=self.transform)

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..bundle import save_bundle
+from ..bundle import load_bundle, save_bundle
+from ..bundle.bundle import read_state_dict
 from ..dataset import load_dataset
 from ..dataset.loader import case_dicts
-from ..errors import UsageError
+from ..errors import InputFileError, UsageError
 from ..networks import network_config
 from ..networks.segmentation import SEGMENTATION_ARCHS
 from ..training import TrainingSettings, train
@@ -37,6 +38,7 @@ class SegmentationOptions:
     threshold: float = 0.5
     min_size_mm: float = 4.0
     min_voxels: int = 50
+    weights: str | None = None  # a segmentation bundle or a state_dict file to start from
 
     def problems(self) -> list[str]:
         found = []
@@ -73,6 +75,20 @@ def select_cases(data_dir: str | Path, options: SegmentationOptions) -> tuple[An
     return dataset, training, validation
 
 
+def initial_weights(path: str | Path, network: dict[str, Any]) -> dict[str, Any]:
+    """Weights to start from: a segmentation bundle (verified; its network must be
+    ``network`` - the input size may differ, the UNet is fully convolutional, so a model
+    trained at 128 px can go on at 256 px) or a plain state_dict file."""
+    path = Path(path)
+    if not path.is_dir():
+        return read_state_dict(path)
+    bundle = load_bundle(path, "segmentation")
+    if bundle.inference.get("network") != network:
+        raise InputFileError(path, f"bundle network {bundle.inference.get('network')} differs from the one trained here "
+                                   f"({network}): give the same --arch, --spatial and --channels")
+    return dict(bundle.state_dict)
+
+
 def train_segmentation(data_dir: str | Path, out: str | Path, options: SegmentationOptions,
                        settings: TrainingSettings) -> Path | None:
     """Train and write the bundle (rank 0 only; other ranks return None)."""
@@ -92,13 +108,21 @@ def train_segmentation(data_dir: str | Path, out: str | Path, options: Segmentat
     modalities = sorted({c["modality"] for c in training})
     task = SegmentationTask(train_samples, val_samples, options.arch, 2 if options.spatial == "2d" else 3,
                             options.base_channels, options.augment, options.patch_kji,
-                            {"dataset": dataset.name, "val_fold": options.val_fold, "modalities": modalities})
+                            {"dataset": dataset.name, "val_fold": options.val_fold, "modalities": modalities,
+                             "size": options.size, "initial_weights": Path(options.weights).name if options.weights else "random"})
+    if options.weights:
+        task.initial_weights = initial_weights(options.weights, network_config("segmentation", **task.network_arguments()))
+        try:
+            task.build_model()
+        except RuntimeError as error:
+            raise InputFileError(options.weights, f"weights do not fit the network ({str(error)[:300]})") from None
     result = train(task, settings)
     if not result.is_main:
         return None
     selection = {"val_fold": options.val_fold, "training_cases": len(training), "validation_cases": len(validation),
                  "training_samples": len(train_samples), "validation_samples": len(val_samples),
-                 "modalities": modalities, "normal_images_in_training": sum(1 for c in training if not c["segments"])}
+                 "modalities": modalities, "normal_images_in_training": sum(1 for c in training if not c["segments"]),
+                 "initial_weights": Path(options.weights).name if options.weights else "random"}
     best = next((row for row in result.history if row["epoch"] == result.best_epoch), {})
     metadata = {
         "task": "segmentation",
