@@ -111,6 +111,39 @@ def test_predict_2d_image_with_drawn_mask_keeps_geometry(tiny_bundles, phantom_u
     assert (folder / "overlay_lesion_a.png").stat().st_size > 500
 
 
+def test_two_classifiers_as_an_ensemble(tiny_bundles, phantom_us2d, tmp_path):
+    """--ensemble: the lesion's probability is the mean of the two classifiers' (each kept too);
+    two bundles of one recipe share a name, so the results name them by folder."""
+    import torch
+
+    from BreastUSAITraining.bundle import load_bundle, save_bundle
+
+    first = load_bundle(tiny_bundles["planes_2d"])
+    torch.manual_seed(3)
+    other = {k: v + 0.05 * torch.randn_like(v) if v.is_floating_point() and k.endswith("weight") else v
+             for k, v in first.state_dict.items()}
+    second = save_bundle(tmp_path / "planes_2d_b", other, dict(first.metadata), first.inference)
+    image = _first(phantom_us2d, "*_us_bmode.nrrd")
+    mask = np.zeros(read_image(image).shape_kji, dtype=bool)
+    mask[0, 20:40, 20:45] = True
+    write_segmentation(tmp_path / "m.seg.nrrd", SegmentationData([Segment("lesion_1", mask)], read_image(image).geometry, mask.shape))
+    args = ["predict", "--model", str(tiny_bundles["planes_2d"]), "--model", str(second), str(image),
+            "--segmentation", str(tmp_path / "m.seg.nrrd"), "-q", "--no-overlays"]
+    result = run_cli(*args, "--out", str(tmp_path / "o"), "--ensemble")
+    assert result.returncode == 0, result.stderr
+    (lesion,) = json.loads(next((tmp_path / "o").glob("*/result.json")).read_text())["lesions"]
+    names = [f"{first.name} (planes_2d)", f"{first.name} (planes_2d_b)"]
+    each = [lesion["classification"][name]["malignant_probability"] for name in names]
+    assert each[0] != each[1]
+    assert lesion["ensemble"]["models"] == names
+    assert lesion["ensemble"]["malignant_probability"] == pytest.approx(np.mean(each), abs=1e-4)
+    assert lesion["malignant_probability"] == lesion["ensemble"]["malignant_probability"]
+    assert lesion["prediction"] == ("malignant" if np.mean(each) > lesion["ensemble"]["threshold"] else "benign")
+    alone = run_cli("predict", "--model", str(second), str(image), "--segmentation", str(tmp_path / "m.seg.nrrd"),
+                    "--out", str(tmp_path / "x"), "--ensemble", "-q")
+    assert alone.returncode == 2 and "--ensemble" in alone.stderr
+
+
 def test_predict_3d_segmentation_bundle_on_a_volume(tiny_bundles, phantom_abvs, tmp_path):
     source = _first(phantom_abvs, "*_abvs.nrrd")
     result = run_cli("predict", "--model", str(tiny_bundles["seg3d"]), str(source), "--out", str(tmp_path / "o"), "-q",

@@ -43,6 +43,11 @@ def resultRows(document: dict[str, Any], image_name: str) -> list[dict[str, Any]
                 rows.append({"image": image_name, "lesion": lesion["id"], "model": model, "task": task,
                              "probability": outcome["malignant_probability"], "prediction": outcome["prediction"],
                              "birads_suggestion": "", "decision": "", "reason": detection})
+        ensemble = lesion.get("ensemble")
+        if ensemble:
+            rows.append({"image": image_name, "lesion": lesion["id"], "model": "ensemble of " + " + ".join(ensemble["models"]),
+                         "task": "ensemble", "probability": ensemble["malignant_probability"],
+                         "prediction": ensemble["prediction"], "birads_suggestion": "", "decision": "", "reason": detection})
         for model, outcome in lesion.get("radiomics", {}).items():
             label = outcome.get("prediction") or ("high risk" if outcome["probability"] >= 0.5 else "low risk")
             rows.append({"image": image_name, "lesion": lesion["id"], "model": model, "task": "dlr",

@@ -39,6 +39,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                    help="the inputs are known to hold a lesion (annotating): when no region passes the threshold, return "
                         "the most probable one (where the probability is at least half its peak), flagged 'below threshold' "
                         "in result.json and in the segment's tags, instead of 'no lesion found'")
+    p.add_argument("--ensemble", action="store_true",
+                   help="with two or more plane-classifier models (e.g. one recipe trained with two seeds): the lesion's "
+                        "probability is their mean, judged at their mean threshold; each model's own result is kept too")
     p.add_argument("--cam", choices=("gradcam", "gradcam++"), default="gradcam", help="heatmap method (default: gradcam)")
     p.add_argument("--heatmap-grid", choices=("auto", "full", "lesion"), default="auto",
                    help="heatmap on the full input grid, or on the lesion's box (a sub-grid with the input's spacing and "
@@ -55,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
     progress = args.progress or ("none" if args.quiet else "bar")
     options = PredictOptions(models=args.models, out=args.out, device=args.device, segmentation=args.segmentation,
-                             threshold=args.threshold, expect_lesion=args.expect_lesion, cam=args.cam, heatmap_grid=args.heatmap_grid, progress=progress,
+                             threshold=args.threshold, expect_lesion=args.expect_lesion, ensemble=args.ensemble, cam=args.cam, heatmap_grid=args.heatmap_grid, progress=progress,
                              overlays=not args.no_overlays, companions=args.companions, clinical=args.clinical,
                              birads=args.birads)
     results, failures = predict_inputs(args.inputs, options)

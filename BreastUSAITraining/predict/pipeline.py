@@ -58,6 +58,7 @@ class PredictOptions:
     segmentation: str | None = None
     threshold: float | None = None
     expect_lesion: bool = False                           # the inputs are known to hold a lesion
+    ensemble: bool = False                                # headline = mean of the plane classifiers' probabilities
     cam: str = "gradcam"
     heatmap_grid: str = "auto"
     progress: str = "bar"
@@ -120,7 +121,33 @@ def load_models(paths: list[str], device, companion_kinds: set[str] | None = Non
             radiomics_models.append(radiomics)
         else:
             raise InputFileError(path, f"predict cannot run a {task!r} model")
-    return Models(device, segmenter, classifiers, prototype_models, fusion_models, radiomics_models)
+    models = Models(device, segmenter, classifiers, prototype_models, fusion_models, radiomics_models)
+    _distinct_names([entry["name"] for entry in models.describe()], models)
+    return models
+
+
+def _distinct_names(names: list[str], models: Models) -> None:
+    """Results are keyed by model name: two bundles of one recipe (e.g. two seeds) share a
+    name, so each repeated name gets its folder's name added (in memory, not in the file)."""
+    bundles = (([models.segmenter.bundle] if models.segmenter else []) + [c.bundle for c in models.classifiers]
+               + [p.bundle for p in models.prototype_models] + [f.bundle for f in models.fusion_models]
+               + [r.bundle for r in models.radiomics_models])
+    for number, bundle in enumerate(bundles):
+        if names.count(bundle.name) > 1:
+            bundle.metadata["name"] = f"{names[number]} ({bundle.root.name})"
+    renamed = [b.name for b in bundles]
+    for number, bundle in enumerate(bundles):
+        if renamed.count(bundle.name) > 1:
+            bundle.metadata["name"] = f"{renamed[number]} #{number + 1}"
+
+
+def _ensemble(classifiers: list[PlaneClassifier], outcomes: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The mean malignant probability of the plane classifiers (an ensemble of networks, e.g.
+    the same recipe trained with two seeds), judged at their mean threshold."""
+    probability = float(np.mean([outcomes[c.bundle.name]["malignant_probability"] for c in classifiers]))
+    threshold = float(np.mean([c.threshold for c in classifiers]))
+    return {"models": [c.bundle.name for c in classifiers], "malignant_probability": round(probability, 4),
+            "prediction": "malignant" if probability > threshold else "benign", "threshold": round(threshold, 4)}
 
 
 def _lesion_tags(lesion: Lesion, result: dict[str, Any] | None) -> dict[str, str]:
@@ -190,6 +217,8 @@ def predict_one(path: Path, models: Models, options: PredictOptions, index: int,
                 box = heatmap_from_planes(image.shape_kji, image.geometry, lesion.bbox_ijk, planes, maps)
                 timing["explain"] += time.perf_counter() - started
                 extras.append((lesion, planes, maps, box, outcome, classifier, facts))
+        if options.ensemble:
+            first = facts["ensemble"] = _ensemble(models.classifiers, facts["classification"])
         for explainer in models.prototype_models:
             started = stage("classify")
             crop, pictures = lesion_crops(explainer.modalities, image, lesion, companions, explainer.size, explainer.margin)
@@ -312,6 +341,8 @@ def predict_inputs(inputs: list[str], options: PredictOptions) -> tuple[list[dic
         raise UsageError("--companion images belong to one input: give exactly one INPUT with them")
     device = resolve_device(options.device)
     models = load_models(options.models, device, set(companion_spec))
+    if options.ensemble and len(models.classifiers) < 2:
+        raise UsageError(f"--ensemble averages two or more plane classifiers; {len(models.classifiers)} given")
     companions = load_companions(companion_spec)
     out_dir = Path(options.out)
     out_dir.mkdir(parents=True, exist_ok=True)
