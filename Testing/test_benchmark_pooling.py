@@ -84,3 +84,6 @@ def test_segmentation_recipes_stay_apart(tmp_path):
     assert "dice_expect_lesion" not in runs["unet"]["summary"]  # fold 0 was scored without it
     assert runs["unet-b4"]["summary"]["dice_expect_lesion"]["mean"] == pytest.approx(0.9)
     assert runs["unet-b4"]["config"]["batch_size"] == 4
+    versus = runs["unet-b4"]["summary"]["versus_unet"]  # paired on fold 0's images only
+    assert versus["images_paired"] == 4 and versus["dice_difference"] == pytest.approx(0.2)
+    assert "versus_unet" not in runs["unet"]["summary"]

@@ -104,12 +104,27 @@ def _union(lesions: list, shape: tuple[int, ...]) -> np.ndarray:
     return mask
 
 
+def training_seconds(bundle: Path) -> float | None:
+    """Seconds the training of ``bundle`` took, from its run logs (the epochs' own times, so a
+    resumed run counts every epoch once), its warm-up stage's included; None without logs."""
+    total, found = 0.0, False
+    for log in (bundle.with_name(bundle.name + "_warmup.run"), bundle.with_name(bundle.name + ".run")):
+        csv = log / "training_log.csv"
+        if csv.is_file():
+            lines = csv.read_text().strip().splitlines()
+            column = lines[0].split(",").index("seconds")
+            total += sum(float(line.split(",")[column]) for line in lines[1:])
+            found = True
+    return round(total, 1) if found else None
+
+
 def reevaluate(fold_file: Path, bundle: Path, dataset_dir: Path, device: str) -> None:
     """Score a finished fold again with its kept bundle (new measures, same training)."""
     record = json.loads(fold_file.read_text())
     rows = evaluate_fold(bundle, dataset_dir, record["fold"], device)
     record.update(images=rows, dice=summarise(rows, "dice"), iou=summarise(rows, "iou"),
                   dice_postprocessed=summarise(rows, "dice_postprocessed"))
+    record["train_seconds"] = training_seconds(bundle) or record["train_seconds"]
     save_json(fold_file, record)
     print(f"{fold_file.name}: re-evaluated, Dice {record['dice']['mean']:.4f}, "
           f"lesion known present {summarise(rows, 'dice_expect_lesion')['mean']:.4f}")
@@ -118,6 +133,18 @@ def reevaluate(fold_file: Path, bundle: Path, dataset_dir: Path, device: str) ->
 def summarise(rows: list[dict], key: str) -> dict:
     values = [r[key] for r in rows]
     return {"mean": statistics.fmean(values), "sd": statistics.pstdev(values), "n": len(values)}
+
+
+def paired_versus(reference: dict, other: dict) -> dict:
+    """Per-image Dice of ``other`` minus ``reference`` on the images both scored: mean
+    difference and the Wilcoxon signed-rank test (two-sided)."""
+    from scipy.stats import wilcoxon
+
+    ref = {r["case_id"]: r["dice"] for f in reference["folds"].values() for r in f["images"]}
+    pairs = [(r["dice"], ref[r["case_id"]]) for f in other["folds"].values() for r in f["images"] if r["case_id"] in ref]
+    differences = [a - b for a, b in pairs]
+    return {"images_paired": len(pairs), "dice_difference": statistics.fmean(differences),
+            "wilcoxon_p": float(wilcoxon(differences).pvalue) if any(differences) else 1.0}
 
 
 def combine(folds_dir: Path, out: Path) -> dict:
@@ -146,6 +173,10 @@ def combine(folds_dir: Path, out: Path) -> dict:
                           "devices": sorted({f["device"] for f in folds.values()})}
         for record in folds.values():
             record.pop("machine", None)
+    if "unet" in runs:
+        for name, run in runs.items():
+            if name != "unet":
+                run["summary"]["versus_unet"] = paired_versus(runs["unet"], run)
     result = {"machine": machine, "runs": runs}
     save_json(out, result)
     return result
@@ -222,7 +253,7 @@ def main() -> int:
                                         resume=True, progress=False)
             train_segmentation(dataset_dir, bundle, SegmentationOptions(size=args.size, weights=str(warm) if warm else None,
                                                                         **recipe), settings)
-            train_seconds = time.perf_counter() - started
+            train_seconds = training_seconds(bundle) or time.perf_counter() - started
             rows = evaluate_fold(bundle, dataset_dir, fold, args.device)
             metadata = json.loads((bundle / "configs" / "metadata.json").read_text())
             record = {"config": config, "fold": fold, "machine": machine_info(),
