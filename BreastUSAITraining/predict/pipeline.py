@@ -77,12 +77,14 @@ class Models:
     fusion_models: list[FusionExplainer] = field(default_factory=list)
     radiomics_models: list[RadiomicsPredictor] = field(default_factory=list)
 
+    def bundles(self) -> list[Bundle]:
+        return (([self.segmenter.bundle] if self.segmenter else []) + [c.bundle for c in self.classifiers]
+                + [p.bundle for p in self.prototype_models] + [f.bundle for f in self.fusion_models]
+                + [r.bundle for r in self.radiomics_models])
+
     def describe(self) -> list[dict[str, Any]]:
-        bundles: list[Bundle] = (([self.segmenter.bundle] if self.segmenter else []) + [c.bundle for c in self.classifiers]
-                                 + [p.bundle for p in self.prototype_models] + [f.bundle for f in self.fusion_models]
-                                 + [r.bundle for r in self.radiomics_models])
         return [{"name": b.name, "version": b.version, "task": b.task, "weights_sha256": b.metadata["weights_sha256"],
-                 "validation": b.metadata.get("metrics", {})} for b in bundles]
+                 "validation": b.metadata.get("metrics", {})} for b in self.bundles()]
 
 
 def _needs_companions(path: str, modalities: list[str], companion_kinds: set[str]) -> None:
@@ -122,16 +124,14 @@ def load_models(paths: list[str], device, companion_kinds: set[str] | None = Non
         else:
             raise InputFileError(path, f"predict cannot run a {task!r} model")
     models = Models(device, segmenter, classifiers, prototype_models, fusion_models, radiomics_models)
-    _distinct_names([entry["name"] for entry in models.describe()], models)
+    _distinct_names(models.bundles())
     return models
 
 
-def _distinct_names(names: list[str], models: Models) -> None:
+def _distinct_names(bundles: list[Bundle]) -> None:
     """Results are keyed by model name: two bundles of one recipe (e.g. two seeds) share a
     name, so each repeated name gets its folder's name added (in memory, not in the file)."""
-    bundles = (([models.segmenter.bundle] if models.segmenter else []) + [c.bundle for c in models.classifiers]
-               + [p.bundle for p in models.prototype_models] + [f.bundle for f in models.fusion_models]
-               + [r.bundle for r in models.radiomics_models])
+    names = [b.name for b in bundles]
     for number, bundle in enumerate(bundles):
         if names.count(bundle.name) > 1:
             bundle.metadata["name"] = f"{names[number]} ({bundle.root.name})"
