@@ -87,3 +87,126 @@ def test_segmentation_recipes_stay_apart(tmp_path):
     versus = runs["unet-b4"]["summary"]["versus_unet"]  # paired on fold 0's images only
     assert versus["images_paired"] == 4 and versus["dice_difference"] == pytest.approx(0.2)
     assert "versus_unet" not in runs["unet"]["summary"]
+
+
+def test_classification_last_epoch_figures_pool_and_pair(tmp_path):
+    """Last-epoch probabilities (no epoch chosen on the held-out fold) get their own pooled
+    AUC, enter the ensemble as a mean, and their own paired DeLong; a run scored without
+    them has no last-epoch figures."""
+    folds = tmp_path / "busi_classification"
+    folds.mkdir()
+    rng = np.random.default_rng(1)
+    base = {"backbone": "resnet18", "size": 96, "epochs": 20, "batch_size": 32, "lr": 0.001, "optimiser": "adamw",
+            "init": "random", "augment": True}
+    for variant, config in (("full", base), ("seed1", {**base, "seed": 1})):
+        for fold in (0, 1):
+            _classification_fold(folds, variant, fold, config, rng)
+            path = folds / f"{variant}_fold{fold}.json"
+            record = json.loads(path.read_text())
+            for row in record["lesions"]:
+                row["probability_last_epoch"] = float(rng.uniform(0, 1) * 0.5 + 0.5 * row["label"])
+                row["probability_tta_last_epoch"] = row["probability_last_epoch"]
+            path.write_text(json.dumps(record))
+    _classification_fold(folds, "noaug", 0, {**base, "augment": False}, rng)  # scored before last-epoch figures existed
+    runs = busi_classification.combine(folds, tmp_path / "pooled.json")["runs"]
+    rows = [r for f in runs["full"]["folds"].values() for r in f["lesions"]]
+    labels = np.array([r["label"] for r in rows])
+    last = np.array([r["probability_last_epoch"] for r in rows])
+    assert runs["full"]["summary"]["last_epoch"]["without_tta"]["auc"] == pytest.approx(auc(labels, last))
+    partner = np.array([r["probability_last_epoch"] for f in runs["seed1"]["folds"].values() for r in f["lesions"]])
+    ensemble = runs["full+seed1"]
+    assert ensemble["summary"]["last_epoch"]["without_tta"]["auc"] == pytest.approx(auc(labels, (last + partner) / 2))
+    test = delong_test(labels, (last + partner) / 2, last)
+    assert ensemble["summary"]["delong_vs_full"]["last_epoch_without_tta"]["p_value"] == pytest.approx(test.p_value)
+    assert "last_epoch" not in runs["noaug"]["summary"]
+    assert "last_epoch_without_tta" not in runs["noaug"]["summary"]["delong_vs_full"]
+
+
+def test_segmentation_last_epoch_dice_is_pooled_only_when_every_image_has_it(tmp_path):
+    folds = tmp_path / "busi_segmentation"
+    folds.mkdir()
+    config = {"arch": "unet", "size": 256, "channels": 16, "epochs": 30, "batch_size": 16}
+    _segmentation_fold(folds, "unet", 0, config, 0.6, known=True)
+    _segmentation_fold(folds, "unet", 1, config, 0.7, known=True)
+    record = json.loads((folds / "unet_fold0.json").read_text())
+    for row in record["images"]:
+        row["dice_last_epoch"], row["iou_last_epoch"] = 0.5, 0.3
+    (folds / "unet_fold0.json").write_text(json.dumps(record))
+    assert "dice_last_epoch" not in busi_segmentation.combine(folds, tmp_path / "pooled.json")["runs"]["unet"]["summary"]
+    record = json.loads((folds / "unet_fold1.json").read_text())
+    for row in record["images"]:
+        row["dice_last_epoch"], row["iou_last_epoch"] = 0.8, 0.6
+    (folds / "unet_fold1.json").write_text(json.dumps(record))
+    summary = busi_segmentation.combine(folds, tmp_path / "pooled.json")["runs"]["unet"]["summary"]
+    assert summary["dice_last_epoch"]["mean"] == pytest.approx(0.65) and summary["dice"]["mean"] == pytest.approx(0.65)
+
+
+def test_segmentation_last_epoch_scores_the_final_checkpoint(tiny_bundles, phantom_us2d, tmp_path):
+    """The last-epoch score really uses the run's last.pt: a final checkpoint whose output
+    layers say "lesion" everywhere gives every image the Dice of an all-lesion mask."""
+    import shutil
+
+    import torch
+
+    from BreastUSAITraining.bundle import load_bundle
+    from BreastUSAITraining.dataset import load_dataset
+    from BreastUSAITraining.dataset.loader import case_dicts
+    from BreastUSAITraining.networks import build_network
+    from BreastUSAITraining.segmentation.samples import read_case
+    from BreastUSAITraining.segmentation.task import dice_and_iou
+    from BreastUSAITraining.training.checkpoint import save_checkpoint
+
+    bundle = tmp_path / "seg"
+    shutil.copytree(tiny_bundles["seg2d"], bundle)
+    loaded = load_bundle(bundle, "segmentation")
+    network = build_network(loaded.inference["network"])
+    network.load_state_dict(loaded.state_dict)
+    for module in network.modules():
+        if isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)) and module.out_channels == 2:
+            torch.nn.init.zeros_(module.weight)
+            module.bias.data = torch.tensor([-20.0, 20.0])
+    save_checkpoint(tmp_path / "seg.run" / "checkpoints" / "last.pt", {"model": network.state_dict(), "epoch": 9})
+
+    best = busi_segmentation.evaluate_fold(bundle, phantom_us2d, 0, "cpu")
+    last = busi_segmentation.evaluate_fold(bundle, phantom_us2d, 0, "cpu", last_epoch=True)
+    cases = [c for c in case_dicts(load_dataset(phantom_us2d), "training", folds=[0]) if c["segments"]]
+    assert len(last) == len(best) == len(cases) > 0
+    for row, case in zip(last, cases):
+        truth = read_case(case)[1]
+        assert row["dice"] == pytest.approx(dice_and_iou(np.ones_like(truth), truth)[0])
+    assert [r["dice"] for r in best] != [r["dice"] for r in last]
+
+
+def test_mupnet_and_plain_classifier_compared_at_their_last_epochs(tmp_path, monkeypatch):
+    import busi_mupnet
+
+    rng = np.random.default_rng(2)
+    baseline = tmp_path / "busi_classification"
+    baseline.mkdir()
+    config = {"backbone": "resnet18", "size": 96, "epochs": 20, "batch_size": 32, "lr": 0.001, "optimiser": "adamw",
+              "init": "random", "augment": True}
+    folds = tmp_path / "busi_mupnet"
+    folds.mkdir()
+    mupnet_last, plain_last, labels = [], [], []
+    for fold in (0, 1):
+        lesions = _classification_fold(baseline, "full", fold, config, rng)
+        for row in lesions:
+            row["probability_last_epoch"] = float(rng.uniform(0, 1))
+        record = json.loads((baseline / f"full_fold{fold}.json").read_text())
+        record["lesions"] = lesions
+        (baseline / f"full_fold{fold}.json").write_text(json.dumps(record))
+        rows = [{"case_id": r["case_id"], "lesion_id": r["lesion_id"], "label": r["label"],
+                 "probability": float(rng.uniform(0, 1)), "probability_last_epoch": float(rng.uniform(0, 1))} for r in lesions]
+        mupnet_last += [r["probability_last_epoch"] for r in rows]
+        plain_last += [r["probability_last_epoch"] for r in lesions]
+        labels += [r["label"] for r in rows]
+        (folds / f"fold{fold}.json").write_text(json.dumps({
+            "config": {"backbone": "resnet18", "size": 96}, "fold": fold, "train_seconds": 1.0, "best_epoch": 5,
+            "device": "cpu", "lesions": rows}))
+    monkeypatch.setattr(busi_mupnet, "BASELINE", baseline)
+    summary = busi_mupnet.combine(folds, tmp_path / "pooled.json")["summary"]
+    expected = delong_test(np.array(labels), np.array(mupnet_last), np.array(plain_last))
+    last = summary["last_epoch"]
+    assert last["delong_mupnet_vs_plain"]["p_value"] == pytest.approx(expected.p_value)
+    assert last["plain_classifier"]["auc"] == pytest.approx(auc(np.array(labels), np.array(plain_last)))
+    assert summary["delong_mupnet_vs_plain"]["lesions_paired"] == 60  # the best-epoch comparison is still there

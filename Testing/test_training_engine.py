@@ -128,3 +128,57 @@ def test_torchrun_two_processes_end_with_identical_weights(phantom_us2d, tmp_pat
     assert meta["training"]["processes"] == 2 and len(digests) == 2
     assert digests[0] == digests[1]
     assert len((tmp_path / "ddp.run" / "training_log.csv").read_text().strip().splitlines()) == 3
+
+
+class _FallingScoreTask:
+    """A linear model whose validation score falls every epoch (best at epoch 1), so the
+    best and the last epoch hold different weights."""
+
+    name, metric = "toy", "score"
+
+    def __init__(self) -> None:
+        self.epochs_validated = 0
+
+    def build_model(self) -> torch.nn.Module:
+        return torch.nn.Linear(3, 1)
+
+    def training_data(self) -> torch.utils.data.TensorDataset:
+        generator = torch.Generator().manual_seed(0)
+        return torch.utils.data.TensorDataset(torch.randn(16, 3, generator=generator), torch.randn(16, 1, generator=generator))
+
+    def set_epoch_seed(self, seed: int) -> None:
+        pass
+
+    def training_loss(self, model, batch, device):
+        x, y = batch
+        return torch.nn.functional.mse_loss(model(x.to(device)), y.to(device))
+
+    def validate(self, model, device):
+        self.epochs_validated += 1
+        return {"score": 1.0 / self.epochs_validated}
+
+    def fingerprint(self):
+        return {"task": "toy"}
+
+
+@pytest.mark.parametrize("keep, kept_epoch", [("best", 1), ("last", 3)])
+def test_keep_chooses_the_best_or_the_last_epoch(tmp_path, keep, kept_epoch):
+    """--keep best returns the highest-scoring epoch's weights; --keep last the final epoch's,
+    whatever its score (cross-validation without choosing on the test fold)."""
+    from BreastUSAITraining.training import TrainingSettings, train
+
+    settings = TrainingSettings(run_dir=tmp_path / "run", epochs=3, batch_size=4, learning_rate=0.1, progress=False, keep=keep)
+    result = train(_FallingScoreTask(), settings)
+    assert result.best_epoch == kept_epoch and result.best_metric == pytest.approx(1.0 / kept_epoch)
+    last = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")["model"]
+    same_as_last = all(torch.equal(value, last[name]) for name, value in result.model.state_dict().items())
+    assert same_as_last == (keep == "last")
+    with pytest.raises(Exception, match="--keep"):
+        train(_FallingScoreTask(), TrainingSettings(run_dir=tmp_path / "bad", keep="worst"))
+
+
+def test_keep_last_from_the_command_line(phantom_us2d, tmp_path):
+    done = run_cli(*_train_args(phantom_us2d, tmp_path / "b", 2, "--keep", "last"))
+    assert done.returncode == 0, done.stderr
+    meta = load_bundle(tmp_path / "b").metadata
+    assert meta["training"]["settings"]["keep"] == "last" and meta["training"]["best_epoch"] == 2

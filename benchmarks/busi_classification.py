@@ -10,17 +10,22 @@ AUC with a 95% stratified bootstrap CI (1000 resamples), sensitivity and specifi
 
 * ``full``   - augmentation + minority oversampling (+ TTA evaluated both ways)
 * ``noaug``  - no augmentation
-* ``seed1``  - the full recipe again with another training seed (1), for the ensemble:
-* ``full+seed1`` (pooled, not trained) - the mean probability of the two full-recipe models
-  of each fold (an ensemble of two networks; the held-out fold stays unseen by both)
+* ``seed1``, ``seed2`` - the full recipe again with other training seeds, for the ensembles:
+* ``full+seed1``, ``full+seed1+seed2`` (pooled, not trained) - the mean probability of the
+  two / three full-recipe models of each fold (the held-out fold stays unseen by all)
 
 Every variant is compared with ``full`` lesion for lesion (paired DeLong test).
+
+The held-out fold is also each run's validation fold, so the kept best-AUC epoch was chosen
+on test data; every fold is therefore scored again with its final epoch's weights
+(``last_epoch`` figures: no choice made on the held-out lesions) - the honest estimate.
 
     python benchmarks/busi_classification.py [--variants full noaug] [--backbone resnet18]
         [--size 128] [--epochs 30] [--folds 0 1 2 3 4] [--threads N]
 
 Finished folds are saved as ``results/busi_classification/<variant>_fold<k>.json`` and
-pooled into ``results/busi_classification.json`` (``--combine`` only pools).
+pooled into ``results/busi_classification.json`` (``--combine`` only pools;
+``--score-last-epoch`` adds last-epoch figures to finished folds from their runs in ``--work``).
 """
 
 from __future__ import annotations
@@ -44,19 +49,36 @@ from fold_files import fold_done, save_json  # noqa: E402
 from machine import machine_info  # noqa: E402
 
 RESULT = HERE / "results" / "busi_classification.json"
-VARIANTS = {"full": {"augment": True}, "noaug": {"augment": False}, "seed1": {"augment": True, "seed": 1}}
-ENSEMBLES = {"full+seed1": ("full", "seed1")}
+VARIANTS = {"full": {"augment": True}, "noaug": {"augment": False}, "seed1": {"augment": True, "seed": 1},
+            "seed2": {"augment": True, "seed": 2}}
+ENSEMBLES = {"full+seed1": ("full", "seed1"), "full+seed1+seed2": ("full", "seed1", "seed2")}
+PROBABILITY_KEYS = ("probability", "probability_tta", "probability_last_epoch", "probability_tta_last_epoch")
 
 
-def evaluate_fold(bundle: Path, dataset_dir: Path, fold: int, device: str) -> list[dict]:
+def last_epoch_checkpoint(bundle: Path) -> Path:
+    """The final epoch's checkpoint of the run that made ``bundle``."""
+    return bundle.with_name(bundle.name + ".run") / "checkpoints" / "last.pt"
+
+
+def evaluate_fold(bundle: Path, dataset_dir: Path, fold: int, device: str, last_epoch: bool = False) -> list[dict]:
+    """Malignant probability of every lesion of ``fold`` (without / with flip TTA).
+
+    ``last_epoch``: the final epoch's weights (the run's ``last.pt``) instead of the bundle's
+    best-validation-AUC epoch - the validation fold is the held-out fold, so the best epoch
+    was chosen on test data; the last one was not chosen at all."""
     from BreastUSAITraining.bundle import load_bundle
     from BreastUSAITraining.classification.inference import PlaneClassifier
     from BreastUSAITraining.dataset import load_dataset
     from BreastUSAITraining.dataset.loader import lesion_dicts
     from BreastUSAITraining.imagefiles import read_image, read_segmentation
+    from BreastUSAITraining.training.checkpoint import load_checkpoint
     from BreastUSAITraining.training.device import resolve_device
 
-    classifier = PlaneClassifier(load_bundle(bundle, "abvs-planes"), resolve_device(device))
+    model = load_bundle(bundle, "abvs-planes")
+    if last_epoch:
+        model.state_dict.clear()
+        model.state_dict.update(load_checkpoint(last_epoch_checkpoint(bundle))["model"])
+    classifier = PlaneClassifier(model, resolve_device(device))
     rows = []
     for item in lesion_dicts(load_dataset(dataset_dir), "training", folds=[fold]):
         image = read_image(item["image"])
@@ -66,6 +88,25 @@ def evaluate_fold(bundle: Path, dataset_dir: Path, fold: int, device: str) -> li
                      "probability": classifier.classify(planes, flip_tta=False)["malignant_probability"],
                      "probability_tta": classifier.classify(planes, flip_tta=True)["malignant_probability"]})
     return rows
+
+
+def score_last_epoch(fold_file: Path, bundle: Path, dataset_dir: Path, device: str) -> None:
+    """Add the final epoch's probabilities (``probability_last_epoch``, ``probability_tta_last_epoch``)
+    to every lesion of a finished fold."""
+    from BreastUSAITraining.training.checkpoint import load_checkpoint
+
+    checkpoint = last_epoch_checkpoint(bundle)
+    if not checkpoint.is_file():
+        print(f"{fold_file.name}: no {checkpoint}, last epoch not scored")
+        return
+    record = json.loads(fold_file.read_text())
+    last = {(r["case_id"], r["lesion_id"]): r for r in evaluate_fold(bundle, dataset_dir, record["fold"], device, last_epoch=True)}
+    for row in record["lesions"]:
+        other = last[(row["case_id"], row["lesion_id"])]
+        row["probability_last_epoch"], row["probability_tta_last_epoch"] = other["probability"], other["probability_tta"]
+    record["last_epoch"] = int(load_checkpoint(checkpoint)["epoch"])
+    save_json(fold_file, record)
+    print(f"{fold_file.name}: last epoch ({record['last_epoch']}) scored (best epoch {record['best_epoch']})")
 
 
 def pooled_figures(rows: list[dict], key: str) -> dict:
@@ -97,8 +138,8 @@ def ensemble_run(runs: dict[str, dict], members: tuple[str, ...]) -> dict | None
         for key, first in by_key[0].items():
             rows = [b[key] for b in by_key]
             lesions.append({**{k: first[k] for k in ("case_id", "lesion_id", "label")},
-                            "probability": float(np.mean([r["probability"] for r in rows])),
-                            "probability_tta": float(np.mean([r["probability_tta"] for r in rows]))})
+                            **{key: float(np.mean([r[key] for r in rows])) for key in PROBABILITY_KEYS
+                               if all(key in r for r in rows)}})
         run["folds"][fold] = {"fold": int(fold), "lesions": lesions, "train_seconds": sum(r["train_seconds"] for r in records),
                               "device": records[0]["device"]}
     return run
@@ -113,10 +154,13 @@ def paired_delong(reference: dict, other: dict) -> dict:
              if (r["case_id"], r["lesion_id"]) in ref]
     labels = np.array([b["label"] for _, b in pairs])
     result = {"lesions_paired": len(pairs)}
-    for key in ("probability", "probability_tta"):
+    names = {"probability": "without_tta", "probability_tta": "with_tta",
+             "probability_last_epoch": "last_epoch_without_tta", "probability_tta_last_epoch": "last_epoch_with_tta"}
+    for key, name in names.items():
+        if not all(key in a and key in b for a, b in pairs):
+            continue
         test = delong_test(labels, np.array([b[key] for _, b in pairs]), np.array([a[key] for a, _ in pairs]))
-        result["with_tta" if key.endswith("tta") else "without_tta"] = {
-            "auc_difference": test.auc_a - test.auc_b, "p_value": test.p_value}
+        result[name] = {"auc_difference": test.auc_a - test.auc_b, "p_value": test.p_value}
     return result
 
 
@@ -139,6 +183,9 @@ def combine(folds_dir: Path, out: Path) -> dict:
                           "with_tta": pooled_figures(rows, "probability_tta"),
                           "train_minutes_total": round(sum(f["train_seconds"] for f in run["folds"].values()) / 60, 1),
                           "devices": sorted({f["device"] for f in run["folds"].values()})}
+        if all("probability_last_epoch" in r for r in rows):
+            run["summary"]["last_epoch"] = {"without_tta": pooled_figures(rows, "probability_last_epoch"),
+                                            "with_tta": pooled_figures(rows, "probability_tta_last_epoch")}
         if name != "full" and "full" in runs:
             run["summary"]["delong_vs_full"] = paired_delong(runs["full"], run)
     result = {"machine": machine, "runs": runs}
@@ -162,9 +209,24 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=0)
     parser.add_argument("--out", default=str(RESULT))
     parser.add_argument("--combine", action="store_true", help="only pool the finished fold files")
+    parser.add_argument("--score-last-epoch", action="store_true",
+                        help="add the final epoch's probabilities to every finished fold file that lacks them and whose "
+                             "run is in --work (no training), then pool; new folds get them anyway")
     args = parser.parse_args()
     folds_dir = Path(args.out).with_suffix("")
     if args.combine:
+        combine(folds_dir, Path(args.out))
+        return 0
+    if args.score_last_epoch:
+        import torch
+
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        dataset_dir = Path(args.work) / "busi_dataset"
+        for fold_file in sorted(folds_dir.glob("*_fold*.json")):
+            record, bundle = json.loads(fold_file.read_text()), Path(args.work) / f"cls_{fold_file.stem}"
+            if "last_epoch" not in record and bundle.is_dir():
+                score_last_epoch(fold_file, bundle, dataset_dir, args.device)
         combine(folds_dir, Path(args.out))
         return 0
 
@@ -196,6 +258,7 @@ def main() -> int:
                       "train_seconds": round(train_seconds, 1), "best_epoch": metadata["metrics"]["best_epoch"],
                       "device": metadata["training"]["device"], "lesions": rows}
             save_json(fold_file, record)
+            score_last_epoch(fold_file, bundle, dataset_dir, args.device)
             print(f"{variant} fold {fold}: {len(rows)} lesions, {train_seconds / 60:.1f} min")
     combine(folds_dir, Path(args.out))
     return 0

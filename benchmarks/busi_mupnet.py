@@ -6,7 +6,9 @@ other folds, keep the best pushed epoch, then classify every lesion of the held-
 from its radiologist mask. The out-of-fold probabilities are pooled and compared, lesion
 for lesion, with the plain classifier's out-of-fold probabilities from
 ``busi_classification.py`` (variant ``full``, same folds, same crop size): AUC with a 95%
-stratified bootstrap CI (1000 resamples) for each, and the paired DeLong test.
+stratified bootstrap CI (1000 resamples) for each, and the paired DeLong test. The held-out
+fold is also the validation fold, so the kept best epoch was chosen on test data: both
+models are also compared at their final epochs (``last_epoch``: nothing chosen).
 
     python benchmarks/busi_mupnet.py [--size 96] [--epochs 20] [--warmup 3] [--push-every 5]
         [--folds 0 1 2 3 4] [--threads N] [--work DIR]
@@ -41,20 +43,34 @@ BASELINE = HERE / "results" / "busi_classification"
 
 
 def evaluate_fold(bundle: Path, dataset_dir: Path, fold: int, device: str) -> list[dict]:
-    """Out-of-fold malignant probability of every lesion of ``fold``."""
+    """Out-of-fold malignant probability of every lesion of ``fold``: the bundle's best pushed
+    epoch (``probability``; chosen on this fold, which is also the validation fold) and the
+    final epoch (``probability_last_epoch``; the run's ``last.pt``, pushed too, chosen on nothing)."""
     from BreastUSAITraining.bundle import load_bundle
     from BreastUSAITraining.dataset import load_dataset
     from BreastUSAITraining.evaluation.predictions import crop_model_rows
+    from BreastUSAITraining.training.checkpoint import load_checkpoint
     from BreastUSAITraining.training.device import resolve_device
 
-    rows = crop_model_rows(load_bundle(bundle, "mupnet"), resolve_device(device), load_dataset(dataset_dir), "training",
-                           [fold], progress=False)
-    return [{"case_id": r["case_id"], "lesion_id": r["lesion_id"], "label": r["label"], "probability": r["probability"]}
-            for r in rows]
+    dataset = load_dataset(dataset_dir)
+    rows = crop_model_rows(load_bundle(bundle, "mupnet"), resolve_device(device), dataset, "training", [fold], progress=False)
+    result = [{"case_id": r["case_id"], "lesion_id": r["lesion_id"], "label": r["label"], "probability": r["probability"]}
+              for r in rows]
+    last = bundle.with_name(bundle.name + ".run") / "checkpoints" / "last.pt"
+    if last.is_file():
+        model = load_bundle(bundle, "mupnet")
+        model.state_dict.clear()
+        model.state_dict.update(load_checkpoint(last)["model"])
+        final = crop_model_rows(model, resolve_device(device), dataset, "training", [fold], progress=False)
+        for row, other in zip(result, final):
+            assert (row["case_id"], row["lesion_id"]) == (other["case_id"], other["lesion_id"])
+            row["probability_last_epoch"] = other["probability"]
+    return result
 
 
-def baseline_rows(folds: list[str], size: int) -> tuple[dict[tuple[str, str], float], dict | None]:
-    """The plain classifier's out-of-fold probabilities (variant ``full``) on the same folds."""
+def baseline_rows(folds: list[str], size: int, key: str = "probability") -> tuple[dict[tuple[str, str], float], dict | None]:
+    """The plain classifier's out-of-fold probabilities (variant ``full``; ``key`` probability
+    or probability_last_epoch) on the same folds."""
     found, config = {}, None
     for fold in folds:
         path = BASELINE / f"full_fold{fold}.json"
@@ -65,12 +81,33 @@ def baseline_rows(folds: list[str], size: int) -> tuple[dict[tuple[str, str], fl
             return {}, None
         config = record["config"]
         for r in record["lesions"]:
-            found[(r["case_id"], r["lesion_id"] or "")] = r["probability"]
+            if key not in r:
+                return {}, None
+            found[(r["case_id"], r["lesion_id"] or "")] = r[key]
     return found, config
 
 
-def combine(folds_dir: Path, out: Path) -> dict:
+def versus_plain(rows: list[dict], folds: list[str], size: int, key: str) -> dict:
+    """The plain classifier's pooled figures on the same lesions and the paired DeLong test of
+    MUP-Net against it, both read from ``key`` (best or last epoch of each); empty when the
+    plain classifier's folds are missing."""
     from BreastUSAITraining.statistics import delong_test
+
+    baseline, baseline_config = baseline_rows(folds, size, key)
+    paired = [(r["label"], r[key], baseline[(r["case_id"], r["lesion_id"] or "")]) for r in rows
+              if (r["case_id"], r["lesion_id"] or "") in baseline]
+    if not baseline or len(paired) != len(rows):
+        return {}
+    labels, mup, plain = (np.array(v, float) for v in zip(*paired))
+    test = delong_test(labels, mup, plain)
+    return {"plain_classifier": {"config": baseline_config,
+                                 **pooled_figures([{"label": int(y), "probability": p} for y, p in zip(labels, plain)],
+                                                  "probability")},
+            "delong_mupnet_vs_plain": {"auc_mupnet": test.auc_a, "auc_plain": test.auc_b, "difference": test.difference,
+                                       "p_value": test.p_value, "lesions_paired": len(paired)}}
+
+
+def combine(folds_dir: Path, out: Path) -> dict:
 
     records = [json.loads(p.read_text()) for p in sorted(folds_dir.glob("fold*.json"))]
     if not records:
@@ -82,18 +119,10 @@ def combine(folds_dir: Path, out: Path) -> dict:
     summary = {"folds_done": [int(f) for f in folds], "mupnet": pooled_figures(rows, "probability"),
                "train_minutes_total": round(sum(r["train_seconds"] for r in records) / 60, 1),
                "devices": sorted({r["device"] for r in records})}
-    baseline, baseline_config = baseline_rows(folds, config["size"])
-    paired = [(r["label"], r["probability"], baseline[(r["case_id"], r["lesion_id"] or "")]) for r in rows
-              if (r["case_id"], r["lesion_id"] or "") in baseline]
-    if baseline and len(paired) == len(rows):
-        labels, mup, plain = (np.array(v, float) for v in zip(*paired))
-        test = delong_test(labels, mup, plain)
-        summary["plain_classifier"] = {"config": baseline_config,
-                                       **pooled_figures([{"label": int(y), "probability": p} for y, p in zip(labels, plain)],
-                                                        "probability")}
-        summary["delong_mupnet_vs_plain"] = {"auc_mupnet": test.auc_a, "auc_plain": test.auc_b,
-                                             "difference": test.difference, "p_value": test.p_value,
-                                             "lesions_paired": len(paired)}
+    summary.update(versus_plain(rows, folds, config["size"], "probability"))
+    if all("probability_last_epoch" in r for r in rows):
+        last = versus_plain(rows, folds, config["size"], "probability_last_epoch")
+        summary["last_epoch"] = {"mupnet": pooled_figures(rows, "probability_last_epoch"), **last}
     result = {"machine": records[-1].get("machine"), "config": config, "summary": summary,
               "folds": {str(r["fold"]): r for r in records}}
     save_json(out, result)
@@ -117,9 +146,23 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     parser.add_argument("--out", default=str(RESULT), help="pooled result JSON")
     parser.add_argument("--combine", action="store_true", help="only pool the finished fold files")
+    parser.add_argument("--score-last-epoch", action="store_true",
+                        help="score finished folds that lack them again from their runs in --work, adding the final "
+                             "epoch's probabilities (no training), then pool; new folds get them anyway")
     args = parser.parse_args()
     folds_dir = Path(args.out).with_suffix("")
     if args.combine:
+        combine(folds_dir, Path(args.out))
+        return 0
+    if args.score_last_epoch:
+        work, dataset_dir = prepare_busi_run(args.work, args.busi, args.threads)
+        for fold_file in sorted(folds_dir.glob("fold*.json")):
+            record = json.loads(fold_file.read_text())
+            bundle = work / f"mupnet_{fold_file.stem}"
+            if bundle.is_dir() and not all("probability_last_epoch" in r for r in record["lesions"]):
+                record["lesions"] = evaluate_fold(bundle, dataset_dir, record["fold"], args.device)
+                save_json(fold_file, record)
+                print(f"mupnet {fold_file.stem}: scored again, best and last epoch")
         combine(folds_dir, Path(args.out))
         return 0
 

@@ -9,6 +9,7 @@ resized back) and compare with the radiologists' mask: Dice and IoU per image.
     python benchmarks/busi_segmentation.py [--archs unet flexunet-effb0] [--folds 0 1 2 3 4]
         [--epochs 40] [--size 256] [--batch-size 16] [--augment 1.0] [--no-normal]
         [--variant NAME] [--warmup-epochs N --warmup-size 128 --warmup-lr 1e-3] [--device auto] [--threads N]
+    python benchmarks/busi_segmentation.py --score-last-epoch [--work DIR]   # last-epoch Dice of finished folds
 
 Each finished fold is saved at once as ``results/busi_segmentation/<arch>_fold<k>.json``
 (a rerun skips folds already done with the same settings; training itself resumes from
@@ -20,7 +21,10 @@ finished folds again from their kept bundles (no training).
 Three Dice figures per image: the raw thresholded probability (``dice``), after the
 post-processing of SPEC 3.1 (``dice_postprocessed``), and with the lesion known to be
 present (``dice_expect_lesion``: ``predict --expect-lesion``, the most probable region when
-nothing passes the threshold - every BUSI benign / malignant image holds a lesion). ``--variant NAME`` keeps a
+nothing passes the threshold - every BUSI benign / malignant image holds a lesion). The held-out
+fold is also each run's validation fold, so the kept best epoch was chosen on test data:
+every fold is scored a second time with its final epoch's weights (``dice_last_epoch``, no
+choice made), and the difference shows what that choice is worth. ``--variant NAME`` keeps a
 second recipe of the same architecture (e.g. another batch size) as its own row
 (files ``<variant>_fold<k>.json``); without it the row is named after the architecture.
 """
@@ -69,17 +73,31 @@ def prepare_busi_run(work: str, busi: str, threads: int) -> tuple[Path, Path]:
     return folder, ensure_busi(folder, Path(busi))
 
 
-def evaluate_fold(bundle: Path, dataset_dir: Path, fold: int, device: str) -> list[dict]:
-    """Dice / IoU per benign-malignant image of ``fold`` at original resolution."""
+def last_epoch_checkpoint(bundle: Path) -> Path:
+    """The final epoch's checkpoint of the run that made ``bundle``."""
+    return bundle.with_name(bundle.name + ".run") / "checkpoints" / "last.pt"
+
+
+def evaluate_fold(bundle: Path, dataset_dir: Path, fold: int, device: str, last_epoch: bool = False) -> list[dict]:
+    """Dice / IoU per benign-malignant image of ``fold`` at original resolution.
+
+    ``last_epoch``: score the final epoch's weights (the run's ``last.pt``) instead of the
+    bundle's best-validation-epoch weights - the validation fold is the held-out fold here,
+    so the best epoch was chosen on test data; the last epoch was not chosen at all."""
     from BreastUSAITraining.bundle import load_bundle
     from BreastUSAITraining.dataset import load_dataset
     from BreastUSAITraining.dataset.loader import case_dicts
     from BreastUSAITraining.segmentation.inference import LesionSegmenter
     from BreastUSAITraining.segmentation.samples import read_case
     from BreastUSAITraining.segmentation.task import dice_and_iou
+    from BreastUSAITraining.training.checkpoint import load_checkpoint
     from BreastUSAITraining.training.device import resolve_device
 
-    segmenter = LesionSegmenter(load_bundle(bundle, "segmentation"), resolve_device(device))
+    model = load_bundle(bundle, "segmentation")
+    if last_epoch:
+        model.state_dict.clear()
+        model.state_dict.update(load_checkpoint(last_epoch_checkpoint(bundle))["model"])
+    segmenter = LesionSegmenter(model, resolve_device(device))
     rows = []
     for case in case_dicts(load_dataset(dataset_dir), "training", folds=[fold]):
         if not case["segments"]:
@@ -130,6 +148,25 @@ def reevaluate(fold_file: Path, bundle: Path, dataset_dir: Path, device: str) ->
           f"lesion known present {summarise(rows, 'dice_expect_lesion')['mean']:.4f}")
 
 
+def score_last_epoch(fold_file: Path, bundle: Path, dataset_dir: Path, device: str) -> None:
+    """Add the final epoch's Dice / IoU per image (``dice_last_epoch``) to a finished fold."""
+    from BreastUSAITraining.training.checkpoint import load_checkpoint
+
+    record = json.loads(fold_file.read_text())
+    checkpoint = last_epoch_checkpoint(bundle)
+    if not checkpoint.is_file():
+        print(f"{fold_file.name}: no {checkpoint}, last epoch not scored")
+        return
+    last = {r["case_id"]: r for r in evaluate_fold(bundle, dataset_dir, record["fold"], device, last_epoch=True)}
+    for row in record["images"]:
+        row["dice_last_epoch"], row["iou_last_epoch"] = last[row["case_id"]]["dice"], last[row["case_id"]]["iou"]
+    record["last_epoch"] = int(load_checkpoint(checkpoint)["epoch"])
+    record["dice_last_epoch"] = summarise(record["images"], "dice_last_epoch")
+    save_json(fold_file, record)
+    print(f"{fold_file.name}: last epoch ({record['last_epoch']}) Dice {record['dice_last_epoch']['mean']:.4f} "
+          f"vs best epoch ({record['best_epoch']}) {record['dice']['mean']:.4f}")
+
+
 def summarise(rows: list[dict], key: str) -> dict:
     values = [r[key] for r in rows]
     return {"mean": statistics.fmean(values), "sd": statistics.pstdev(values), "n": len(values)}
@@ -168,6 +205,9 @@ def combine(folds_dir: Path, out: Path) -> dict:
                           **({"dice_expect_lesion": summarise(pooled, "dice_expect_lesion"),
                               "iou_expect_lesion": summarise(pooled, "iou_expect_lesion")}
                              if all("dice_expect_lesion" in r for r in pooled) else {}),
+                          **({"dice_last_epoch": summarise(pooled, "dice_last_epoch"),
+                              "iou_last_epoch": summarise(pooled, "iou_last_epoch")}
+                             if all("dice_last_epoch" in r for r in pooled) else {}),
                           "fold_dice_means": [folds[k]["dice"]["mean"] for k in sorted(folds)],
                           "train_minutes_total": round(sum(f["train_seconds"] for f in folds.values()) / 60, 1),
                           "devices": sorted({f["device"] for f in folds.values()})}
@@ -207,6 +247,9 @@ def main() -> int:
     parser.add_argument("--combine", action="store_true", help="only pool the finished fold files into the summary")
     parser.add_argument("--reevaluate", action="store_true",
                         help="score finished folds again with their bundles in --work (no training), then pool")
+    parser.add_argument("--score-last-epoch", action="store_true",
+                        help="add the final epoch's Dice to every finished fold file that lacks it and whose run is "
+                             "in --work (any recipe; no training), then pool; new folds get it anyway")
     args = parser.parse_args()
     if args.combine:
         combine(Path(args.out).with_suffix(""), Path(args.out))
@@ -217,6 +260,13 @@ def main() -> int:
 
     work, dataset_dir = prepare_busi_run(args.work, args.busi, args.threads)
     folds_dir = Path(args.out).with_suffix("")
+    if args.score_last_epoch:
+        for fold_file in sorted(folds_dir.glob("*_fold*.json")):
+            bundle = work / f"seg_{fold_file.stem}"
+            if "dice_last_epoch" not in json.loads(fold_file.read_text()) and bundle.is_dir():
+                score_last_epoch(fold_file, bundle, dataset_dir, args.device)
+        combine(folds_dir, Path(args.out))
+        return 0
     for arch in args.archs:
         config = {"arch": arch, "size": args.size, "channels": args.channels if arch == "unet" else None,
                   "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
@@ -232,6 +282,7 @@ def main() -> int:
             if args.reevaluate:
                 if fold_done(fold_file, config) and (work / f"seg_{name}_fold{fold}").is_dir():
                     reevaluate(fold_file, work / f"seg_{name}_fold{fold}", dataset_dir, args.device)
+                    score_last_epoch(fold_file, work / f"seg_{name}_fold{fold}", dataset_dir, args.device)
                 continue
             if fold_done(fold_file, config):
                 print(f"{name} fold {fold}: done before, skipped")
@@ -262,6 +313,7 @@ def main() -> int:
                       "dice": summarise(rows, "dice"), "iou": summarise(rows, "iou"),
                       "dice_postprocessed": summarise(rows, "dice_postprocessed")}
             save_json(fold_file, record)
+            score_last_epoch(fold_file, bundle, dataset_dir, args.device)
             print(f"{name} fold {fold}: Dice {record['dice']['mean']:.4f} "
                   f"(post {record['dice_postprocessed']['mean']:.4f}), {train_seconds / 60:.1f} min")
     combine(folds_dir, Path(args.out))

@@ -83,9 +83,9 @@ def table_busi_segmentation() -> str:
     data = _load("busi_segmentation")
     if data is None:
         return "_No result yet: run `python benchmarks/busi_segmentation.py`._"
-    head = ["| recipe | folds done | images | Dice mean (SD) | IoU mean (SD) | Dice after post-processing | "
-            "Dice, lesion known present | Dice minus `unet` (Wilcoxon p) | per-fold Dice | training |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+    head = ["| recipe | folds done | images | Dice mean (SD), best epoch | Dice mean (SD), last epoch | IoU mean (SD) | "
+            "Dice after post-processing | Dice, lesion known present | Dice minus `unet` (Wilcoxon p) | per-fold Dice | training |",
+            "|---|---|---|---|---|---|---|---|---|---|---|"]
     rows = []
     for arch, run in data["runs"].items():
         s, c = run.get("summary"), run["config"]
@@ -102,8 +102,10 @@ def table_busi_segmentation() -> str:
         known = f"{s['dice_expect_lesion']['mean']:.3f}" if s.get("dice_expect_lesion") else "-"
         v = s.get("versus_unet")
         versus = f"{v['dice_difference']:+.3f} ({v['images_paired']} images, p = {v['wilcoxon_p']:.2g})" if v else "-"
+        last = s.get("dice_last_epoch")
+        last = f"**{last['mean']:.3f}** ({last['sd']:.3f})" if last else "-"
         rows.append(f"| {arch}: {recipe} | {len(s['folds_done'])} of 5 | {s['dice']['n']} | "
-                    f"**{s['dice']['mean']:.3f}** ({s['dice']['sd']:.3f}) | {s['iou']['mean']:.3f} ({s['iou']['sd']:.3f}) | "
+                    f"{s['dice']['mean']:.3f} ({s['dice']['sd']:.3f}) | {last} | {s['iou']['mean']:.3f} ({s['iou']['sd']:.3f}) | "
                     f"{s['dice_postprocessed']['mean']:.3f} | {known} | {versus} | "
                     f"{', '.join(f'{v:.3f}' for v in s['fold_dice_means'])} | "
                     f"{s['train_minutes_total']:.0f} min on {', '.join(s.get('devices', ['?']))} |")
@@ -114,9 +116,9 @@ def table_busi_classification() -> str:
     data = _load("busi_classification")
     if data is None or not data.get("runs"):
         return "_No result yet: run `python benchmarks/busi_classification.py`._"
-    head = ["| variant | folds done | lesions (malignant) | AUC (95% CI) | with flip TTA | sens / spec at 0.5 (TTA) | "
-            "AUC minus full, DeLong p (TTA) | training |",
-            "|---|---|---|---|---|---|---|---|"]
+    head = ["| variant | folds done | lesions (malignant) | AUC (95% CI), best epoch | with flip TTA | "
+            "last epoch, with flip TTA | sens / spec at 0.5 (TTA) | AUC minus full, DeLong p (TTA) | training |",
+            "|---|---|---|---|---|---|---|---|---|"]
     rows = []
     for variant, run in data["runs"].items():
         s, c = run["summary"], run["config"]
@@ -125,9 +127,11 @@ def table_busi_classification() -> str:
                   f"{c['backbone']} {c['size']} px, {c['epochs']} epochs, {'augmentation' if c['augment'] else 'no augmentation'}"
                   + (f", seed {c['seed']}" if c.get("seed") else ""))
         versus = s.get("delong_vs_full", {}).get("with_tta")
+        last = s.get("last_epoch", {}).get("with_tta")
+        last = f"**{last['auc']:.3f}** ({last['auc_ci95'][0]:.3f}-{last['auc_ci95'][1]:.3f})" if last else "-"
         rows.append(f"| {variant}: {recipe} | {len(s['folds_done'])} of 5 | "
                     f"{plain['lesions']} ({plain['malignant']}) | {plain['auc']:.3f} ({plain['auc_ci95'][0]:.3f}-{plain['auc_ci95'][1]:.3f}) | "
-                    f"**{tta['auc']:.3f}** ({tta['auc_ci95'][0]:.3f}-{tta['auc_ci95'][1]:.3f}) | "
+                    f"{tta['auc']:.3f} ({tta['auc_ci95'][0]:.3f}-{tta['auc_ci95'][1]:.3f}) | {last} | "
                     f"{tta['sensitivity_0.5']:.3f} / {tta['specificity_0.5']:.3f} | "
                     + (f"{versus['auc_difference']:+.3f}, p = {versus['p_value']:.2f} | " if versus else "- | ")
                     + f"{s['train_minutes_total']:.0f} min on {', '.join(s['devices'])} |")
@@ -139,20 +143,33 @@ def table_busi_mupnet() -> str:
     if data is None:
         return "_No result yet: run `python benchmarks/busi_mupnet.py`._"
     s, c = data["summary"], data["config"]
+    last = s.get("last_epoch", {})
+
+    def ci(figures: dict | None, bold: bool = False) -> str:
+        if not figures:
+            return "-"
+        auc = f"**{figures['auc']:.3f}**" if bold else f"{figures['auc']:.3f}"
+        return f"{auc} ({figures['auc_ci95'][0]:.3f}-{figures['auc_ci95'][1]:.3f})"
+
     m = s["mupnet"]
-    head = ["| model | folds | lesions (malignant) | AUC (95% CI) | sens / spec at 0.5 | training |", "|---|---|---|---|---|---|"]
+    head = ["| model | folds | lesions (malignant) | AUC (95% CI), best epoch | AUC (95% CI), last epoch | "
+            "sens / spec at 0.5, best epoch | training |", "|---|---|---|---|---|---|---|"]
     rows = [f"| MUP-Net (M = 1, {c['backbone']}, {c['prototypes']} prototypes, {c['size']} px, {c['epochs']} epochs) | "
-            f"{len(s['folds_done'])} of 5 | {m['lesions']} ({m['malignant']}) | **{m['auc']:.3f}** "
-            f"({m['auc_ci95'][0]:.3f}-{m['auc_ci95'][1]:.3f}) | {m['sensitivity_0.5']:.3f} / {m['specificity_0.5']:.3f} | "
+            f"{len(s['folds_done'])} of 5 | {m['lesions']} ({m['malignant']}) | {ci(m)} | {ci(last.get('mupnet'), True)} | "
+            f"{m['sensitivity_0.5']:.3f} / {m['specificity_0.5']:.3f} | "
             f"{s['train_minutes_total']:.0f} min on {', '.join(s['devices'])} |"]
     if "plain_classifier" in s:
-        p, d = s["plain_classifier"], s["delong_mupnet_vs_plain"]
+        p = s["plain_classifier"]
         pc = p["config"]
         rows.append(f"| plain {pc['backbone']} ({pc['size']} px, {pc['epochs']} epochs, busi_classification `full`) | same | "
-                    f"{p['lesions']} ({p['malignant']}) | **{p['auc']:.3f}** ({p['auc_ci95'][0]:.3f}-{p['auc_ci95'][1]:.3f}) | "
+                    f"{p['lesions']} ({p['malignant']}) | {ci(p)} | {ci(last.get('plain_classifier'), True)} | "
                     f"{p['sensitivity_0.5']:.3f} / {p['specificity_0.5']:.3f} | see above |")
-        rows.append(f"\nPaired DeLong, MUP-Net minus plain classifier, {d['lesions_paired']} lesions: "
-                    f"difference {d['difference']:+.3f}, **p = {d['p_value']:.3f}**.")
+    rows.append("")
+    for label, figures in (("best epoch (chosen on the held-out fold)", s), ("last epoch (nothing chosen)", last)):
+        d = figures.get("delong_mupnet_vs_plain")
+        if d:
+            rows.append(f"Paired DeLong, MUP-Net minus plain classifier, {d['lesions_paired']} lesions, {label}: "
+                        f"difference {d['difference']:+.3f}, **p = {d['p_value']:.3f}**.")
     return "\n".join(head + rows) + "\n\n" + _machine(data["machine"])
 
 

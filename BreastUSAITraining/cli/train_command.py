@@ -22,6 +22,10 @@ def _common(parser: argparse.ArgumentParser, epochs: int, batch: int, lr: float,
     parser.add_argument("--val-fold", default="0", metavar="K|none",
                         help="fold used for validation and model selection; the other folds train (default: 0; "
                              "'none' trains on everything and keeps the last epoch)")
+    parser.add_argument("--keep", choices=("best", "last"), default="best",
+                        help="which epoch's weights become the bundle: best = the highest validation metric; last = the "
+                             "final epoch, whatever its score - use it when the validation fold is also the test fold of "
+                             "a cross-validation, so nothing is chosen on test data (default: best)")
     parser.add_argument("--epochs", type=int, default=epochs, metavar="N", help=f"training epochs (default: {epochs})")
     parser.add_argument("--batch-size", type=int, default=batch, metavar="B", help=f"samples per step and process (default: {batch})")
     parser.add_argument("--lr", type=float, default=lr, metavar="LR", help=f"initial learning rate (default: {lr:g})")
@@ -152,7 +156,7 @@ def settings_from(args: argparse.Namespace) -> TrainingSettings:
         run_dir=run_dir, epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr,
         weight_decay=args.weight_decay, optimiser=args.optimiser, scheduler=args.scheduler, seed=args.seed,
         device=args.device, amp=not args.no_amp, num_workers=args.workers, resume=args.resume,
-        progress=not args.quiet, max_steps_per_epoch=args.max_steps_per_epoch,
+        progress=not args.quiet, max_steps_per_epoch=args.max_steps_per_epoch, keep=args.keep,
     )
     problems = settings.problems()
     if problems:

@@ -3,7 +3,8 @@
 A model family describes itself as a :class:`TrainingTask` (its network, data, loss
 and validation metric); :func:`train` does the rest: device choice, deterministic
 per-epoch seeds, AMP and channels-last on CUDA, DistributedDataParallel under
-torchrun, validation every epoch, best-model selection, atomic resumable
+torchrun, validation every epoch, best-model selection (or the last epoch, ``keep="last"``:
+no choice made on the validation data), atomic resumable
 checkpoints, CSV / TensorBoard logs and a progress bar.
 """
 
@@ -82,6 +83,7 @@ class TrainingSettings:
     resume: bool = False
     progress: bool = True
     max_steps_per_epoch: int | None = None
+    keep: str = "best"  # which epoch becomes the bundle: "best" validation metric, or "last" (selectable) epoch
 
     def problems(self) -> list[str]:
         found = []
@@ -95,6 +97,8 @@ class TrainingSettings:
             found.append(f"--optimiser must be adamw, adam or sgd, got {self.optimiser!r}")
         if self.scheduler not in ("cosine", "step", "none"):
             found.append(f"--scheduler must be cosine, step or none, got {self.scheduler!r}")
+        if self.keep not in ("best", "last"):
+            found.append(f"--keep must be best or last, got {self.keep!r}")
         return found
 
     def to_json(self) -> dict[str, Any]:
@@ -105,7 +109,9 @@ class TrainingSettings:
 
 @dataclass
 class TrainingResult:
-    """The outcome: ``model`` holds the best epoch's weights (on CPU, eval mode)."""
+    """The outcome: ``model`` holds the kept epoch's weights (on CPU, eval mode): the best
+    validation epoch, or the last one under ``keep="last"``; ``best_metric`` / ``best_epoch``
+    describe that kept epoch."""
 
     model: nn.Module
     best_metric: float | None
@@ -295,7 +301,8 @@ def _train(task: TrainingTask, settings: TrainingSettings, context: distributed.
             lower_is_better = getattr(task, "metric_goal", "max") == "min"
             improved = value is not None and math.isfinite(value) and (
                 best_metric is None or (value < best_metric if lower_is_better else value > best_metric))
-            if selectable and (improved or not figures):  # no validation data: the last epoch is kept
+            # no validation data, or --keep last: the last (selectable) epoch is kept, whatever its metric
+            if selectable and (improved or not figures or settings.keep == "last"):
                 best_metric, best_epoch = (float(value) if value is not None else None), epoch
                 save_checkpoint(checkpoints / BEST, {"model": model.state_dict(), "epoch": epoch})
             row["seconds"] = time.perf_counter() - epoch_start
@@ -309,7 +316,8 @@ def _train(task: TrainingTask, settings: TrainingSettings, context: distributed.
             write_history_csv(settings.run_dir / "training_log.csv", history)
             board.add(epoch, row)
             shown = f" val {task.metric} {value:.4f}" if value is not None else ""
-            best = f" (best {best_metric:.4f} @ {best_epoch})" if best_metric is not None else ""
+            kept = "best" if settings.keep == "best" else "kept"
+            best = f" ({kept} {best_metric:.4f} @ {best_epoch})" if best_metric is not None else ""
             log.info("%s epoch %d/%d: loss %.4f%s%s, %.1f s", task.name, epoch, settings.epochs,
                      row["train_loss"], shown, best, row["seconds"])
         context.barrier()
