@@ -43,9 +43,10 @@ def test_evaluate_classifier_and_compare_two(tiny_bundles, phantom_us2d, tmp_pat
     compared = run_cli("compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "cmp"))
     assert compared.returncode == 0, compared.stderr
     assert "DeLong p =" in compared.stdout
+    assert "warning:" in compared.stderr and "trained on fold(s)" in compared.stderr  # both saw their training folds
     document = json.loads((tmp_path / "cmp" / "compare.json").read_text())
     b_scores = np.array([float(r["probability"]) for r in _rows(tmp_path / "b")])
-    assert document["shared_lesions"] == len(rows)
+    assert document["shared_lesions"] == len(rows) and len(document["warnings"]) >= 2
     assert document["delong"]["p_value"] == pytest.approx(delong_test(labels, scores, b_scores).p_value)
     assert (tmp_path / "cmp" / "roc_compare.png").stat().st_size > 1000
 
@@ -66,3 +67,35 @@ def test_evaluate_segmentation_and_bad_requests(tiny_bundles, phantom_us2d, tmp_
     assert missing_fold.returncode == 2 and "no fold 9" in missing_fold.stderr
     not_eval = run_cli("compare", str(tmp_path / "seg"), str(tmp_path / "nowhere"))
     assert not_eval.returncode == 2 and "no probabilities" in not_eval.stderr
+
+
+def test_evaluation_says_when_it_reuses_training_or_selection_data(tiny_bundles, phantom_us2d, tmp_path):
+    """seg2d was trained on folds 1.. of this dataset and chose its epoch on fold 0: evaluating it
+    on fold 0 warns about the chosen epoch, on every fold also about training data; another
+    dataset, the test split or a last-epoch bundle draw no such warning."""
+    from BreastUSAITraining.bundle import load_bundle
+    from BreastUSAITraining.dataset import load_dataset
+    from BreastUSAITraining.evaluation.overlap import evaluation_overlap
+
+    on_val = run_cli("evaluate", "--model", str(tiny_bundles["seg2d"]), "--data", str(phantom_us2d), "--split", "fold:0",
+                     "--out", str(tmp_path / "v"), "-q")
+    assert on_val.returncode == 0, on_val.stderr
+    overlap = json.loads((tmp_path / "v" / "metrics.json").read_text())["data_overlap"]
+    assert overlap["epoch_chosen_on_evaluated_fold"] and overlap["training_folds_evaluated"] == []
+    assert "chose the kept epoch" in on_val.stderr and "trained on fold" not in on_val.stderr
+
+    on_all = run_cli("evaluate", "--model", str(tiny_bundles["seg2d"]), "--data", str(phantom_us2d), "--split", "all",
+                     "--out", str(tmp_path / "a"), "-q")
+    dataset = load_dataset(phantom_us2d)
+    overlap = json.loads((tmp_path / "a" / "metrics.json").read_text())["data_overlap"]
+    assert overlap["training_folds_evaluated"] == list(range(1, dataset.n_folds))
+    assert "trained on fold(s)" in on_all.stderr
+
+    metadata = load_bundle(tiny_bundles["seg2d"]).metadata
+    assert evaluation_overlap(metadata, dataset, "test", None)["warnings"] == []
+    elsewhere = {**metadata, "training": {**metadata["training"], "data": {**metadata["training"]["data"], "dataset": "other"}}}
+    assert evaluation_overlap(elsewhere, dataset, "training", None)["warnings"] == []
+    last = {**metadata, "training": {**metadata["training"], "settings": {**metadata["training"]["settings"], "keep": "last"}}}
+    assert not evaluation_overlap(last, dataset, "training", [0])["epoch_chosen_on_evaluated_fold"]
+    everything = {**metadata, "training": {**metadata["training"], "data": {**metadata["training"]["data"], "val_fold": None}}}
+    assert evaluation_overlap(everything, dataset, "training", [0])["training_folds_evaluated"] == [0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -13,7 +14,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                     "Classifiers: predictions.csv, metrics.json (AUC with 95%% bootstrap CI, accuracy, sensitivity, "
                     "specificity, PPV, NPV, F1 and confusion matrix at 0.5 and at Youden's threshold, Brier score, "
                     "calibration, net benefit) and roc.png, confusion.png, calibration.png, decision_curve.png. "
-                    "Segmentation models: Dice and IoU per case at the image's own resolution.")
+                    "Segmentation models: Dice and IoU per case at the image's own resolution. A warning (and "
+                    "data_overlap in metrics.json) says when the split holds the model's own training folds, or the "
+                    "validation fold that chose its epoch (train --keep best).")
     p.add_argument("--model", required=True, metavar="BUNDLE", help="the model bundle")
     p.add_argument("--data", required=True, metavar="DIR", help="dataset folder")
     p.add_argument("--split", default="test", metavar="test|fold:K|all",
@@ -69,6 +72,8 @@ def run_compare(args: argparse.Namespace) -> int:
     if args.quiet:
         print(json.dumps(document))
         return 0
+    for warning in document["warnings"]:
+        print(f"warning: {warning}", file=sys.stderr)
     d = document["delong"]
     print(f"{document['shared_lesions']} shared lesions: AUC {d['auc_a']:.3f} ({document['a']['model']}) vs "
           f"{d['auc_b']:.3f} ({document['b']['model']}), difference {d['difference']:+.3f} "

@@ -52,6 +52,9 @@ def compare_evaluations(folder_a: str | Path, folder_b: str | Path, out: str | P
                    "ci95": list(delong.ci95), "z": delong.z, "p_value": delong.p_value},
         "mcnemar_at_0.5": {"correct_only_a": mcnemar.only_a, "correct_only_b": mcnemar.only_b,
                            "statistic": mcnemar.statistic, "p_value": mcnemar.p_value, "exact": mcnemar.exact},
+        # carried over from each evaluation: lesions that trained the model or chose its epoch
+        "warnings": [f"{name}: {w}" for name, metrics in ((name_a, metrics_a), (name_b, metrics_b))
+                     for w in metrics.get("data_overlap", {}).get("warnings", [])],
     }
     if out is not None:
         out = Path(out)

@@ -6,10 +6,13 @@ matrix at 0.5 and at Youden's threshold, Brier score, calibration bins, net bene
 ``roc.png`` (with a bootstrap band), ``confusion.png``, ``calibration.png``,
 ``decision_curve.png``. Segmentation models: ``predictions.csv`` (Dice / IoU per case)
 and ``metrics.json``. Everything is written to a staging folder and moved into place whole.
+``metrics.json`` also says whether the evaluated lesions were the model's training data or
+chose its epoch (``data_overlap``, :mod:`.overlap`); those cases are logged as warnings.
 """
 
 from __future__ import annotations
 
+import logging
 import statistics
 from pathlib import Path
 from typing import Any
@@ -22,8 +25,11 @@ from ..dataset import load_dataset
 from ..errors import UsageError
 from ..statistics import auc, bootstrap_auc_ci, threshold_metrics, youden_threshold
 from ..training.device import resolve_device
+from .overlap import evaluation_overlap
 from .plots import calibration_bins, plot_calibration, plot_confusion, plot_decision_curve, plot_roc_with_band
 from .predictions import classifier_rows, crop_model_rows, parse_split, segmentation_rows, write_rows_csv
+
+log = logging.getLogger(__name__)
 
 
 def classification_metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, Any]:
@@ -51,7 +57,10 @@ def evaluate_bundle(bundle_path: str | Path, data_dir: str | Path, split: str, o
     torch_device = resolve_device(device)
     document: dict[str, Any] = {"model": {"name": bundle.name, "version": bundle.version, "task": bundle.task,
                                           "weights_sha256": bundle.metadata["weights_sha256"]},
-                                "dataset": dataset.name, "split": split}
+                                "dataset": dataset.name, "split": split,
+                                "data_overlap": evaluation_overlap(bundle.metadata, dataset, split_name, folds)}
+    for warning in document["data_overlap"]["warnings"]:
+        log.warning("%s: %s", bundle.name, warning)
     with atomic_directory(out, overwrite=True) as staging:
         if bundle.task == "segmentation":
             rows = segmentation_rows(bundle, torch_device, dataset, split_name, folds, progress)
