@@ -139,6 +139,7 @@ def test_segmentation_last_epoch_dice_is_pooled_only_when_every_image_has_it(tmp
     (folds / "unet_fold1.json").write_text(json.dumps(record))
     summary = busi_segmentation.combine(folds, tmp_path / "pooled.json")["runs"]["unet"]["summary"]
     assert summary["dice_last_epoch"]["mean"] == pytest.approx(0.65) and summary["dice"]["mean"] == pytest.approx(0.65)
+    assert "dice_two_class" not in summary  # these fold files were scored without the background's Dice
 
 
 def test_segmentation_last_epoch_scores_the_final_checkpoint(tiny_bundles, phantom_us2d, tmp_path):
@@ -174,6 +175,7 @@ def test_segmentation_last_epoch_scores_the_final_checkpoint(tiny_bundles, phant
     for row, case in zip(last, cases):
         truth = read_case(case)[1]
         assert row["dice"] == pytest.approx(dice_and_iou(np.ones_like(truth), truth)[0])
+        assert row["dice_two_class"] == pytest.approx(row["dice"] / 2)  # no background predicted: its Dice is 0
     assert [r["dice"] for r in best] != [r["dice"] for r in last]
 
 

@@ -18,7 +18,9 @@ several processes (``--folds 0 2 4`` and ``--folds 1 3``); ``results/busi_segmen
 pools the finished folds. ``--combine`` only rebuilds that summary; ``--reevaluate`` scores
 finished folds again from their kept bundles (no training).
 
-Three Dice figures per image: the raw thresholded probability (``dice``), after the
+Dice figures per image: the raw thresholded probability (``dice``, the lesion class), the
+mean of the lesion's and the background's Dice (``dice_two_class``: what a mean Dice over both
+classes reports, e.g. MONAI's ``DiceMetric(include_background=True)``), after the
 post-processing of SPEC 3.1 (``dice_postprocessed``), and with the lesion known to be
 present (``dice_expect_lesion``: ``predict --expect-lesion``, the most probable region when
 nothing passes the threshold - every BUSI benign / malignant image holds a lesion). The held-out
@@ -105,11 +107,13 @@ def evaluate_fold(bundle: Path, dataset_dir: Path, fold: int, device: str, last_
         image, truth = read_case(case)
         probability = segmenter.probability(image)
         dice, iou = dice_and_iou(probability >= 128, truth)
+        dice_background = dice_and_iou(probability < 128, ~truth)[0]
         lesions = segmenter.lesions(image, probability)
         dice_post, iou_post = dice_and_iou(_union(lesions, truth.shape), truth)
         known = lesions or segmenter.lesions(image, probability, expect_lesion=True)
         dice_known, iou_known = dice_and_iou(_union(known, truth.shape), truth)
         rows.append({"case_id": case["case_id"], "pathology": case["pathology"], "dice": dice, "iou": iou,
+                     "dice_two_class": (dice + dice_background) / 2,
                      "dice_postprocessed": dice_post, "iou_postprocessed": iou_post,
                      "dice_expect_lesion": dice_known, "iou_expect_lesion": iou_known})
     return rows
@@ -205,6 +209,8 @@ def combine(folds_dir: Path, out: Path) -> dict:
                           **({"dice_expect_lesion": summarise(pooled, "dice_expect_lesion"),
                               "iou_expect_lesion": summarise(pooled, "iou_expect_lesion")}
                              if all("dice_expect_lesion" in r for r in pooled) else {}),
+                          **({"dice_two_class": summarise(pooled, "dice_two_class")}
+                             if all("dice_two_class" in r for r in pooled) else {}),
                           **({"dice_last_epoch": summarise(pooled, "dice_last_epoch"),
                               "iou_last_epoch": summarise(pooled, "iou_last_epoch")}
                              if all("dice_last_epoch" in r for r in pooled) else {}),
@@ -246,7 +252,8 @@ def main() -> int:
     parser.add_argument("--out", default=str(RESULT))
     parser.add_argument("--combine", action="store_true", help="only pool the finished fold files into the summary")
     parser.add_argument("--reevaluate", action="store_true",
-                        help="score finished folds again with their bundles in --work (no training), then pool")
+                        help="score every finished fold file again (best and last epoch) from its run in --work, any "
+                             "recipe (no training), then pool")
     parser.add_argument("--score-last-epoch", action="store_true",
                         help="add the final epoch's Dice to every finished fold file that lacks it and whose run is "
                              "in --work (any recipe; no training), then pool; new folds get it anyway")
@@ -260,10 +267,14 @@ def main() -> int:
 
     work, dataset_dir = prepare_busi_run(args.work, args.busi, args.threads)
     folds_dir = Path(args.out).with_suffix("")
-    if args.score_last_epoch:
+    if args.score_last_epoch or args.reevaluate:
         for fold_file in sorted(folds_dir.glob("*_fold*.json")):
             bundle = work / f"seg_{fold_file.stem}"
-            if "dice_last_epoch" not in json.loads(fold_file.read_text()) and bundle.is_dir():
+            if not bundle.is_dir():
+                continue
+            if args.reevaluate:
+                reevaluate(fold_file, bundle, dataset_dir, args.device)
+            if args.reevaluate or "dice_last_epoch" not in json.loads(fold_file.read_text()):
                 score_last_epoch(fold_file, bundle, dataset_dir, args.device)
         combine(folds_dir, Path(args.out))
         return 0
@@ -279,11 +290,6 @@ def main() -> int:
         name = config.get("variant", arch)
         for fold in args.folds:
             fold_file = folds_dir / f"{name}_fold{fold}.json"
-            if args.reevaluate:
-                if fold_done(fold_file, config) and (work / f"seg_{name}_fold{fold}").is_dir():
-                    reevaluate(fold_file, work / f"seg_{name}_fold{fold}", dataset_dir, args.device)
-                    score_last_epoch(fold_file, work / f"seg_{name}_fold{fold}", dataset_dir, args.device)
-                continue
             if fold_done(fold_file, config):
                 print(f"{name} fold {fold}: done before, skipped")
                 continue

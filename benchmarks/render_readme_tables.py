@@ -84,8 +84,9 @@ def table_busi_segmentation() -> str:
     if data is None:
         return "_No result yet: run `python benchmarks/busi_segmentation.py`._"
     head = ["| recipe | folds done | images | Dice mean (SD), best epoch | Dice mean (SD), last epoch | IoU mean (SD) | "
-            "Dice after post-processing | Dice, lesion known present | Dice minus `unet` (Wilcoxon p) | per-fold Dice | training |",
-            "|---|---|---|---|---|---|---|---|---|---|---|"]
+            "Dice after post-processing | Dice, lesion known present | lesion + background Dice, mean | "
+            "Dice minus `unet` (Wilcoxon p) | per-fold Dice | training |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     rows = []
     for arch, run in data["runs"].items():
         s, c = run.get("summary"), run["config"]
@@ -100,13 +101,14 @@ def table_busi_segmentation() -> str:
                       f"{c['size']} px (lr {c['lr']:g}), batch {c['batch_size']}, augmentation {c.get('augment_strength', 1.0):g}, "
                       f"{'with' if c.get('normal_images', True) else 'without'} normal images")
         known = f"{s['dice_expect_lesion']['mean']:.3f}" if s.get("dice_expect_lesion") else "-"
+        two_class = f"{s['dice_two_class']['mean']:.3f}" if s.get("dice_two_class") else "-"
         v = s.get("versus_unet")
         versus = f"{v['dice_difference']:+.3f} ({v['images_paired']} images, p = {v['wilcoxon_p']:.2g})" if v else "-"
         last = s.get("dice_last_epoch")
         last = f"**{last['mean']:.3f}** ({last['sd']:.3f})" if last else "-"
         rows.append(f"| {arch}: {recipe} | {len(s['folds_done'])} of 5 | {s['dice']['n']} | "
                     f"{s['dice']['mean']:.3f} ({s['dice']['sd']:.3f}) | {last} | {s['iou']['mean']:.3f} ({s['iou']['sd']:.3f}) | "
-                    f"{s['dice_postprocessed']['mean']:.3f} | {known} | {versus} | "
+                    f"{s['dice_postprocessed']['mean']:.3f} | {known} | {two_class} | {versus} | "
                     f"{', '.join(f'{v:.3f}' for v in s['fold_dice_means'])} | "
                     f"{s['train_minutes_total']:.0f} min on {', '.join(s.get('devices', ['?']))} |")
     return "\n".join(head + rows) + "\n\n" + _machine(data["machine"])
