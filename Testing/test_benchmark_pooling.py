@@ -212,3 +212,12 @@ def test_mupnet_and_plain_classifier_compared_at_their_last_epochs(tmp_path, mon
     assert last["delong_mupnet_vs_plain"]["p_value"] == pytest.approx(expected.p_value)
     assert last["plain_classifier"]["auc"] == pytest.approx(auc(np.array(labels), np.array(plain_last)))
     assert summary["delong_mupnet_vs_plain"]["lesions_paired"] == 60  # the best-epoch comparison is still there
+
+
+def test_pooled_results_carry_the_newest_measurement_stamp():
+    from fold_files import newest_machine
+
+    records = [{"machine": {"date_utc": "2026-11-21 20:04"}}, {"machine": {"date_utc": "2026-11-22 05:10"}},
+               {"machine": {"date_utc": "2026-11-21 23:59"}}, {"fold": 3}]
+    assert newest_machine(records)["date_utc"] == "2026-11-22 05:10"
+    assert newest_machine([{"fold": 0}]) is None

@@ -45,7 +45,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
 from busi_segmentation import prepare_busi_run  # noqa: E402
-from fold_files import fold_done, save_json  # noqa: E402
+from fold_files import fold_done, newest_machine, save_json  # noqa: E402
 from machine import machine_info  # noqa: E402
 
 RESULT = HERE / "results" / "busi_classification.json"
@@ -166,13 +166,15 @@ def paired_delong(reference: dict, other: dict) -> dict:
 
 def combine(folds_dir: Path, out: Path) -> dict:
     runs: dict[str, dict] = {}
-    machine = None
     for path in sorted(folds_dir.glob("*_fold*.json")):
         record = json.loads(path.read_text())
         run = runs.setdefault(record["variant"], {"config": record["config"], "folds": {}})
         if record["config"] == run["config"]:
-            machine = record.pop("machine", machine)
             run["folds"][str(record["fold"])] = record
+    machine = newest_machine([f for run in runs.values() for f in run["folds"].values()])
+    for run in runs.values():
+        for record in run["folds"].values():
+            record.pop("machine", None)
     for name, members in ENSEMBLES.items():
         ensemble = ensemble_run(runs, members)
         if ensemble is not None:

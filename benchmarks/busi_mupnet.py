@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO))
 
 from busi_classification import pooled_figures  # noqa: E402
 from busi_segmentation import prepare_busi_run  # noqa: E402
-from fold_files import fold_done, save_json  # noqa: E402
+from fold_files import fold_done, newest_machine, save_json  # noqa: E402
 from machine import machine_info  # noqa: E402
 
 RESULT = HERE / "results" / "busi_mupnet.json"
@@ -123,7 +123,7 @@ def combine(folds_dir: Path, out: Path) -> dict:
     if all("probability_last_epoch" in r for r in rows):
         last = versus_plain(rows, folds, config["size"], "probability_last_epoch")
         summary["last_epoch"] = {"mupnet": pooled_figures(rows, "probability_last_epoch"), **last}
-    result = {"machine": records[-1].get("machine"), "config": config, "summary": summary,
+    result = {"machine": newest_machine(records), "config": config, "summary": summary,
               "folds": {str(r["fold"]): r for r in records}}
     save_json(out, result)
     return result

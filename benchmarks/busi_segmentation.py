@@ -48,7 +48,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
-from fold_files import fold_done, save_json  # noqa: E402
+from fold_files import fold_done, newest_machine, save_json  # noqa: E402
 from machine import machine_info  # noqa: E402
 
 RESULT = HERE / "results" / "busi_segmentation.json"
@@ -198,11 +198,10 @@ def combine(folds_dir: Path, out: Path) -> dict:
         if record["config"] != run["config"]:
             continue
         run["folds"][str(record["fold"])] = record
-    machine = None
+    machine = newest_machine([f for run in runs.values() for f in run["folds"].values()])
     for run in runs.values():
         folds = run["folds"]
         pooled = [r for f in folds.values() for r in f["images"]]
-        machine = next(iter(folds.values()))["machine"]
         run["summary"] = {"folds_done": sorted(int(f) for f in folds), "dice": summarise(pooled, "dice"),
                           "iou": summarise(pooled, "iou"), "dice_postprocessed": summarise(pooled, "dice_postprocessed"),
                           "iou_postprocessed": summarise(pooled, "iou_postprocessed"),

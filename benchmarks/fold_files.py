@@ -17,3 +17,10 @@ def save_json(path: Path, data: dict) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(data, indent=1) + "\n")
     tmp.replace(path)
+
+
+def newest_machine(records: list[dict]) -> dict | None:
+    """The machine description of the most recently measured fold record (``machine.date_utc``),
+    so a pooled result says when its newest figures were measured."""
+    stamped = [r["machine"] for r in records if r.get("machine")]
+    return max(stamped, key=lambda m: m.get("date_utc", "")) if stamped else None
