@@ -169,7 +169,9 @@ def test_segmentation_last_epoch_scores_the_final_checkpoint(tiny_bundles, phant
     save_checkpoint(tmp_path / "seg.run" / "checkpoints" / "last.pt", {"model": network.state_dict(), "epoch": 9})
 
     best = busi_segmentation.evaluate_fold(bundle, phantom_us2d, 0, "cpu")
-    last = busi_segmentation.evaluate_fold(bundle, phantom_us2d, 0, "cpu", last_epoch=True)
+    model, epoch = busi_segmentation.with_last_epoch_weights(bundle, "segmentation")
+    assert epoch == 9
+    last = busi_segmentation.evaluate_fold(bundle, phantom_us2d, 0, "cpu", model)
     cases = [c for c in case_dicts(load_dataset(phantom_us2d), "training", folds=[0]) if c["segments"]]
     assert len(last) == len(best) == len(cases) > 0
     for row, case in zip(last, cases):

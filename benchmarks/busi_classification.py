@@ -45,7 +45,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
 from busi_segmentation import prepare_busi_run  # noqa: E402
-from fold_files import fold_done, newest_machine, save_json  # noqa: E402
+from fold_files import fold_done, last_epoch_checkpoint, newest_machine, save_json, with_last_epoch_weights  # noqa: E402
 from machine import machine_info  # noqa: E402
 
 RESULT = HERE / "results" / "busi_classification.json"
@@ -55,30 +55,20 @@ ENSEMBLES = {"full+seed1": ("full", "seed1"), "full+seed1+seed2": ("full", "seed
 PROBABILITY_KEYS = ("probability", "probability_tta", "probability_last_epoch", "probability_tta_last_epoch")
 
 
-def last_epoch_checkpoint(bundle: Path) -> Path:
-    """The final epoch's checkpoint of the run that made ``bundle``."""
-    return bundle.with_name(bundle.name + ".run") / "checkpoints" / "last.pt"
-
-
-def evaluate_fold(bundle: Path, dataset_dir: Path, fold: int, device: str, last_epoch: bool = False) -> list[dict]:
+def evaluate_fold(bundle: Path, dataset_dir: Path, fold: int, device: str, model=None) -> list[dict]:
     """Malignant probability of every lesion of ``fold`` (without / with flip TTA).
 
-    ``last_epoch``: the final epoch's weights (the run's ``last.pt``) instead of the bundle's
-    best-validation-AUC epoch - the validation fold is the held-out fold, so the best epoch
-    was chosen on test data; the last one was not chosen at all."""
+    ``model``: an already loaded Bundle to score instead of ``bundle`` as saved - e.g. with
+    its final epoch's weights (``with_last_epoch_weights``): the validation fold is the
+    held-out fold, so the saved best-AUC epoch was chosen on test data, the last one was not."""
     from BreastUSAITraining.bundle import load_bundle
     from BreastUSAITraining.classification.inference import PlaneClassifier
     from BreastUSAITraining.dataset import load_dataset
     from BreastUSAITraining.dataset.loader import lesion_dicts
     from BreastUSAITraining.imagefiles import read_image, read_segmentation
-    from BreastUSAITraining.training.checkpoint import load_checkpoint
     from BreastUSAITraining.training.device import resolve_device
 
-    model = load_bundle(bundle, "abvs-planes")
-    if last_epoch:
-        model.state_dict.clear()
-        model.state_dict.update(load_checkpoint(last_epoch_checkpoint(bundle))["model"])
-    classifier = PlaneClassifier(model, resolve_device(device))
+    classifier = PlaneClassifier(model or load_bundle(bundle, "abvs-planes"), resolve_device(device))
     rows = []
     for item in lesion_dicts(load_dataset(dataset_dir), "training", folds=[fold]):
         image = read_image(item["image"])
@@ -93,18 +83,16 @@ def evaluate_fold(bundle: Path, dataset_dir: Path, fold: int, device: str, last_
 def score_last_epoch(fold_file: Path, bundle: Path, dataset_dir: Path, device: str) -> None:
     """Add the final epoch's probabilities (``probability_last_epoch``, ``probability_tta_last_epoch``)
     to every lesion of a finished fold."""
-    from BreastUSAITraining.training.checkpoint import load_checkpoint
-
     checkpoint = last_epoch_checkpoint(bundle)
     if not checkpoint.is_file():
         print(f"{fold_file.name}: no {checkpoint}, last epoch not scored")
         return
     record = json.loads(fold_file.read_text())
-    last = {(r["case_id"], r["lesion_id"]): r for r in evaluate_fold(bundle, dataset_dir, record["fold"], device, last_epoch=True)}
+    model, record["last_epoch"] = with_last_epoch_weights(bundle, "abvs-planes")
+    last = {(r["case_id"], r["lesion_id"]): r for r in evaluate_fold(bundle, dataset_dir, record["fold"], device, model)}
     for row in record["lesions"]:
         other = last[(row["case_id"], row["lesion_id"])]
         row["probability_last_epoch"], row["probability_tta_last_epoch"] = other["probability"], other["probability_tta"]
-    record["last_epoch"] = int(load_checkpoint(checkpoint)["epoch"])
     save_json(fold_file, record)
     print(f"{fold_file.name}: last epoch ({record['last_epoch']}) scored (best epoch {record['best_epoch']})")
 
@@ -220,13 +208,9 @@ def main() -> int:
         combine(folds_dir, Path(args.out))
         return 0
     if args.score_last_epoch:
-        import torch
-
-        if args.threads:
-            torch.set_num_threads(args.threads)
-        dataset_dir = Path(args.work) / "busi_dataset"
+        work, dataset_dir = prepare_busi_run(args.work, args.busi, args.threads)
         for fold_file in sorted(folds_dir.glob("*_fold*.json")):
-            record, bundle = json.loads(fold_file.read_text()), Path(args.work) / f"cls_{fold_file.stem}"
+            record, bundle = json.loads(fold_file.read_text()), work / f"cls_{fold_file.stem}"
             if "last_epoch" not in record and bundle.is_dir():
                 score_last_epoch(fold_file, bundle, dataset_dir, args.device)
         combine(folds_dir, Path(args.out))

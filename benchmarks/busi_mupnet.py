@@ -35,7 +35,7 @@ sys.path.insert(0, str(REPO))
 
 from busi_classification import pooled_figures  # noqa: E402
 from busi_segmentation import prepare_busi_run  # noqa: E402
-from fold_files import fold_done, newest_machine, save_json  # noqa: E402
+from fold_files import fold_done, last_epoch_checkpoint, newest_machine, save_json, with_last_epoch_weights  # noqa: E402
 from machine import machine_info  # noqa: E402
 
 RESULT = HERE / "results" / "busi_mupnet.json"
@@ -49,18 +49,14 @@ def evaluate_fold(bundle: Path, dataset_dir: Path, fold: int, device: str) -> li
     from BreastUSAITraining.bundle import load_bundle
     from BreastUSAITraining.dataset import load_dataset
     from BreastUSAITraining.evaluation.predictions import crop_model_rows
-    from BreastUSAITraining.training.checkpoint import load_checkpoint
     from BreastUSAITraining.training.device import resolve_device
 
     dataset = load_dataset(dataset_dir)
     rows = crop_model_rows(load_bundle(bundle, "mupnet"), resolve_device(device), dataset, "training", [fold], progress=False)
     result = [{"case_id": r["case_id"], "lesion_id": r["lesion_id"], "label": r["label"], "probability": r["probability"]}
               for r in rows]
-    last = bundle.with_name(bundle.name + ".run") / "checkpoints" / "last.pt"
-    if last.is_file():
-        model = load_bundle(bundle, "mupnet")
-        model.state_dict.clear()
-        model.state_dict.update(load_checkpoint(last)["model"])
+    if last_epoch_checkpoint(bundle).is_file():
+        model = with_last_epoch_weights(bundle, "mupnet")[0]
         final = crop_model_rows(model, resolve_device(device), dataset, "training", [fold], progress=False)
         for row, other in zip(result, final):
             assert (row["case_id"], row["lesion_id"]) == (other["case_id"], other["lesion_id"])
@@ -108,7 +104,6 @@ def versus_plain(rows: list[dict], folds: list[str], size: int, key: str) -> dic
 
 
 def combine(folds_dir: Path, out: Path) -> dict:
-
     records = [json.loads(p.read_text()) for p in sorted(folds_dir.glob("fold*.json"))]
     if not records:
         raise SystemExit(f"no finished fold in {folds_dir}")

@@ -48,7 +48,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
-from fold_files import fold_done, newest_machine, save_json  # noqa: E402
+from fold_files import fold_done, last_epoch_checkpoint, newest_machine, save_json, with_last_epoch_weights  # noqa: E402
 from machine import machine_info  # noqa: E402
 
 RESULT = HERE / "results" / "busi_segmentation.json"
@@ -75,31 +75,21 @@ def prepare_busi_run(work: str, busi: str, threads: int) -> tuple[Path, Path]:
     return folder, ensure_busi(folder, Path(busi))
 
 
-def last_epoch_checkpoint(bundle: Path) -> Path:
-    """The final epoch's checkpoint of the run that made ``bundle``."""
-    return bundle.with_name(bundle.name + ".run") / "checkpoints" / "last.pt"
-
-
-def evaluate_fold(bundle: Path, dataset_dir: Path, fold: int, device: str, last_epoch: bool = False) -> list[dict]:
+def evaluate_fold(bundle: Path, dataset_dir: Path, fold: int, device: str, model=None) -> list[dict]:
     """Dice / IoU per benign-malignant image of ``fold`` at original resolution.
 
-    ``last_epoch``: score the final epoch's weights (the run's ``last.pt``) instead of the
-    bundle's best-validation-epoch weights - the validation fold is the held-out fold here,
-    so the best epoch was chosen on test data; the last epoch was not chosen at all."""
+    ``model``: an already loaded Bundle to score instead of ``bundle`` as saved - e.g. with
+    its final epoch's weights (``with_last_epoch_weights``): the validation fold is the
+    held-out fold here, so the saved best epoch was chosen on test data, the last one was not."""
     from BreastUSAITraining.bundle import load_bundle
     from BreastUSAITraining.dataset import load_dataset
     from BreastUSAITraining.dataset.loader import case_dicts
     from BreastUSAITraining.segmentation.inference import LesionSegmenter
     from BreastUSAITraining.segmentation.samples import read_case
     from BreastUSAITraining.segmentation.task import dice_and_iou
-    from BreastUSAITraining.training.checkpoint import load_checkpoint
     from BreastUSAITraining.training.device import resolve_device
 
-    model = load_bundle(bundle, "segmentation")
-    if last_epoch:
-        model.state_dict.clear()
-        model.state_dict.update(load_checkpoint(last_epoch_checkpoint(bundle))["model"])
-    segmenter = LesionSegmenter(model, resolve_device(device))
+    segmenter = LesionSegmenter(model or load_bundle(bundle, "segmentation"), resolve_device(device))
     rows = []
     for case in case_dicts(load_dataset(dataset_dir), "training", folds=[fold]):
         if not case["segments"]:
@@ -154,17 +144,15 @@ def reevaluate(fold_file: Path, bundle: Path, dataset_dir: Path, device: str) ->
 
 def score_last_epoch(fold_file: Path, bundle: Path, dataset_dir: Path, device: str) -> None:
     """Add the final epoch's Dice / IoU per image (``dice_last_epoch``) to a finished fold."""
-    from BreastUSAITraining.training.checkpoint import load_checkpoint
-
     record = json.loads(fold_file.read_text())
     checkpoint = last_epoch_checkpoint(bundle)
     if not checkpoint.is_file():
         print(f"{fold_file.name}: no {checkpoint}, last epoch not scored")
         return
-    last = {r["case_id"]: r for r in evaluate_fold(bundle, dataset_dir, record["fold"], device, last_epoch=True)}
+    model, record["last_epoch"] = with_last_epoch_weights(bundle, "segmentation")
+    last = {r["case_id"]: r for r in evaluate_fold(bundle, dataset_dir, record["fold"], device, model)}
     for row in record["images"]:
         row["dice_last_epoch"], row["iou_last_epoch"] = last[row["case_id"]]["dice"], last[row["case_id"]]["iou"]
-    record["last_epoch"] = int(load_checkpoint(checkpoint)["epoch"])
     record["dice_last_epoch"] = summarise(record["images"], "dice_last_epoch")
     save_json(fold_file, record)
     print(f"{fold_file.name}: last epoch ({record['last_epoch']}) Dice {record['dice_last_epoch']['mean']:.4f} "

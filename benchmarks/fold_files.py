@@ -24,3 +24,22 @@ def newest_machine(records: list[dict]) -> dict | None:
     so a pooled result says when its newest figures were measured."""
     stamped = [r["machine"] for r in records if r.get("machine")]
     return max(stamped, key=lambda m: m.get("date_utc", "")) if stamped else None
+
+
+def last_epoch_checkpoint(bundle: Path) -> Path:
+    """The final epoch's checkpoint of the training run that made ``bundle`` (``BUNDLE.run``)."""
+    return bundle.with_name(bundle.name + ".run") / "checkpoints" / "last.pt"
+
+
+def with_last_epoch_weights(bundle: Path, task: str):
+    """``bundle`` loaded and verified, its kept (best-epoch) weights replaced by the final epoch's
+    from its run; returns ``(Bundle, final epoch number)``. The cross-validation benchmarks score
+    these as well: the kept epoch was chosen on the held-out fold, the final one on nothing."""
+    from BreastUSAITraining.bundle import load_bundle
+    from BreastUSAITraining.training.checkpoint import load_checkpoint
+
+    model = load_bundle(bundle, task)
+    state = load_checkpoint(last_epoch_checkpoint(bundle))
+    model.state_dict.clear()
+    model.state_dict.update(state["model"])
+    return model, int(state["epoch"])
