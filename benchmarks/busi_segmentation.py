@@ -10,6 +10,7 @@ resized back) and compare with the radiologists' mask: Dice and IoU per image.
         [--epochs 40] [--size 256] [--batch-size 16] [--augment 1.0] [--no-normal]
         [--variant NAME] [--warmup-epochs N --warmup-size 128 --warmup-lr 1e-3] [--device auto] [--threads N]
     python benchmarks/busi_segmentation.py --score-last-epoch [--work DIR]   # last-epoch Dice of finished folds
+    python benchmarks/busi_segmentation.py --reevaluate [--rescore-only VARIANT ...]  # score finished folds again
 
 Each finished fold is saved at once as ``results/busi_segmentation/<arch>_fold<k>.json``
 (a rerun skips folds already done with the same settings; training itself resumes from
@@ -244,6 +245,9 @@ def main() -> int:
     parser.add_argument("--score-last-epoch", action="store_true",
                         help="add the final epoch's Dice to every finished fold file that lacks it and whose run is "
                              "in --work (any recipe; no training), then pool; new folds get it anyway")
+    parser.add_argument("--rescore-only", nargs="+", metavar="VARIANT",
+                        help="with --reevaluate / --score-last-epoch: only these recipes' fold files (row names, e.g. "
+                             "unet-128px-120ep; default: every recipe)")
     args = parser.parse_args()
     if args.combine:
         combine(Path(args.out).with_suffix(""), Path(args.out))
@@ -257,7 +261,7 @@ def main() -> int:
     if args.score_last_epoch or args.reevaluate:
         for fold_file in sorted(folds_dir.glob("*_fold*.json")):
             bundle = work / f"seg_{fold_file.stem}"
-            if not bundle.is_dir():
+            if not bundle.is_dir() or (args.rescore_only and fold_file.stem.rsplit("_fold", 1)[0] not in args.rescore_only):
                 continue
             if args.reevaluate:
                 reevaluate(fold_file, bundle, dataset_dir, args.device)

@@ -13,7 +13,6 @@ Every category reports how many cases were tried and how many held, with the fai
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile
