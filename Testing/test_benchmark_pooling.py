@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import busi_classification  # noqa: E402
 import busi_segmentation  # noqa: E402
+import render_readme_tables  # noqa: E402
 
 from BreastUSAITraining.statistics import auc, delong_test  # noqa: E402
 
@@ -87,6 +88,33 @@ def test_segmentation_recipes_stay_apart(tmp_path):
     versus = runs["unet-b4"]["summary"]["versus_unet"]  # paired on fold 0's images only
     assert versus["images_paired"] == 4 and versus["dice_difference"] == pytest.approx(0.2)
     assert "versus_unet" not in runs["unet"]["summary"]
+
+
+def test_segmentation_paired_comparisons_use_the_final_epoch(tmp_path, monkeypatch):
+    """A declared pair (recipe, reference) is compared image by image on the final epoch's Dice
+    of the images both scored; a pair whose reference has no run yet is left out."""
+    folds = tmp_path / "busi_segmentation"
+    folds.mkdir()
+    base = {"arch": "unet", "size": 128, "channels": 16, "epochs": 60, "batch_size": 8, "augment_strength": 0.5,
+            "normal_images": False}
+    for fold, (narrow, wide) in enumerate([(0.6, 0.7), (0.5, 0.8)]):
+        _segmentation_fold(folds, "unet-128px-60ep", fold, {**base, "variant": "unet-128px-60ep"}, 0.9, known=True)
+        _segmentation_fold(folds, "unet-32ch-128px-60ep", fold,
+                           {**base, "channels": 32, "variant": "unet-32ch-128px-60ep"}, 0.1, known=True)
+        for name, last in (("unet-128px-60ep", narrow), ("unet-32ch-128px-60ep", wide)):
+            path = folds / f"{name}_fold{fold}.json"
+            record = json.loads(path.read_text())
+            for n, row in enumerate(record["images"]):
+                row["dice_last_epoch"], row["iou_last_epoch"] = last + 0.01 * n, last / 2
+            path.write_text(json.dumps(record))
+    result = busi_segmentation.combine(folds, tmp_path / "busi_segmentation.json")
+    [pair] = result["paired_last_epoch"]  # the 120-epoch reference of the other 32-channel pair is absent
+    assert (pair["recipe"], pair["reference"], pair["images_paired"]) == ("unet-32ch-128px-60ep", "unet-128px-60ep", 8)
+    assert pair["dice_difference"] == pytest.approx((0.1 + 0.3) / 2)  # the final epoch's, not the best epoch's -0.8
+    assert 0 < pair["wilcoxon_p"] < 0.05
+    monkeypatch.setattr(render_readme_tables, "RESULTS", tmp_path)
+    monkeypatch.setattr(render_readme_tables, "_machine", lambda machine: "")
+    assert "| unet-32ch-128px-60ep | unet-128px-60ep | 8 | +0.200 |" in render_readme_tables.table_busi_segmentation()
 
 
 def test_classification_last_epoch_figures_pool_and_pair(tmp_path):

@@ -165,13 +165,29 @@ def summarise(rows: list[dict], key: str) -> dict:
     return {"mean": statistics.fmean(values), "sd": statistics.pstdev(values), "n": len(values)}
 
 
-def paired_versus(reference: dict, other: dict) -> dict:
-    """Per-image Dice of ``other`` minus ``reference`` on the images both scored: mean
-    difference and the Wilcoxon signed-rank test (two-sided)."""
+# Recipe pairs that differ in one ingredient, compared image by image at the final epoch
+# (row, reference row): what that ingredient is worth on the same images.
+PAIRED_COMPARISONS = (
+    ("unet-128px-60ep", "unet"),                        # 128 px, 60 epochs, lighter augmentation vs the first recipe
+    ("unet-128px-120ep", "unet-128px-60ep"),            # twice the epochs
+    ("unet-128px-200ep", "unet-128px-120ep"),           # 200 epochs vs 120
+    ("unet-32ch-128px-60ep", "unet-128px-60ep"),        # twice the width (32 channels vs 16), same schedule
+    ("unet-32ch-128px-60ep", "unet-128px-120ep"),       # twice the width vs twice the epochs (similar CPU cost)
+    ("flexunet-effb0-128px-60ep", "unet-32ch-128px-60ep"),  # EfficientNet-b0 encoder vs the 32-channel UNet
+)
+
+
+def paired_versus(reference: dict, other: dict, key: str = "dice") -> dict:
+    """Per-image Dice (``key``: ``dice`` at the kept epoch, ``dice_last_epoch`` at the final
+    one) of ``other`` minus ``reference`` on the images both scored: mean difference and the
+    Wilcoxon signed-rank test (two-sided)."""
     from scipy.stats import wilcoxon
 
-    ref = {r["case_id"]: r["dice"] for f in reference["folds"].values() for r in f["images"]}
-    pairs = [(r["dice"], ref[r["case_id"]]) for f in other["folds"].values() for r in f["images"] if r["case_id"] in ref]
+    ref = {r["case_id"]: r[key] for f in reference["folds"].values() for r in f["images"] if key in r}
+    pairs = [(r[key], ref[r["case_id"]]) for f in other["folds"].values() for r in f["images"]
+             if key in r and r["case_id"] in ref]
+    if not pairs:
+        return {"images_paired": 0}
     differences = [a - b for a, b in pairs]
     return {"images_paired": len(pairs), "dice_difference": statistics.fmean(differences),
             "wilcoxon_p": float(wilcoxon(differences).pvalue) if any(differences) else 1.0}
@@ -211,7 +227,10 @@ def combine(folds_dir: Path, out: Path) -> dict:
         for name, run in runs.items():
             if name != "unet":
                 run["summary"]["versus_unet"] = paired_versus(runs["unet"], run)
-    result = {"machine": machine, "runs": runs}
+    comparisons = [{"recipe": name, "reference": reference, **paired_versus(runs[reference], runs[name], "dice_last_epoch")}
+                   for name, reference in PAIRED_COMPARISONS if name in runs and reference in runs]
+    result = {"machine": machine, "runs": runs,
+              "paired_last_epoch": [c for c in comparisons if c["images_paired"]]}
     save_json(out, result)
     return result
 

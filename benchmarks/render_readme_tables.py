@@ -111,7 +111,11 @@ def table_busi_segmentation() -> str:
                     f"{s['dice_postprocessed']['mean']:.3f} | {known} | {two_class} | {versus} | "
                     f"{', '.join(f'{v:.3f}' for v in s['fold_dice_means'])} | "
                     f"{s['train_minutes_total']:.0f} min on {', '.join(s.get('devices', ['?']))} |")
-    return "\n".join(head + rows) + "\n\n" + _machine(data["machine"])
+    paired = ["", "One ingredient at a time, image by image at the final epoch (same images, paired):", "",
+              "| recipe | minus | images | lesion Dice difference | Wilcoxon p |", "|---|---|---|---|---|"]
+    paired += [f"| {c['recipe']} | {c['reference']} | {c['images_paired']} | {c['dice_difference']:+.3f} | {c['wilcoxon_p']:.2g} |"
+               for c in data.get("paired_last_epoch", [])]
+    return "\n".join(head + rows + (paired if data.get("paired_last_epoch") else [])) + "\n\n" + _machine(data["machine"])
 
 
 def _auc_ci(figures: dict | None, bold: bool = False) -> str:
