@@ -5,6 +5,7 @@ same lesions (fold files written to disk, as the benchmarks write them)."""
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -251,3 +252,41 @@ def test_pooled_results_carry_the_newest_measurement_stamp():
                {"machine": {"date_utc": "2026-11-21 23:59"}}, {"fold": 3}]
     assert newest_machine(records)["date_utc"] == "2026-11-22 05:10"
     assert newest_machine([{"fold": 0}]) is None
+
+
+def test_random_split_copy_draws_folds_image_by_image(tmp_path, phantom_us2d):
+    """The optimistic split of published BUSI results: a copy whose folds are drawn per image
+    (all lesions of an image together), stratified by pathology, duplicate groups and patients
+    dropped (and counted when they straddle folds), files hard-linked, the source untouched; loadable."""
+    from collections import Counter
+
+    from BreastUSAITraining.dataset import load_dataset
+    from random_split import write_random_split
+
+    source = tmp_path / "source"
+    shutil.copytree(phantom_us2d, source)
+    contract = json.loads((source / "dataset.json").read_text())
+    cases = sorted({c["case_id"] for c in contract["training"]})
+    for case in contract["training"]:  # near-duplicate pairs: images 0+1, 2+3, ...
+        case["dup_group"] = f"group-{cases.index(case['case_id']) // 2}"
+    (source / "dataset.json").write_text(json.dumps(contract))
+    before = (source / "dataset.json").read_bytes()
+
+    out = write_random_split(source, tmp_path / "random", n_folds=3, seed=0)
+    written = json.loads((out / "dataset.json").read_text())
+    load_dataset(out)  # the contract accepts it
+    assert (source / "dataset.json").read_bytes() == before
+    fold_of: dict[str, set] = {}
+    for case in written["training"]:
+        fold_of.setdefault(case["case_id"], set()).add(case["fold"])
+        assert case["dup_group"] is None and case["patient_id"] is None and case["train_only"] is False
+    assert all(len(folds) == 1 for folds in fold_of.values())  # an image's lesions stay together
+    per_image = {c["case_id"]: (c["pathology"], c["fold"]) for c in written["training"]}
+    for label in {p for p, _ in per_image.values()}:
+        counts = Counter(f for p, f in per_image.values() if p == label)
+        assert max(counts.values()) - min(counts.get(k, 0) for k in range(3)) <= 1  # stratified
+    spread = sum(len({per_image[c][1] for c in cases[i:i + 2]}) > 1 for i in range(0, len(cases) - 1, 2))
+    assert written["random_split"]["duplicate_groups_split"] == spread > 0
+    image = next((out / "images").iterdir())
+    assert image.stat().st_ino == (source / "images" / image.name).stat().st_ino  # linked, not copied
+    assert write_random_split(source, tmp_path / "random", n_folds=3, seed=0) == out  # reused as made

@@ -30,6 +30,10 @@ every fold is scored a second time with its final epoch's weights (``dice_last_e
 choice made), and the difference shows what that choice is worth. ``--variant NAME`` keeps a
 second recipe of the same architecture (e.g. another batch size) as its own row
 (files ``<variant>_fold<k>.json``); without it the row is named after the architecture.
+``--split random`` trains and scores a recipe on folds drawn image by image instead (what most
+published BUSI figures use; near-duplicates of a test image may be trained on), to measure what
+the honest split costs. Declared recipe pairs (``PAIRED_COMPARISONS``) are compared image by
+image at the final epoch in the summary (``paired_last_epoch``).
 """
 
 from __future__ import annotations
@@ -74,6 +78,16 @@ def prepare_busi_run(work: str, busi: str, threads: int) -> tuple[Path, Path]:
     folder = Path(work)
     folder.mkdir(parents=True, exist_ok=True)
     return folder, ensure_busi(folder, Path(busi))
+
+
+def split_dataset(work: Path, dataset_dir: Path, split: str | None) -> Path:
+    """The dataset folder whose folds a recipe uses: BUSI as imported (duplicate-aware folds), or
+    for ``split == "random"`` its copy with folds drawn image by image (``random_split.py``)."""
+    if split in (None, "duplicate-aware"):
+        return dataset_dir
+    from random_split import write_random_split
+
+    return write_random_split(dataset_dir, work / "busi_dataset_random_split")
 
 
 def evaluate_fold(bundle: Path, dataset_dir: Path, fold: int, device: str, model=None) -> list[dict]:
@@ -174,6 +188,8 @@ PAIRED_COMPARISONS = (
     ("unet-32ch-128px-60ep", "unet-128px-60ep"),        # twice the width (32 channels vs 16), same schedule
     ("unet-32ch-128px-60ep", "unet-128px-120ep"),       # twice the width vs twice the epochs (similar CPU cost)
     ("flexunet-effb0-128px-60ep", "unet-32ch-128px-60ep"),  # EfficientNet-b0 encoder vs the 32-channel UNet
+    ("flexunet-effb0-128px-60ep", "unet-128px-60ep"),       # EfficientNet-b0 encoder vs the 16-channel UNet
+    ("unet-128px-60ep-random-split", "unet-128px-60ep"),    # random image-level folds vs duplicate-aware ones
 )
 
 
@@ -249,6 +265,10 @@ def main() -> int:
     parser.add_argument("--augment", type=float, default=1.0, help="augmentation strength (0 = none)")
     parser.add_argument("--no-normal", action="store_true", help="train on benign + malignant images only")
     parser.add_argument("--variant", help="name of this recipe's row and fold files (default: the architecture)")
+    parser.add_argument("--split", choices=("duplicate-aware", "random"), default="duplicate-aware",
+                        help="folds: BreastUSAI's duplicate-aware ones (default), or drawn image by image at random as "
+                             "most published BUSI results are (near-duplicates may straddle folds; benchmarks/"
+                             "random_split.py) - to measure what the honest split costs; give it its own --variant")
     parser.add_argument("--warmup-epochs", type=int, default=0,
                         help="progressive resizing: first train this many epochs at --warmup-size, then --epochs at --size "
                              "from those weights (train segmentation --weights) (default: 0, off)")
@@ -275,13 +295,14 @@ def main() -> int:
     from BreastUSAITraining.segmentation.train import SegmentationOptions, train_segmentation
     from BreastUSAITraining.training import TrainingSettings
 
-    work, dataset_dir = prepare_busi_run(args.work, args.busi, args.threads)
+    work, honest_dataset = prepare_busi_run(args.work, args.busi, args.threads)
     folds_dir = Path(args.out).with_suffix("")
     if args.score_last_epoch or args.reevaluate:
         for fold_file in sorted(folds_dir.glob("*_fold*.json")):
             bundle = work / f"seg_{fold_file.stem}"
             if not bundle.is_dir() or (args.rescore_only and fold_file.stem.rsplit("_fold", 1)[0] not in args.rescore_only):
                 continue
+            dataset_dir = split_dataset(work, honest_dataset, json.loads(fold_file.read_text())["config"].get("split"))
             if args.reevaluate:
                 reevaluate(fold_file, bundle, dataset_dir, args.device)
             if args.reevaluate or "dice_last_epoch" not in json.loads(fold_file.read_text()):
@@ -297,6 +318,11 @@ def main() -> int:
                            "variant": args.variant or arch})
         if args.warmup_epochs:
             config["warmup"] = {"size": args.warmup_size, "epochs": args.warmup_epochs, "lr": args.warmup_lr}
+        if args.split != "duplicate-aware":
+            if not args.variant:
+                parser.error("--split random needs its own --variant (its folds are not the duplicate-aware ones)")
+            config["split"] = args.split
+        dataset_dir = split_dataset(work, honest_dataset, config.get("split"))
         name = config.get("variant", arch)
         for fold in args.folds:
             fold_file = folds_dir / f"{name}_fold{fold}.json"
