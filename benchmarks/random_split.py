@@ -54,6 +54,8 @@ def write_random_split(dataset_dir: Path, out_dir: Path, n_folds: int = 5, seed:
             if not target.exists():
                 try:
                     os.link(file, target)
+                except FileExistsError:  # another process linked it meanwhile
+                    pass
                 except OSError:  # another file system: copy
                     shutil.copy2(file, target)
     folds = random_folds(source["training"], n_folds, seed)
