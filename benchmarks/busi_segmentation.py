@@ -189,6 +189,7 @@ PAIRED_COMPARISONS = (
     ("unet-32ch-128px-60ep", "unet-128px-120ep"),       # twice the width vs twice the epochs (similar CPU cost)
     ("flexunet-effb0-128px-60ep", "unet-32ch-128px-60ep"),  # EfficientNet-b0 encoder vs the 32-channel UNet
     ("flexunet-effb0-128px-60ep", "unet-128px-60ep"),       # EfficientNet-b0 encoder vs the 16-channel UNet
+    ("flexunet-effb0-128px-60ep", "unet-128px-120ep"),      # ... and vs the best UNet recipe (twice its epochs)
     ("unet-128px-60ep-random-split", "unet-128px-60ep"),    # random image-level folds vs duplicate-aware ones
 )
 
