@@ -95,13 +95,13 @@ def table_busi_segmentation() -> str:
         width = f", {c['channels']} ch" if c.get("channels") else ""
         recipe = (f"{c['arch']}{width}, {c['size']} px, {c['epochs']} epochs, batch {c['batch_size']}, augmentation "
                   f"{c.get('augment_strength', 1.0):g}, {'with' if c.get('normal_images', True) else 'without'} normal images")
-        if c.get("split") == "random":
-            recipe += ", **random image-level folds** (near-duplicates may straddle folds)"
         if c.get("warmup"):
             w = c["warmup"]
             recipe = (f"{c['arch']}{width}, {w['epochs']} epochs at {w['size']} px (lr {w['lr']:g}) then {c['epochs']} at "
                       f"{c['size']} px (lr {c['lr']:g}), batch {c['batch_size']}, augmentation {c.get('augment_strength', 1.0):g}, "
                       f"{'with' if c.get('normal_images', True) else 'without'} normal images")
+        if c.get("split") == "random":
+            recipe += ", **random image-level folds** (near-duplicates may straddle folds)"
         known = f"{s['dice_expect_lesion']['mean']:.3f}" if s.get("dice_expect_lesion") else "-"
         two_class = f"{s['dice_two_class']['mean']:.3f}" if s.get("dice_two_class") else "-"
         v = s.get("versus_unet")
