@@ -290,3 +290,16 @@ def test_random_split_copy_draws_folds_image_by_image(tmp_path, phantom_us2d):
     image = next((out / "images").iterdir())
     assert image.stat().st_ino == (source / "images" / image.name).stat().st_ino  # linked, not copied
     assert write_random_split(source, tmp_path / "random", n_folds=3, seed=0) == out  # reused as made
+
+
+def test_random_split_without_its_own_variant_is_refused_before_any_work(tmp_path):
+    """``--split random`` would otherwise write its folds under the duplicate-aware recipe's name;
+    the refusal comes before BUSI is imported (no work folder made)."""
+    import subprocess
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "busi_segmentation.py"
+    done = subprocess.run([sys.executable, str(script), "--split", "random", "--work", str(tmp_path / "work")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "--split random needs its own --variant" in done.stderr
+    assert not (tmp_path / "work").exists()

@@ -289,6 +289,8 @@ def main() -> int:
                         help="with --reevaluate / --score-last-epoch: only these recipes' fold files (row names, e.g. "
                              "unet-128px-120ep; default: every recipe)")
     args = parser.parse_args()
+    if args.split != "duplicate-aware" and not args.variant:  # before BUSI is imported, not after
+        parser.error("--split random needs its own --variant (its folds are not the duplicate-aware ones)")
     if args.combine:
         combine(Path(args.out).with_suffix(""), Path(args.out))
         return 0
@@ -303,10 +305,11 @@ def main() -> int:
             bundle = work / f"seg_{fold_file.stem}"
             if not bundle.is_dir() or (args.rescore_only and fold_file.stem.rsplit("_fold", 1)[0] not in args.rescore_only):
                 continue
-            dataset_dir = split_dataset(work, honest_dataset, json.loads(fold_file.read_text())["config"].get("split"))
+            record = json.loads(fold_file.read_text())
+            dataset_dir = split_dataset(work, honest_dataset, record["config"].get("split"))
             if args.reevaluate:
                 reevaluate(fold_file, bundle, dataset_dir, args.device)
-            if args.reevaluate or "dice_last_epoch" not in json.loads(fold_file.read_text()):
+            if args.reevaluate or "dice_last_epoch" not in record:
                 score_last_epoch(fold_file, bundle, dataset_dir, args.device)
         combine(folds_dir, Path(args.out))
         return 0
@@ -320,8 +323,6 @@ def main() -> int:
         if args.warmup_epochs:
             config["warmup"] = {"size": args.warmup_size, "epochs": args.warmup_epochs, "lr": args.warmup_lr}
         if args.split != "duplicate-aware":
-            if not args.variant:
-                parser.error("--split random needs its own --variant (its folds are not the duplicate-aware ones)")
             config["split"] = args.split
         dataset_dir = split_dataset(work, honest_dataset, config.get("split"))
         name = config.get("variant", arch)

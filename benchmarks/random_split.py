@@ -5,7 +5,8 @@ label-conflict images out of evaluation, so no copy of a test image is ever trai
 papers split BUSI's images at random instead, so near-duplicates of a test image can sit in
 training. ``write_random_split`` makes a copy of an imported dataset with such folds, so the same
 recipe can be scored both ways and the cost of honesty measured (``busi_segmentation.py
---split random``). Images and segmentations are hard-linked (copied across file systems); only ``dataset.json`` is new.
+--split random``). Images and segmentations are hard-linked (copied across file systems); only
+``dataset.json`` is new.
 """
 
 from __future__ import annotations
