@@ -290,6 +290,22 @@ def test_random_split_copy_draws_folds_image_by_image(tmp_path, phantom_us2d):
     image = next((out / "images").iterdir())
     assert image.stat().st_ino == (source / "images" / image.name).stat().st_ino  # linked, not copied
     assert write_random_split(source, tmp_path / "random", n_folds=3, seed=0) == out  # reused as made
+    assert json.loads((out / "dataset.json").read_text()) == written
+
+    # the source imported anew in place: a new image file (new inode) and a changed dataset.json
+    replaced = source / "images" / image.name
+    content = replaced.read_bytes()
+    replaced.unlink()
+    replaced.write_bytes(content)
+    contract["description"] = "imported again"
+    (source / "dataset.json").write_text(json.dumps(contract))
+    write_random_split(source, tmp_path / "random", n_folds=3, seed=0)
+    rewritten = json.loads((out / "dataset.json").read_text())
+    assert (out / "images" / image.name).stat().st_ino == replaced.stat().st_ino  # no stale link left
+    assert rewritten["random_split"]["source_sha256"] != written["random_split"]["source_sha256"]
+    assert "imported again" in rewritten["description"]
+    assert [c["fold"] for c in rewritten["training"]] == [c["fold"] for c in written["training"]]
+    assert not list(out.rglob("*.partial"))
 
 
 def test_random_split_without_its_own_variant_is_refused_before_any_work(tmp_path):

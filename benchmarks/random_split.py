@@ -11,6 +11,7 @@ recipe can be scored both ways and the cost of honesty measured (``busi_segmenta
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -40,25 +41,17 @@ def write_random_split(dataset_dir: Path, out_dir: Path, n_folds: int = 5, seed:
     ``random_folds``), no duplicate groups nor patient ids (the contract would refuse one spread
     over folds; how many were spread is kept in ``random_split``), no train-only cases,
     the test split emptied, files hard-linked; returns ``out_dir``. Made once: an existing copy
-    with the same source, folds and seed is reused."""
-    source = json.loads((dataset_dir / "dataset.json").read_text())
-    stamp = {"source_dataset": str(dataset_dir.resolve()), "n_folds": n_folds, "seed": seed}
+    with the same source (path and ``dataset.json`` content), folds and seed is reused, and any
+    file that is no longer the source's own (a source imported anew) is linked again."""
+    source_text = (dataset_dir / "dataset.json").read_bytes()
+    source = json.loads(source_text)
+    stamp = {"source_dataset": str(dataset_dir.resolve()), "source_sha256": hashlib.sha256(source_text).hexdigest(),
+             "n_folds": n_folds, "seed": seed}
+    _link_files(dataset_dir, out_dir)
     existing = out_dir / "dataset.json"
     if existing.is_file() and {k: v for k, v in json.loads(existing.read_text()).get("random_split", {}).items()
                                if k in stamp} == stamp:
         return out_dir
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for folder in ("images", "segmentations"):  # hard links (the dataset contract refuses symbolic ones)
-        (out_dir / folder).mkdir(exist_ok=True)
-        for file in (dataset_dir / folder).iterdir():
-            target = out_dir / folder / file.name
-            if not target.exists():
-                try:
-                    os.link(file, target)
-                except FileExistsError:  # another process linked it meanwhile
-                    pass
-                except OSError:  # another file system: copy
-                    shutil.copy2(file, target)
     folds = random_folds(source["training"], n_folds, seed)
     spread: dict[str, int] = {}
     for link, counted in (("dup_group", "duplicate_groups_split"), ("patient_id", "patients_split")):
@@ -76,3 +69,20 @@ def write_random_split(dataset_dir: Path, out_dir: Path, n_folds: int = 5, seed:
                                         f"(near-duplicates may straddle folds), {n_folds} folds, seed {seed}.",
                          "training": training, "test": [], "random_split": {**stamp, **spread}})
     return out_dir
+
+
+def _link_files(dataset_dir: Path, out_dir: Path) -> None:
+    """Hard-link (or copy, across file systems) every image and segmentation of ``dataset_dir``
+    into ``out_dir``, replacing atomically any target that is not the source's file itself."""
+    for folder in ("images", "segmentations"):  # hard links: the dataset contract refuses symbolic ones
+        (out_dir / folder).mkdir(parents=True, exist_ok=True)
+        for file in (dataset_dir / folder).iterdir():
+            target = out_dir / folder / file.name
+            if target.exists() and os.path.samefile(file, target):
+                continue
+            partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+            try:
+                os.link(file, partial)
+            except OSError:  # another file system: copy
+                shutil.copy2(file, partial)
+            os.replace(partial, target)  # a stale link or copy is swapped whole, never half-written
