@@ -319,3 +319,31 @@ def test_random_split_without_its_own_variant_is_refused_before_any_work(tmp_pat
     assert done.returncode == 2
     assert "--split random needs its own --variant" in done.stderr
     assert not (tmp_path / "work").exists()
+
+
+def test_segmentation_misses_counted_at_best_and_final_epoch_per_recipe(tmp_path, monkeypatch):
+    """Misses (Dice < 0.1) and the Dice of the rest, at the best and the final epoch, pooled over a
+    recipe's fold files; a recipe other than ``unet`` gets its own result file, ``unet``'s is kept."""
+    import busi_segmentation_misses
+
+    folds = tmp_path / "busi_segmentation"
+    folds.mkdir()
+    best = [0.0, 0.05, 0.8, 0.9, 0.6]
+    last = [0.0, 0.2, 0.7, 0.9, 0.05]
+    for fold in (0, 1):
+        rows = [{"case_id": f"c{fold}{n}", "pathology": "malignant" if n == 0 else "benign",
+                 "dice": best[n], "dice_last_epoch": last[n]} for n in range(5)]
+        (folds / f"recipe-a_fold{fold}.json").write_text(json.dumps({"fold": fold, "images": rows}))
+    (tmp_path / "busi_segmentation_misses.json").write_text('{"arch": "unet"}')
+    monkeypatch.setattr(busi_segmentation_misses, "FOLDS", folds)
+    monkeypatch.setattr(busi_segmentation_misses, "RESULT", tmp_path / "busi_segmentation_misses.json")
+    monkeypatch.setattr(sys, "argv", ["busi_segmentation_misses.py", "--arch", "recipe-a", "--work", str(tmp_path / "none")])
+    assert busi_segmentation_misses.main() == 0
+    result = json.loads((tmp_path / "busi_segmentation_misses_recipe-a.json").read_text())
+    assert (result["images"], result["dice_below_0.1"], result["malignant_among_them"]) == (10, 4, 2)
+    assert result["mean_dice_of_the_rest"] == pytest.approx((0.8 + 0.9 + 0.6) / 3)
+    assert result["median_dice_all"] == pytest.approx(0.6)
+    assert result["last_epoch"]["dice_below_0.1"] == 4
+    assert result["last_epoch"]["mean_dice_of_the_rest"] == pytest.approx((0.2 + 0.7 + 0.9) / 3)
+    assert "fold_detail" not in result  # no bundle in the work folder
+    assert json.loads((tmp_path / "busi_segmentation_misses.json").read_text()) == {"arch": "unet"}

@@ -1,9 +1,12 @@
 """Where the BUSI segmentation falls short: images whose Dice is below 0.1 (pooled over the
-finished folds of ``busi_segmentation.py``), and, for one fold whose bundle is still in the
+finished folds of ``busi_segmentation.py``; at the best and, where scored, the final epoch), and, for one fold whose bundle is still in the
 work folder, whether each miss found no lesion at all (with its peak probability) or found
 another region.
 
-    python benchmarks/busi_segmentation_misses.py [--fold 1] [--work DIR] [--threads N]
+    python benchmarks/busi_segmentation_misses.py [--arch RECIPE] [--fold 1] [--work DIR] [--threads N]
+
+Written to ``results/busi_segmentation_misses.json`` for the first recipe (``unet``), to
+``results/busi_segmentation_misses_<recipe>.json`` for any other.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ MISS = 0.1
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--arch", default="unet", help="architecture of the fold files (default: unet)")
+    parser.add_argument("--arch", default="unet",
+                        help="recipe (variant) whose fold files are read, e.g. flexunet-effb0-128px-60ep (default: unet)")
     parser.add_argument("--fold", type=int, default=1, help="fold whose misses are looked at with its bundle")
     parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "breastusai-bench"),
                         help="busi_segmentation.py's --work folder (bundles, imported BUSI)")
@@ -41,6 +45,11 @@ def main() -> int:
               "malignant_among_them": sum(r["pathology"] == "malignant" for r in misses),
               "mean_dice_of_the_rest": statistics.fmean(r["dice"] for r in rows if r["dice"] >= MISS),
               "median_dice_all": statistics.median(r["dice"] for r in rows)}
+    if all("dice_last_epoch" in r for r in rows):  # the same figures for the final epoch's weights
+        last = [r["dice_last_epoch"] for r in rows]
+        result["last_epoch"] = {"dice_below_0.1": sum(d < MISS for d in last),
+                                "mean_dice_of_the_rest": statistics.fmean(d for d in last if d >= MISS),
+                                "median_dice_all": statistics.median(last)}
     bundle = Path(args.work) / f"seg_{args.arch}_fold{args.fold}"
     if bundle.is_dir():
         import torch
@@ -69,7 +78,7 @@ def main() -> int:
                                  "peak_probability_when_none_found": [min((c["peak_probability"] for c in none), default=None),
                                                                       max((c["peak_probability"] for c in none), default=None)],
                                  "cases": cases}
-    save_json(RESULT, result)
+    save_json(RESULT if args.arch == "unet" else RESULT.with_name(f"{RESULT.stem}_{args.arch}.json"), result)
     print(json.dumps({k: v for k, v in result.items() if k != "fold_detail"}, indent=1))
     if "fold_detail" in result:
         print({k: v for k, v in result["fold_detail"].items() if k != "cases"})
