@@ -347,3 +347,35 @@ def test_segmentation_misses_counted_at_best_and_final_epoch_per_recipe(tmp_path
     assert result["last_epoch"]["mean_dice_of_the_rest"] == pytest.approx((0.2 + 0.7 + 0.9) / 3)
     assert "fold_detail" not in result  # no bundle in the work folder
     assert json.loads((tmp_path / "busi_segmentation_misses.json").read_text()) == {"arch": "unet"}
+
+
+def test_random_split_copies_across_file_systems_and_recopies_only_changed_files(tmp_path, phantom_us2d, monkeypatch):
+    """Where hard links are impossible (another file system) the files are copied once; a later
+    call copies again only a file the source changed, and leaves no partial file behind."""
+    import os
+
+    import random_split
+
+    def no_links(*_args):
+        raise OSError("Invalid cross-device link")
+
+    monkeypatch.setattr(random_split.os, "link", no_links)
+    out = random_split.write_random_split(phantom_us2d, tmp_path / "random", n_folds=3, seed=0)
+    images = sorted((out / "images").iterdir())
+    first = {p.name: p.stat().st_ino for p in images}
+    assert all(p.stat().st_ino != (phantom_us2d / "images" / p.name).stat().st_ino for p in images)  # copies
+    random_split.write_random_split(phantom_us2d, tmp_path / "random", n_folds=3, seed=0)
+    assert {p.name: p.stat().st_ino for p in sorted((out / "images").iterdir())} == first  # nothing copied again
+
+    source_copy = tmp_path / "source"
+    shutil.copytree(phantom_us2d, source_copy)
+    out2 = random_split.write_random_split(source_copy, tmp_path / "random2", n_folds=3, seed=0)
+    changed = source_copy / "images" / images[0].name
+    stamp = changed.stat()
+    os.utime(changed, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 10**9))  # the source file touched anew
+    before = {p.name: p.stat().st_ino for p in (out2 / "images").iterdir()}
+    random_split.write_random_split(source_copy, tmp_path / "random2", n_folds=3, seed=0)
+    after = {p.name: p.stat().st_ino for p in (out2 / "images").iterdir()}
+    assert [name for name in before if before[name] != after[name]] == [changed.name]
+    assert (out2 / "images" / changed.name).read_bytes() == changed.read_bytes()
+    assert not list(tmp_path.rglob("*.partial"))

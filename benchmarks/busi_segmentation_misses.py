@@ -1,7 +1,7 @@
 """Where the BUSI segmentation falls short: images whose Dice is below 0.1 (pooled over the
-finished folds of ``busi_segmentation.py``; at the best and, where scored, the final epoch), and, for one fold whose bundle is still in the
-work folder, whether each miss found no lesion at all (with its peak probability) or found
-another region.
+finished folds of ``busi_segmentation.py``; at the best and, where scored, the final epoch),
+and, for one fold whose bundle is still in the work folder, whether each miss found no lesion at
+all (with its peak probability) or found another region.
 
     python benchmarks/busi_segmentation_misses.py [--arch RECIPE] [--fold 1] [--work DIR] [--threads N]
 

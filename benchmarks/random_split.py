@@ -73,16 +73,29 @@ def write_random_split(dataset_dir: Path, out_dir: Path, n_folds: int = 5, seed:
 
 def _link_files(dataset_dir: Path, out_dir: Path) -> None:
     """Hard-link (or copy, across file systems) every image and segmentation of ``dataset_dir``
-    into ``out_dir``, replacing atomically any target that is not the source's file itself."""
+    into ``out_dir``, replacing atomically any target that is not the source's current file: a
+    link to another inode, or a copy whose size or modification time differ."""
     for folder in ("images", "segmentations"):  # hard links: the dataset contract refuses symbolic ones
         (out_dir / folder).mkdir(parents=True, exist_ok=True)
         for file in (dataset_dir / folder).iterdir():
             target = out_dir / folder / file.name
-            if target.exists() and os.path.samefile(file, target):
+            if _is_current(file, target):
                 continue
             partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
             try:
-                os.link(file, partial)
-            except OSError:  # another file system: copy
-                shutil.copy2(file, partial)
-            os.replace(partial, target)  # a stale link or copy is swapped whole, never half-written
+                try:
+                    os.link(file, partial)
+                except OSError:  # another file system: copy (keeps the modification time)
+                    shutil.copy2(file, partial)
+                os.replace(partial, target)  # a stale link or copy is swapped whole, never half-written
+            finally:
+                partial.unlink(missing_ok=True)
+
+
+def _is_current(file: Path, target: Path) -> bool:
+    if not target.exists():
+        return False
+    if os.path.samefile(file, target):
+        return True
+    a, b = file.stat(), target.stat()  # a copy (another file system): same size and modification time
+    return (a.st_size, a.st_mtime_ns) == (b.st_size, b.st_mtime_ns)
