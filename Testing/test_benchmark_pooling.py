@@ -337,7 +337,8 @@ def test_segmentation_misses_counted_at_best_and_final_epoch_per_recipe(tmp_path
     (tmp_path / "busi_segmentation_misses.json").write_text('{"arch": "unet"}')
     monkeypatch.setattr(busi_segmentation_misses, "FOLDS", folds)
     monkeypatch.setattr(busi_segmentation_misses, "RESULT", tmp_path / "busi_segmentation_misses.json")
-    monkeypatch.setattr(sys, "argv", ["busi_segmentation_misses.py", "--arch", "recipe-a", "--work", str(tmp_path / "none")])
+    monkeypatch.setattr(sys, "argv",
+                        ["busi_segmentation_misses.py", "--arch", "recipe-a", "--work", str(tmp_path / "none")])
     assert busi_segmentation_misses.main() == 0
     result = json.loads((tmp_path / "busi_segmentation_misses_recipe-a.json").read_text())
     assert (result["images"], result["dice_below_0.1"], result["malignant_among_them"]) == (10, 4, 2)

@@ -32,7 +32,8 @@ MISS = 0.1
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", default="unet",
-                        help="recipe (variant) whose fold files are read, e.g. flexunet-effb0-128px-60ep (default: unet)")
+                        help="recipe (variant) whose fold files are read, "
+                             "e.g. flexunet-effb0-128px-60ep (default: unet)")
     parser.add_argument("--fold", type=int, default=1, help="fold whose misses are looked at with its bundle")
     parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "breastusai-bench"),
                         help="busi_segmentation.py's --work folder (bundles, imported BUSI)")
