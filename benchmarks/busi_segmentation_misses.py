@@ -29,6 +29,13 @@ RESULT = HERE / "results" / "busi_segmentation_misses.json"
 MISS = 0.1
 
 
+def _miss_figures(dices: list[float]) -> dict:
+    """How many images are missed (Dice < ``MISS``), the mean Dice of the others, the median of all."""
+    return {"dice_below_0.1": sum(d < MISS for d in dices),
+            "mean_dice_of_the_rest": statistics.fmean(d for d in dices if d >= MISS),
+            "median_dice_all": statistics.median(dices)}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arch", default="unet",
@@ -39,18 +46,15 @@ def main() -> int:
                         help="busi_segmentation.py's --work folder (bundles, imported BUSI)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     args = parser.parse_args()
-    files = {json.loads(p.read_text())["fold"]: json.loads(p.read_text()) for p in sorted(FOLDS.glob(f"{args.arch}_fold*.json"))}
+    records = [json.loads(p.read_text()) for p in sorted(FOLDS.glob(f"{args.arch}_fold*.json"))]
+    files = {record["fold"]: record for record in records}
     rows = [r for record in files.values() for r in record["images"]]
-    misses = [r for r in rows if r["dice"] < MISS]
-    result = {"arch": args.arch, "folds": sorted(files), "images": len(rows), "dice_below_0.1": len(misses),
-              "malignant_among_them": sum(r["pathology"] == "malignant" for r in misses),
-              "mean_dice_of_the_rest": statistics.fmean(r["dice"] for r in rows if r["dice"] >= MISS),
-              "median_dice_all": statistics.median(r["dice"] for r in rows)}
+    best = _miss_figures([r["dice"] for r in rows])
+    result = {"arch": args.arch, "folds": sorted(files), "images": len(rows),
+              "dice_below_0.1": best.pop("dice_below_0.1"),
+              "malignant_among_them": sum(r["pathology"] == "malignant" and r["dice"] < MISS for r in rows), **best}
     if all("dice_last_epoch" in r for r in rows):  # the same figures for the final epoch's weights
-        last = [r["dice_last_epoch"] for r in rows]
-        result["last_epoch"] = {"dice_below_0.1": sum(d < MISS for d in last),
-                                "mean_dice_of_the_rest": statistics.fmean(d for d in last if d >= MISS),
-                                "median_dice_all": statistics.median(last)}
+        result["last_epoch"] = _miss_figures([r["dice_last_epoch"] for r in rows])
     bundle = Path(args.work) / f"seg_{args.arch}_fold{args.fold}"
     if bundle.is_dir():
         import torch

@@ -81,6 +81,7 @@ def _link_files(dataset_dir: Path, out_dir: Path) -> None:
             target = out_dir / folder / file.name
             if _is_current(file, target):
                 continue
+            # not atomic.atomic_path: it chmods its temporary file, here the source's own inode
             partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
             try:
                 try:
@@ -93,9 +94,8 @@ def _link_files(dataset_dir: Path, out_dir: Path) -> None:
 
 
 def _is_current(file: Path, target: Path) -> bool:
+    """``target`` is ``file`` itself (a hard link) or a copy of it with the same size and modification time."""
     if not target.exists():
         return False
-    if os.path.samefile(file, target):
-        return True
-    a, b = file.stat(), target.stat()  # a copy (another file system): same size and modification time
-    return (a.st_size, a.st_mtime_ns) == (b.st_size, b.st_mtime_ns)
+    a, b = file.stat(), target.stat()
+    return os.path.samestat(a, b) or (a.st_size, a.st_mtime_ns) == (b.st_size, b.st_mtime_ns)
