@@ -380,3 +380,75 @@ def test_random_split_copies_across_file_systems_and_recopies_only_changed_files
     assert [name for name in before if before[name] != after[name]] == [changed.name]
     assert (out2 / "images" / changed.name).read_bytes() == changed.read_bytes()
     assert not list(tmp_path.rglob("*.partial"))
+
+
+def _constant_lesion_run(source: Path, bundle: Path, probability: float) -> None:
+    """A copy of ``source`` whose final checkpoint (``bundle``.run/checkpoints/last.pt) gives every
+    pixel the lesion probability ``probability``: output layers zeroed, biases set to match."""
+    import math
+
+    import torch
+
+    from BreastUSAITraining.bundle import load_bundle
+    from BreastUSAITraining.networks import build_network
+    from BreastUSAITraining.training.checkpoint import save_checkpoint
+
+    shutil.copytree(source, bundle)
+    loaded = load_bundle(bundle, "segmentation")
+    network = build_network(loaded.inference["network"])
+    network.load_state_dict(loaded.state_dict)
+    for module in network.modules():
+        if isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)) and module.out_channels == 2:
+            torch.nn.init.zeros_(module.weight)
+            logit = 20.0 if probability == 1.0 else -20.0 if probability == 0.0 else math.log(probability / (1 - probability))
+            module.bias.data = torch.tensor([0.0, logit])
+    save_checkpoint(bundle.with_name(bundle.name + ".run") / "checkpoints" / "last.pt",
+                    {"model": network.state_dict(), "epoch": 5})
+
+
+def test_segmentation_ensemble_thresholds_the_mean_probability(tiny_bundles, phantom_us2d, tmp_path):
+    """Members that say "lesion" with probability 1.0, 0.2 and 0.0 everywhere: alone, only the
+    first finds anything; 1.0 with 0.2 averages to 0.6 (lesion everywhere), 0.2 with 0.0 to 0.1
+    (nothing) - so the ensemble really thresholds the mean of the final checkpoints' outputs."""
+    import busi_segmentation_ensemble as ensemble
+
+    from BreastUSAITraining.dataset import load_dataset
+    from BreastUSAITraining.dataset.loader import case_dicts
+    from BreastUSAITraining.segmentation.samples import read_case
+    from BreastUSAITraining.segmentation.task import dice_and_iou
+
+    runs = {name: tmp_path / f"seg_{name}" for name in ("sure", "doubtful", "never")}
+    for (name, bundle), p in zip(runs.items(), (1.0, 0.2, 0.0)):
+        _constant_lesion_run(tiny_bundles["seg2d"], bundle, p)
+    cases = [c for c in case_dicts(load_dataset(phantom_us2d), "training", folds=[0]) if c["segments"]]
+    all_lesion = [dice_and_iou(np.ones_like(t), t)[0] for t in (read_case(c)[1] for c in cases)]
+    assert len(cases) > 0 and min(all_lesion) > 0
+
+    rows = ensemble.ensemble_fold_rows({"sure": runs["sure"], "doubtful": runs["doubtful"]}, phantom_us2d, 0, "cpu")
+    assert [r["case_id"] for r in rows] == [c["case_id"] for c in cases]
+    assert [r["sure"] for r in rows] == pytest.approx(all_lesion)
+    assert [r["doubtful"] for r in rows] == [0.0] * len(cases)
+    assert [r["ensemble"] for r in rows] == pytest.approx(all_lesion)
+    rows = ensemble.ensemble_fold_rows({"doubtful": runs["doubtful"], "never": runs["never"]}, phantom_us2d, 0, "cpu")
+    assert [r["ensemble"] for r in rows] == [0.0] * len(cases)
+
+
+def test_segmentation_ensemble_summary_against_hand_worked_figures():
+    """Means, SDs, the best member and the paired difference worked by hand on four images."""
+    import busi_segmentation_ensemble as ensemble
+
+    rows = [{"a": 0.8, "b": 0.6, "ensemble": 0.9}, {"a": 0.4, "b": 0.6, "ensemble": 0.5},
+            {"a": 0.0, "b": 0.2, "ensemble": 0.1}, {"a": 0.8, "b": 0.2, "ensemble": 0.7}]
+    summary = ensemble.summarise_ensemble(rows, ["a", "b"])
+    assert summary["images"] == 4
+    assert summary["dice"]["a"]["mean"] == pytest.approx(0.5)  # (0.8 + 0.4 + 0 + 0.8) / 4
+    assert summary["dice"]["a"]["sd"] == pytest.approx(0.33166, abs=1e-5)  # sqrt(((.3)^2+(.1)^2+(.5)^2+(.3)^2)/4)
+    assert summary["dice"]["b"]["mean"] == pytest.approx(0.4)
+    assert summary["dice"]["ensemble"]["mean"] == pytest.approx(0.55)
+    assert summary["best_member"] == "a"
+    assert summary["ensemble_minus_best_member"] == pytest.approx(0.05)  # (0.1 + 0.1 + 0.1 - 0.1) / 4
+    assert 0 < summary["wilcoxon_p"] <= 1
+    assert summary["missed"] == {"a": 1, "b": 0, "ensemble": 0}  # Dice < 0.1: only a's 0.0
+    assert summary["missed_by_every_member"] == 0
+    rows[2]["b"] = 0.05
+    assert ensemble.summarise_ensemble(rows, ["a", "b"])["missed_by_every_member"] == 1
