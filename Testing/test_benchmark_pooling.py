@@ -171,31 +171,40 @@ def test_segmentation_last_epoch_dice_is_pooled_only_when_every_image_has_it(tmp
     assert "dice_two_class" not in summary  # these fold files were scored without the background's Dice
 
 
-def test_segmentation_last_epoch_scores_the_final_checkpoint(tiny_bundles, phantom_us2d, tmp_path):
-    """The last-epoch score really uses the run's last.pt: a final checkpoint whose output
-    layers say "lesion" everywhere gives every image the Dice of an all-lesion mask."""
-    import shutil
+def _constant_lesion_run(source: Path, bundle: Path, probability: float, epoch: int = 5) -> None:
+    """A copy of ``source`` whose final checkpoint (``bundle``.run/checkpoints/last.pt) gives every
+    pixel the lesion probability ``probability``: output layers zeroed, biases set to match."""
+    import math
 
     import torch
 
     from BreastUSAITraining.bundle import load_bundle
-    from BreastUSAITraining.dataset import load_dataset
-    from BreastUSAITraining.dataset.loader import case_dicts
     from BreastUSAITraining.networks import build_network
-    from BreastUSAITraining.segmentation.samples import read_case
-    from BreastUSAITraining.segmentation.task import dice_and_iou
     from BreastUSAITraining.training.checkpoint import save_checkpoint
 
-    bundle = tmp_path / "seg"
-    shutil.copytree(tiny_bundles["seg2d"], bundle)
+    shutil.copytree(source, bundle)
     loaded = load_bundle(bundle, "segmentation")
     network = build_network(loaded.inference["network"])
     network.load_state_dict(loaded.state_dict)
     for module in network.modules():
         if isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)) and module.out_channels == 2:
             torch.nn.init.zeros_(module.weight)
-            module.bias.data = torch.tensor([-20.0, 20.0])
-    save_checkpoint(tmp_path / "seg.run" / "checkpoints" / "last.pt", {"model": network.state_dict(), "epoch": 9})
+            logit = 20.0 if probability == 1.0 else -20.0 if probability == 0.0 else math.log(probability / (1 - probability))
+            module.bias.data = torch.tensor([0.0, logit])
+    save_checkpoint(bundle.with_name(bundle.name + ".run") / "checkpoints" / "last.pt",
+                    {"model": network.state_dict(), "epoch": epoch})
+
+
+def test_segmentation_last_epoch_scores_the_final_checkpoint(tiny_bundles, phantom_us2d, tmp_path):
+    """The last-epoch score really uses the run's last.pt: a final checkpoint whose output
+    layers say "lesion" everywhere gives every image the Dice of an all-lesion mask."""
+    from BreastUSAITraining.dataset import load_dataset
+    from BreastUSAITraining.dataset.loader import case_dicts
+    from BreastUSAITraining.segmentation.samples import read_case
+    from BreastUSAITraining.segmentation.task import dice_and_iou
+
+    bundle = tmp_path / "seg"
+    _constant_lesion_run(tiny_bundles["seg2d"], bundle, 1.0, epoch=9)
 
     best = busi_segmentation.evaluate_fold(bundle, phantom_us2d, 0, "cpu")
     model, epoch = busi_segmentation.with_last_epoch_weights(bundle, "segmentation")
@@ -380,30 +389,6 @@ def test_random_split_copies_across_file_systems_and_recopies_only_changed_files
     assert [name for name in before if before[name] != after[name]] == [changed.name]
     assert (out2 / "images" / changed.name).read_bytes() == changed.read_bytes()
     assert not list(tmp_path.rglob("*.partial"))
-
-
-def _constant_lesion_run(source: Path, bundle: Path, probability: float) -> None:
-    """A copy of ``source`` whose final checkpoint (``bundle``.run/checkpoints/last.pt) gives every
-    pixel the lesion probability ``probability``: output layers zeroed, biases set to match."""
-    import math
-
-    import torch
-
-    from BreastUSAITraining.bundle import load_bundle
-    from BreastUSAITraining.networks import build_network
-    from BreastUSAITraining.training.checkpoint import save_checkpoint
-
-    shutil.copytree(source, bundle)
-    loaded = load_bundle(bundle, "segmentation")
-    network = build_network(loaded.inference["network"])
-    network.load_state_dict(loaded.state_dict)
-    for module in network.modules():
-        if isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)) and module.out_channels == 2:
-            torch.nn.init.zeros_(module.weight)
-            logit = 20.0 if probability == 1.0 else -20.0 if probability == 0.0 else math.log(probability / (1 - probability))
-            module.bias.data = torch.tensor([0.0, logit])
-    save_checkpoint(bundle.with_name(bundle.name + ".run") / "checkpoints" / "last.pt",
-                    {"model": network.state_dict(), "epoch": 5})
 
 
 def test_segmentation_ensemble_thresholds_the_mean_probability(tiny_bundles, phantom_us2d, tmp_path):
