@@ -107,15 +107,20 @@ def test_segmentation_paired_comparisons_use_the_final_epoch(tmp_path, monkeypat
             record = json.loads(path.read_text())
             for n, row in enumerate(record["images"]):
                 row["dice_last_epoch"], row["iou_last_epoch"] = last + 0.01 * n, last / 2
+            if (name, fold) == ("unet-128px-60ep", 1):  # one image missed by the narrow UNet only
+                record["images"][0]["dice_last_epoch"] = 0.05
             path.write_text(json.dumps(record))
     result = busi_segmentation.combine(folds, tmp_path / "busi_segmentation.json")
     [pair] = result["paired_last_epoch"]  # the 120-epoch reference of the other 32-channel pair is absent
     assert (pair["recipe"], pair["reference"], pair["images_paired"]) == ("unet-32ch-128px-60ep", "unet-128px-60ep", 8)
-    assert pair["dice_difference"] == pytest.approx((0.1 + 0.3) / 2)  # the final epoch's, not the best epoch's -0.8
+    # the final epoch's, not the best epoch's -0.8; the missed image's difference is 0.8 - 0.05 instead of 0.3
+    assert pair["dice_difference"] == pytest.approx((4 * 0.1 + 3 * 0.3 + 0.75) / 8)
     assert 0 < pair["wilcoxon_p"] < 0.05
+    assert (pair["missed"], pair["reference_missed"]) == (0, 1)
     monkeypatch.setattr(render_readme_tables, "RESULTS", tmp_path)
     monkeypatch.setattr(render_readme_tables, "_machine", lambda machine: "")
-    assert "| unet-32ch-128px-60ep | unet-128px-60ep | 8 | +0.200 |" in render_readme_tables.table_busi_segmentation()
+    assert "| unet-32ch-128px-60ep | unet-128px-60ep | 8 | +0.256 |" in render_readme_tables.table_busi_segmentation()
+    assert "| 0 / 1 |" in render_readme_tables.table_busi_segmentation()
 
 
 def test_classification_last_epoch_figures_pool_and_pair(tmp_path):

@@ -57,6 +57,7 @@ from fold_files import fold_done, last_epoch_checkpoint, newest_machine, save_js
 from machine import machine_info  # noqa: E402
 
 RESULT = HERE / "results" / "busi_segmentation.json"
+MISS = 0.1  # an image whose lesion Dice is below this is counted as missed
 
 
 def ensure_busi(work: Path, source: Path) -> Path:
@@ -190,14 +191,17 @@ PAIRED_COMPARISONS = (
     ("flexunet-effb0-128px-60ep", "unet-32ch-128px-60ep"),  # EfficientNet-b0 encoder vs the 32-channel UNet
     ("flexunet-effb0-128px-60ep", "unet-128px-60ep"),       # EfficientNet-b0 encoder vs the 16-channel UNet
     ("flexunet-effb0-128px-60ep", "unet-128px-120ep"),      # ... and vs the best UNet recipe (twice its epochs)
+    ("flexunet-effb0-128px-120ep", "flexunet-effb0-128px-60ep"),  # the FlexibleUNet with twice the epochs
+    ("flexunet-effb0-128px-120ep", "unet-128px-120ep"),           # ... vs the UNet on the same 120 epochs
     ("unet-128px-60ep-random-split", "unet-128px-60ep"),    # random image-level folds vs duplicate-aware ones
 )
 
 
 def paired_versus(reference: dict, other: dict, key: str = "dice") -> dict:
     """Per-image Dice (``key``: ``dice`` at the kept epoch, ``dice_last_epoch`` at the final
-    one) of ``other`` minus ``reference`` on the images both scored: mean difference and the
-    Wilcoxon signed-rank test (two-sided)."""
+    one) of ``other`` minus ``reference`` on the images both scored: mean difference, the
+    Wilcoxon signed-rank test (two-sided), and how many of those images each misses
+    (Dice < ``MISS``)."""
     from scipy.stats import wilcoxon
 
     ref = {r["case_id"]: r[key] for f in reference["folds"].values() for r in f["images"] if key in r}
@@ -207,7 +211,8 @@ def paired_versus(reference: dict, other: dict, key: str = "dice") -> dict:
         return {"images_paired": 0}
     differences = [a - b for a, b in pairs]
     return {"images_paired": len(pairs), "dice_difference": statistics.fmean(differences),
-            "wilcoxon_p": float(wilcoxon(differences).pvalue) if any(differences) else 1.0}
+            "wilcoxon_p": float(wilcoxon(differences).pvalue) if any(differences) else 1.0,
+            "missed": sum(a < MISS for a, _ in pairs), "reference_missed": sum(b < MISS for _, b in pairs)}
 
 
 def combine(folds_dir: Path, out: Path) -> dict:

@@ -25,12 +25,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
+from busi_segmentation import MISS, prepare_busi_run  # noqa: E402
 from fold_files import last_epoch_checkpoint, save_json, with_last_epoch_weights  # noqa: E402
 from machine import machine_info  # noqa: E402
 
 RESULTS = HERE / "results"
 ENSEMBLE = "ensemble"
-MISS = 0.1  # an image whose lesion Dice is below this is counted as missed
 
 
 def ensemble_fold_rows(bundles: dict[str, Path], dataset_dir: Path, fold: int, device: str) -> list[dict]:
@@ -91,8 +91,6 @@ def main() -> int:
     args = parser.parse_args()
     if len(args.recipes) < 2:
         parser.error("--recipes needs at least two recipes to average")
-    from busi_segmentation import prepare_busi_run
-
     work, dataset_dir = prepare_busi_run(args.work, args.busi, args.threads)
     rows, folds = [], []
     for fold in args.folds:

@@ -114,9 +114,10 @@ def table_busi_segmentation() -> str:
                     f"{', '.join(f'{v:.3f}' for v in s['fold_dice_means'])} | "
                     f"{s['train_minutes_total']:.0f} min on {', '.join(s.get('devices', ['?']))} |")
     paired = ["", "One ingredient at a time, image by image at the final epoch (same images, paired):", "",
-              "| recipe | minus | images | lesion Dice difference | Wilcoxon p |", "|---|---|---|---|---|"]
-    paired += [f"| {c['recipe']} | {c['reference']} | {c['images_paired']} | {c['dice_difference']:+.3f} | {c['wilcoxon_p']:.2g} |"
-               for c in data.get("paired_last_epoch", [])]
+              "| recipe | minus | images | lesion Dice difference | Wilcoxon p | images missed (Dice < 0.1): recipe / minus |",
+              "|---|---|---|---|---|---|"]
+    paired += [f"| {c['recipe']} | {c['reference']} | {c['images_paired']} | {c['dice_difference']:+.3f} | {c['wilcoxon_p']:.2g} | "
+               f"{c['missed']} / {c['reference_missed']} |" for c in data.get("paired_last_epoch", [])]
     return "\n".join(head + rows + (paired if data.get("paired_last_epoch") else [])) + "\n\n" + _machine(data["machine"])
 
 
