@@ -442,3 +442,29 @@ def test_segmentation_ensemble_summary_against_hand_worked_figures():
     assert summary["missed_by_every_member"] == 0
     rows[2]["b"] = 0.05
     assert ensemble.summarise_ensemble(rows, ["a", "b"])["missed_by_every_member"] == 1
+
+
+def test_segmentation_ensemble_skips_folds_a_recipe_has_not_finished(tiny_bundles, phantom_us2d, tmp_path,
+                                                                     monkeypatch, capsys):
+    """A run still training has a last.pt, but not its final epoch's: without the recipe's fold
+    file the fold is skipped, and with no fold left nothing is written and the exit code is 1."""
+    import busi_segmentation_ensemble as ensemble
+
+    work, folds = tmp_path / "work", tmp_path / "busi_segmentation"
+    folds.mkdir()
+    for name in ("a", "b"):
+        _constant_lesion_run(tiny_bundles["seg2d"], work / f"seg_{name}_fold0", 1.0)
+    (folds / "a_fold0.json").write_text("{}")  # b's fold 0 is still training
+    monkeypatch.setattr(ensemble, "FOLD_FILES", folds)
+    monkeypatch.setattr(ensemble, "RESULTS", tmp_path)
+    monkeypatch.setattr(ensemble, "prepare_busi_run", lambda work_dir, busi, threads: (Path(work_dir), phantom_us2d))
+    monkeypatch.setattr(sys, "argv", ["busi_segmentation_ensemble.py", "--recipes", "a", "b", "--folds", "0",
+                                      "--work", str(work)])
+    assert ensemble.main() == 1
+    out = capsys.readouterr()
+    assert "fold 0: skipped, not finished by b" in out.out and "nothing to score" in out.err
+    assert not list(tmp_path.glob("busi_segmentation_ensemble_*.json"))
+    (folds / "b_fold0.json").write_text("{}")
+    assert ensemble.main() == 0
+    result = json.loads((tmp_path / "busi_segmentation_ensemble_a+b.json").read_text())
+    assert result["folds"] == [0] and result["summary"]["images"] > 0

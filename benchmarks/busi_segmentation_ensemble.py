@@ -7,7 +7,8 @@ member has finished, with the ensemble's gain over its best member (paired, Wilc
     python benchmarks/busi_segmentation_ensemble.py --recipes unet-128px-120ep flexunet-effb0-128px-60ep \\
         [--work DIR] [--folds 0 1 2 3 4] [--threads N]
 
-Needs each recipe's run folders (``seg_<recipe>_fold<k>`` and its ``.run``) in ``--work``.
+Needs each recipe's finished fold (its fold file in ``results/busi_segmentation/``) and its run
+folders (``seg_<recipe>_fold<k>`` and its ``.run``) in ``--work``; other folds are skipped.
 Written to ``results/busi_segmentation_ensemble_<recipe>+<recipe>.json``.
 """
 
@@ -25,11 +26,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from busi_segmentation import MISS, prepare_busi_run  # noqa: E402
+from busi_segmentation import MISS, RESULT, prepare_busi_run  # noqa: E402
 from fold_files import last_epoch_checkpoint, save_json, with_last_epoch_weights  # noqa: E402
 from machine import machine_info  # noqa: E402
 
 RESULTS = HERE / "results"
+FOLD_FILES = RESULT.with_suffix("")  # busi_segmentation.py's finished folds: <recipe>_fold<k>.json
 ENSEMBLE = "ensemble"
 
 
@@ -95,9 +97,11 @@ def main() -> int:
     rows, folds = [], []
     for fold in args.folds:
         bundles = {name: work / f"seg_{name}_fold{fold}" for name in args.recipes}
+        unfinished = [name for name in args.recipes if not (FOLD_FILES / f"{name}_fold{fold}.json").is_file()]
         missing = [str(last_epoch_checkpoint(b)) for b in bundles.values() if not last_epoch_checkpoint(b).is_file()]
-        if missing:
-            print(f"fold {fold}: skipped, no final-epoch checkpoint {', '.join(missing)}")
+        if unfinished or missing:  # a run still training has a last.pt too, but not its final epoch's
+            print(f"fold {fold}: skipped, " + (f"not finished by {', '.join(unfinished)}" if unfinished
+                                               else f"no final-epoch checkpoint {', '.join(missing)}"))
             continue
         fold_rows = ensemble_fold_rows(bundles, dataset_dir, fold, args.device)
         rows += [{**r, "fold": fold} for r in fold_rows]
@@ -105,7 +109,7 @@ def main() -> int:
         print(f"fold {fold}: " + ", ".join(f"{k} {v['mean']:.4f}" for k, v in
                                            summarise_ensemble(fold_rows, args.recipes)["dice"].items()), flush=True)
     if not rows:
-        print("no fold has every recipe's run folder: nothing to score", file=sys.stderr)
+        print("no fold is finished by every recipe, with its run folders in --work: nothing to score", file=sys.stderr)
         return 1
     summary = summarise_ensemble(rows, args.recipes)
     out = RESULTS / f"busi_segmentation_ensemble_{'+'.join(args.recipes)}.json"
