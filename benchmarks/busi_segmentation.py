@@ -45,6 +45,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 
@@ -55,6 +56,9 @@ sys.path.insert(0, str(REPO))
 
 from fold_files import fold_done, last_epoch_checkpoint, newest_machine, save_json, with_last_epoch_weights  # noqa: E402
 from machine import machine_info  # noqa: E402
+
+if TYPE_CHECKING:
+    from BreastUSAITraining.imagefiles import ImageData
 
 RESULT = HERE / "results" / "busi_segmentation.json"
 MISS = 0.1  # an image whose lesion Dice is below this is counted as missed
@@ -91,6 +95,18 @@ def split_dataset(work: Path, dataset_dir: Path, split: str | None) -> Path:
     return write_random_split(dataset_dir, work / "busi_dataset_random_split")
 
 
+def lesion_images(dataset_dir: Path, fold: int) -> Iterator[tuple[dict, ImageData, np.ndarray]]:
+    """``(case, image, truth)`` for every image of ``fold`` that holds a lesion (benign / malignant;
+    normal images are skipped): the images every segmentation figure here is scored on."""
+    from BreastUSAITraining.dataset import load_dataset
+    from BreastUSAITraining.dataset.loader import case_dicts
+    from BreastUSAITraining.segmentation.samples import read_case
+
+    for case in case_dicts(load_dataset(dataset_dir), "training", folds=[fold]):
+        if case["segments"]:
+            yield (case, *read_case(case))
+
+
 def evaluate_fold(bundle: Path, dataset_dir: Path, fold: int, device: str, model=None) -> list[dict]:
     """Dice / IoU per benign-malignant image of ``fold`` at original resolution.
 
@@ -98,19 +114,13 @@ def evaluate_fold(bundle: Path, dataset_dir: Path, fold: int, device: str, model
     its final epoch's weights (``with_last_epoch_weights``): the validation fold is the
     held-out fold here, so the saved best epoch was chosen on test data, the last one was not."""
     from BreastUSAITraining.bundle import load_bundle
-    from BreastUSAITraining.dataset import load_dataset
-    from BreastUSAITraining.dataset.loader import case_dicts
     from BreastUSAITraining.segmentation.inference import LesionSegmenter
-    from BreastUSAITraining.segmentation.samples import read_case
     from BreastUSAITraining.segmentation.task import dice_and_iou
     from BreastUSAITraining.training.device import resolve_device
 
     segmenter = LesionSegmenter(model or load_bundle(bundle, "segmentation"), resolve_device(device))
     rows = []
-    for case in case_dicts(load_dataset(dataset_dir), "training", folds=[fold]):
-        if not case["segments"]:
-            continue
-        image, truth = read_case(case)
+    for case, image, truth in lesion_images(dataset_dir, fold):
         probability = segmenter.probability(image)
         dice, iou = dice_and_iou(probability >= 128, truth)
         dice_background = dice_and_iou(probability < 128, ~truth)[0]
@@ -197,13 +207,18 @@ PAIRED_COMPARISONS = (
 )
 
 
+def wilcoxon_p(differences: list[float]) -> float:
+    """Two-sided Wilcoxon signed-rank p of paired differences; 1.0 when every difference is 0."""
+    from scipy.stats import wilcoxon
+
+    return float(wilcoxon(differences).pvalue) if any(differences) else 1.0
+
+
 def paired_versus(reference: dict, other: dict, key: str = "dice") -> dict:
     """Per-image Dice (``key``: ``dice`` at the kept epoch, ``dice_last_epoch`` at the final
     one) of ``other`` minus ``reference`` on the images both scored: mean difference, the
     Wilcoxon signed-rank test (two-sided), and how many of those images each misses
     (Dice < ``MISS``)."""
-    from scipy.stats import wilcoxon
-
     ref = {r["case_id"]: r[key] for f in reference["folds"].values() for r in f["images"] if key in r}
     pairs = [(r[key], ref[r["case_id"]]) for f in other["folds"].values() for r in f["images"]
              if key in r and r["case_id"] in ref]
@@ -211,7 +226,7 @@ def paired_versus(reference: dict, other: dict, key: str = "dice") -> dict:
         return {"images_paired": 0}
     differences = [a - b for a, b in pairs]
     return {"images_paired": len(pairs), "dice_difference": statistics.fmean(differences),
-            "wilcoxon_p": float(wilcoxon(differences).pvalue) if any(differences) else 1.0,
+            "wilcoxon_p": wilcoxon_p(differences),
             "missed": sum(a < MISS for a, _ in pairs), "reference_missed": sum(b < MISS for _, b in pairs)}
 
 

@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from busi_segmentation import MISS, RESULT, prepare_busi_run  # noqa: E402
+from busi_segmentation import MISS, RESULT, lesion_images, prepare_busi_run, wilcoxon_p  # noqa: E402
 from fold_files import last_epoch_checkpoint, save_json, with_last_epoch_weights  # noqa: E402
 from machine import machine_info  # noqa: E402
 
@@ -39,20 +39,14 @@ def ensemble_fold_rows(bundles: dict[str, Path], dataset_dir: Path, fold: int, d
     """Lesion Dice per benign / malignant image of ``fold``: one key per recipe of ``bundles``
     (recipe -> bundle folder, scored with its final epoch's weights) and ``ensemble`` (their
     mean lesion probability >= 0.5), at the image's original resolution."""
-    from BreastUSAITraining.dataset import load_dataset
-    from BreastUSAITraining.dataset.loader import case_dicts
     from BreastUSAITraining.segmentation.inference import LesionSegmenter
-    from BreastUSAITraining.segmentation.samples import read_case
     from BreastUSAITraining.segmentation.task import dice_and_iou
     from BreastUSAITraining.training.device import resolve_device
 
     segmenters = {name: LesionSegmenter(with_last_epoch_weights(bundle, "segmentation")[0], resolve_device(device))
                   for name, bundle in bundles.items()}
     rows = []
-    for case in case_dicts(load_dataset(dataset_dir), "training", folds=[fold]):
-        if not case["segments"]:
-            continue
-        image, truth = read_case(case)
+    for case, image, truth in lesion_images(dataset_dir, fold):
         probabilities = {name: s.probability(image) for name, s in segmenters.items()}  # uint8, 0..255
         row = {"case_id": case["case_id"], "pathology": case["pathology"]}
         row.update({name: dice_and_iou(p >= 128, truth)[0] for name, p in probabilities.items()})
@@ -66,15 +60,13 @@ def summarise_ensemble(rows: list[dict], recipes: list[str]) -> dict:
     """Mean (SD) lesion Dice of every member and the ensemble over ``rows``, the ensemble minus
     its best member image by image (mean difference, Wilcoxon p, two-sided), and how many images
     each misses (Dice < ``MISS``) and every member misses alike."""
-    from scipy.stats import wilcoxon
-
     means = {name: {"mean": statistics.fmean(r[name] for r in rows), "sd": statistics.pstdev(r[name] for r in rows)}
              for name in [*recipes, ENSEMBLE]}
     best = max(recipes, key=lambda name: means[name]["mean"])
     differences = [r[ENSEMBLE] - r[best] for r in rows]
     return {"images": len(rows), "dice": means, "best_member": best,
             "ensemble_minus_best_member": statistics.fmean(differences),
-            "wilcoxon_p": float(wilcoxon(differences).pvalue) if any(differences) else 1.0,
+            "wilcoxon_p": wilcoxon_p(differences),
             "missed": {name: sum(r[name] < MISS for r in rows) for name in [*recipes, ENSEMBLE]},
             "missed_by_every_member": sum(all(r[name] < MISS for name in recipes) for r in rows)}
 
