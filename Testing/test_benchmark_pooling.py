@@ -468,3 +468,21 @@ def test_segmentation_ensemble_skips_folds_a_recipe_has_not_finished(tiny_bundle
     assert ensemble.main() == 0
     result = json.loads((tmp_path / "busi_segmentation_ensemble_a+b.json").read_text())
     assert result["folds"] == [0] and result["summary"]["images"] > 0
+
+
+@pytest.mark.parametrize("recipes", [["a"], ["a", "a"]])
+def test_segmentation_ensemble_of_fewer_than_two_recipes_is_refused_before_any_work(recipes, tmp_path, monkeypatch,
+                                                                                     capsys):
+    """One recipe (or one recipe named twice) is no ensemble: argparse refuses it with exit code 2
+    before BUSI is imported or any model loaded."""
+    import busi_segmentation_ensemble as ensemble
+
+    def no_work(*_args):
+        raise AssertionError("work started")
+
+    monkeypatch.setattr(ensemble, "prepare_busi_run", no_work)
+    monkeypatch.setattr(sys, "argv", ["busi_segmentation_ensemble.py", "--recipes", *recipes, "--work", str(tmp_path)])
+    with pytest.raises(SystemExit) as stop:
+        ensemble.main()
+    assert stop.value.code == 2
+    assert "--recipes needs at least two different recipes" in capsys.readouterr().err

@@ -83,8 +83,8 @@ def main() -> int:
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
     args = parser.parse_args()
-    if len(args.recipes) < 2:
-        parser.error("--recipes needs at least two recipes to average")
+    if len(set(args.recipes)) < 2:
+        parser.error("--recipes needs at least two different recipes to average")
     work, dataset_dir = prepare_busi_run(args.work, args.busi, args.threads)
     rows, folds = [], []
     for fold in args.folds:
