@@ -486,3 +486,22 @@ def test_segmentation_ensemble_of_fewer_than_two_recipes_is_refused_before_any_w
         ensemble.main()
     assert stop.value.code == 2
     assert "--recipes needs at least two different recipes" in capsys.readouterr().err
+
+
+def test_gpu_prediction_speed_is_kept_beside_the_cpu_figures_and_both_are_rendered(tmp_path, monkeypatch):
+    """A `--device cuda` run saves to its own file (never over the CPU figures), and the README
+    block shows the CPU table, then the GPU table - or a line saying GPU figures are still due."""
+    import predict_speed
+
+    assert predict_speed.default_result("cpu").name == "predict_speed.json"
+    assert predict_speed.default_result("cuda").name == "predict_speed_cuda.json"
+    committed = json.loads((Path(predict_speed.HERE) / "results" / "predict_speed.json").read_text())
+    (tmp_path / "predict_speed.json").write_text(json.dumps(committed))
+    monkeypatch.setattr(render_readme_tables, "RESULTS", tmp_path)
+    cpu_only = render_readme_tables.table_predict_speed()
+    assert "| input (cpu) |" in cpu_only and "No GPU figures yet" in cpu_only
+    gpu = dict(committed, device="cuda", threads=2, abvs_full=dict(committed["abvs_full"], total_s=1.234))
+    (tmp_path / "predict_speed_cuda.json").write_text(json.dumps(gpu))
+    both = render_readme_tables.table_predict_speed()
+    assert both.index("| input (cpu) |") < both.index("| input (cuda) |")
+    assert "**1.23 s**" in both and "No GPU figures yet" not in both

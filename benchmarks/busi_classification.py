@@ -185,19 +185,25 @@ def combine(folds_dir: Path, out: Path) -> dict:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--busi", default=str(REPO.parent / "shared" / "data" / "busi"))
-    parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "breastusai-bench"))
-    parser.add_argument("--variants", nargs="+", default=["full", "noaug"], choices=sorted(VARIANTS))
-    parser.add_argument("--folds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
-    parser.add_argument("--backbone", default="resnet18")
-    parser.add_argument("--size", type=int, default=128)
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--optimiser", default="adamw")
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--threads", type=int, default=0)
-    parser.add_argument("--out", default=str(RESULT))
+    parser.add_argument("--busi", default=str(REPO.parent / "shared" / "data" / "busi"),
+                        help="BUSI source folder (imported into --work once, if not there yet)")
+    parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "breastusai-bench"),
+                        help="imported BUSI, run folders and bundles go here (runs are resumed from it)")
+    parser.add_argument("--variants", nargs="+", default=["full", "noaug"], choices=sorted(VARIANTS),
+                        help="recipes to train (see above; the ensembles are pooled, never trained) (default: full noaug)")
+    parser.add_argument("--folds", nargs="+", type=int, default=[0, 1, 2, 3, 4], help="held-out folds to run (default: all five)")
+    parser.add_argument("--backbone", default="resnet18", choices=("resnet18", "resnet34", "resnet50"),
+                        help="ResNet of the single-plane classifier, random init (default: resnet18)")
+    parser.add_argument("--size", type=int, default=128, help="lesion crop size in pixels (default: 128)")
+    parser.add_argument("--epochs", type=int, default=30, help="training epochs per fold (default: 30)")
+    parser.add_argument("--batch-size", type=int, default=32, help="crops per optimiser step (default: 32)")
+    parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate, cosine schedule (default: 1e-3)")
+    parser.add_argument("--optimiser", default="adamw", choices=("adamw", "adam", "sgd"),
+                        help="optimiser; sgd uses Nesterov momentum 0.9 (default: adamw)")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda (default: auto)")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    parser.add_argument("--out", default=str(RESULT),
+                        help="pooled result JSON; finished folds go to the folder of the same name without .json")
     parser.add_argument("--combine", action="store_true", help="only pool the finished fold files")
     parser.add_argument("--score-last-epoch", action="store_true",
                         help="add the final epoch's probabilities to every finished fold file that lacks them and whose "

@@ -297,7 +297,8 @@ def main() -> int:
     parser.add_argument("--warmup-lr", type=float, default=1e-3, help="peak learning rate of the warm-up stage (default: 1e-3)")
     parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
-    parser.add_argument("--out", default=str(RESULT))
+    parser.add_argument("--out", default=str(RESULT),
+                        help="pooled result JSON (the README table is rendered from it)")
     parser.add_argument("--combine", action="store_true", help="only pool the finished fold files into the summary")
     parser.add_argument("--reevaluate", action="store_true",
                         help="score every finished fold file again (best and last epoch) from its run in --work, any "

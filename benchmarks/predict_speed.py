@@ -11,7 +11,10 @@ and the stage times are combined: load, planes, classify, Grad-CAM and write (re
 lesions.seg.nrrd, heatmap NRRD, PNGs) from the second, segment from the first. The second
 of two identical inputs is timed (warm caches). Peak RSS is the larger of the two processes.
 
-    python benchmarks/predict_speed.py [--threads 2] [--device cpu|cuda] [--out results/predict_speed.json]
+    python benchmarks/predict_speed.py [--threads 2] [--device cpu|cuda] [--out FILE]
+
+CPU figures go to ``results/predict_speed.json``, GPU figures to ``results/predict_speed_cuda.json``
+(a GPU run never overwrites the CPU one); the README shows both.
 """
 
 from __future__ import annotations
@@ -31,7 +34,13 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
+from fold_files import save_json  # noqa: E402
 from machine import machine_info  # noqa: E402
+
+
+def default_result(device: str) -> Path:
+    """Where a run on ``device`` is saved unless ``--out`` says otherwise: one file per device kind."""
+    return HERE / "results" / ("predict_speed_cuda.json" if device.startswith("cuda") else "predict_speed.json")
 
 
 def make_bundles(work: Path) -> tuple[Path, Path]:
@@ -114,10 +123,12 @@ def measure(name: str, image: Path, mask: Path, seg: Path, cls: Path, work: Path
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--busi", default=str(REPO.parent / "shared" / "data" / "busi"))
-    parser.add_argument("--out", default=str(HERE / "results" / "predict_speed.json"))
+    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default: 2, the issue's CPU setting)")
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"),
+                        help="cpu or cuda; the result file is named after it (default: cpu)")
+    parser.add_argument("--busi", default=str(REPO.parent / "shared" / "data" / "busi"),
+                        help="BUSI source folder: the real 2D image timed is taken from it")
+    parser.add_argument("--out", help="result JSON (default: results/predict_speed.json on cpu, results/predict_speed_cuda.json on cuda)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child-out", help=argparse.SUPPRESS)
     parser.add_argument("--models", action="append", help=argparse.SUPPRESS)
@@ -129,6 +140,10 @@ def main() -> int:
         return 0
 
     import numpy as np
+    import torch
+
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: this machine has no CUDA GPU that torch can use")
 
     from BreastUSAITraining.dataset.busi import import_busi
     from BreastUSAITraining.imagefiles import ImageData, Segment, SegmentationData, write_nrrd, write_segmentation
@@ -159,9 +174,7 @@ def main() -> int:
         "abvs_full": {"input": "phantom ABVS 843 x 546 x 318 uint8 (147 MB)",
                       **measure("abvs", abvs_image, abvs_mask, seg, cls, work, args.threads, args.device)},
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=1) + "\n")
+    save_json(Path(args.out) if args.out else default_result(args.device), results)
     print(json.dumps(results, indent=1))
     shutil.rmtree(work, ignore_errors=True)
     return 0

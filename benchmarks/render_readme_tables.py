@@ -60,9 +60,17 @@ def table_setup_time() -> str:
 
 
 def table_predict_speed() -> str:
-    data = _load("predict_speed")
-    if data is None:
+    """The CPU table, then the GPU one (or a line saying it is still to be measured)."""
+    cpu, gpu = _load("predict_speed"), _load("predict_speed_cuda")
+    if cpu is None and gpu is None:
         return "_No result yet: run `python benchmarks/predict_speed.py`._"
+    parts = [_predict_speed_table(data) for data in (cpu, gpu) if data is not None]
+    if gpu is None:
+        parts.append("_No GPU figures yet: run `python benchmarks/predict_speed.py --device cuda` on a machine with one._")
+    return "\n\n".join(parts)
+
+
+def _predict_speed_table(data: dict) -> str:
     rows = []
     for key, label in (("image_2d", "2D image (BUSI, real), ResNet50 224 px"),
                        ("image_2d_resnet18", "2D image (BUSI, real), ResNet-18 128 px"),
@@ -73,7 +81,7 @@ def table_predict_speed() -> str:
         stages = " / ".join(f"{v:.2f}" for v in case["stages_s"].values())
         rows.append(f"| {label} | {stages} | **{case['total_s']:.2f} s** | {case['peak_rss_mb']:.0f} MB |")
     names = " / ".join(data["image_2d"]["stages_s"])
-    head = [f"| input | {names} (s) | total | peak RSS |", "|---|---|---|---|"]
+    head = [f"| input ({data['device']}) | {names} (s) | total | peak RSS |", "|---|---|---|---|"]
     device = f"{data['device']}, {data['threads']} threads"
     return "\n".join(head + rows) + f"\n\nModels: {data['models']['segmentation']}; {data['models']['classifier_abvs']} " \
         f"(2D: {data['models']['classifier_2d']}). Device: {device}. " + _machine(data["machine"])
