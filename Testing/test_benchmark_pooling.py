@@ -505,3 +505,61 @@ def test_gpu_prediction_speed_is_kept_beside_the_cpu_figures_and_both_are_render
     both = render_readme_tables.table_predict_speed()
     assert both.index("| input (cpu) |") < both.index("| input (cuda) |")
     assert "**1.23 s**" in both and "No GPU figures yet" not in both
+
+
+def test_flexunet_rows_measured_with_monais_momentum_are_repeated_by_asking_for_it():
+    """The committed FlexibleUNet folds were trained with MONAI's encoder momentum 0.01: the same
+    command with `--encoder-bn-momentum 0.01` names exactly their recipe (so finished folds are
+    skipped), while the new default 0.1 is a recipe of its own (never mistaken for them)."""
+    committed = json.loads((Path(busi_segmentation.HERE) / "results" / "busi_segmentation" /
+                            "flexunet-effb0-128px-60ep_fold0.json").read_text())["config"]
+    command = ["--archs", "flexunet-effb0", "--size", "128", "--epochs", "60", "--batch-size", "8", "--augment", "0.5",
+               "--no-normal", "--variant", "flexunet-effb0-128px-60ep"]
+    parser = busi_segmentation.build_parser()
+    repeated = busi_segmentation.recipe_config("flexunet-effb0", parser.parse_args([*command, "--encoder-bn-momentum", "0.01"]))
+    assert repeated == committed
+    new = busi_segmentation.recipe_config("flexunet-effb0", parser.parse_args(command))
+    assert new == {**committed, "encoder_bn_momentum": 0.1}
+    unet = busi_segmentation.recipe_config("unet", parser.parse_args(["--archs", "unet"]))
+    assert "encoder_bn_momentum" not in unet  # a UNet has no such encoder: its rows' recipes are unchanged
+    render = render_readme_tables.table_busi_segmentation()
+    assert "flexunet-effb0-128px-60ep: flexunet-effb0, encoder BN momentum 0.01, 128 px" in render
+
+
+def test_rebuilding_encoder_statistics_touches_only_the_encoder_running_statistics():
+    """The momentum estimate changes what momentum changes and nothing else: every weight and
+    the decoder's statistics stay as trained, the encoder's running statistics move (one update
+    per batch, at the asked momentum), and the network is left in evaluation mode."""
+    import torch
+
+    import busi_segmentation_bn_momentum as estimate
+    from BreastUSAITraining.networks.segmentation import build_segmentation_network
+
+    torch.manual_seed(0)
+    network = build_segmentation_network("flexunet-effb0")
+    before = {k: v.clone() for k, v in network.state_dict().items()}
+    batches = [torch.rand(2, 1, 64, 64) for _ in range(3)]
+    assert estimate.rebuild_encoder_statistics(network, iter(batches), 0.1) == 3
+    after = network.state_dict()
+    parameters = {name for name, _ in network.named_parameters()}
+    assert all(torch.equal(before[k], after[k]) for k in parameters)
+    assert all(torch.equal(before[k], after[k]) for k in after if k.startswith("decoder."))
+    used = [k for k in after if k.startswith("encoder.") and not k.startswith("encoder._bn1.")]  # _bn1: the
+    # EfficientNet's classification head, which the FlexibleUNet never runs
+    means = [k for k in used if k.endswith("running_mean")]
+    assert len(means) > 40 and all(not torch.equal(before[k], after[k]) for k in means)
+    assert all(int(after[k]) == int(before[k]) + 3 for k in used if k.endswith("num_batches_tracked"))
+    norms = [m for m in network.encoder.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert {m.momentum for m in norms} == {0.1} and not network.training
+
+
+def test_momentum_estimate_summary_against_hand_worked_figures():
+    import busi_segmentation_bn_momentum as estimate
+
+    summary = estimate.summarise([{"case_id": "a", "stored": 0.8, "rebuilt": 0.9},
+                                  {"case_id": "b", "stored": 0.05, "rebuilt": 0.2}])
+    assert summary["images"] == 2
+    assert summary["dice"]["stored"]["mean"] == pytest.approx(0.425) and summary["dice"]["rebuilt"]["mean"] == pytest.approx(0.55)
+    assert summary["dice"]["stored"]["sd"] == pytest.approx(0.375)  # population SD of 0.8 and 0.05
+    assert summary["rebuilt_minus_stored"] == pytest.approx(0.125) and summary["largest_change"] == pytest.approx(0.15)
+    assert summary["missed"] == {"stored": 1, "rebuilt": 0}

@@ -182,3 +182,52 @@ def test_keep_last_from_the_command_line(phantom_us2d, tmp_path):
     assert done.returncode == 0, done.stderr
     meta = load_bundle(tmp_path / "b").metadata
     assert meta["training"]["settings"]["keep"] == "last" and meta["training"]["best_epoch"] == 2
+
+
+def _encoder_and_decoder_bn_momenta(bundle_dir: Path) -> tuple[set[float], set[float]]:
+    from BreastUSAITraining.networks import build_network
+
+    network = build_network(load_bundle(bundle_dir, task="segmentation").inference["network"])
+    momenta = {part: {m.momentum for m in getattr(network, part).modules() if isinstance(m, torch.nn.BatchNorm2d)}
+               for part in ("encoder", "decoder")}
+    return momenta["encoder"], momenta["decoder"]
+
+
+def test_flexible_unet_trains_predicts_on_the_input_grid_and_keeps_its_encoder_momentum(phantom_us2d, tmp_path):
+    """`--arch flexunet-effb0` end to end: the bundle records the encoder's batch-norm momentum
+    (0.1 by default, not MONAI's 0.01 that leaves a short run predicting nothing), rebuilds with
+    it, predicts on an oblique image with outputs on that image's grid, and serves as --weights
+    for a run with another momentum (it does not shape the weights); a momentum of 0 is refused."""
+    from test_predict import _assert_sub_grid, _first, _oblique_copy
+
+    flex = ["--arch", "flexunet-effb0", "--size", "64", "--batch-size", "4", "--seed", "3", "-q"]
+    trained = run_cli("train", "segmentation", "--data", str(phantom_us2d), "--out", str(tmp_path / "flex"),
+                      "--epochs", "2", *flex)
+    assert trained.returncode == 0, trained.stderr
+    arguments = load_bundle(tmp_path / "flex", task="segmentation").inference["network"]["arguments"]
+    assert arguments["arch"] == "flexunet-effb0" and arguments["encoder_bn_momentum"] == 0.1
+    assert _encoder_and_decoder_bn_momenta(tmp_path / "flex") == ({0.1}, {0.1})
+
+    image = _oblique_copy(_first(phantom_us2d, "*_us_bmode.nrrd"), tmp_path / "bmode.nrrd")
+    predicted = run_cli("predict", "--model", str(tmp_path / "flex"), str(tmp_path / "bmode.nrrd"), "--expect-lesion",
+                        "--out", str(tmp_path / "out"), "-q")
+    assert predicted.returncode == 0, predicted.stderr
+    document = json.loads((tmp_path / "out" / "bmode" / "result.json").read_text())
+    assert len(document["lesions"]) >= 1 and "flexunet-effb0" in document["lesion_source"]["model"]
+    from BreastUSAITraining.imagefiles import read_segmentation
+
+    lesions = read_segmentation(tmp_path / "out" / "bmode" / "lesions.seg.nrrd")
+    _assert_sub_grid(lesions.geometry, image.geometry)  # the oblique image's spacing, direction and voxels
+    whole = lesions.on_grid(image.geometry, image.shape_kji)
+    assert whole.segments[0].mask.shape == image.shape_kji and whole.segments[0].mask.any()
+
+    again = run_cli("train", "segmentation", "--data", str(phantom_us2d), "--out", str(tmp_path / "monai"),
+                    "--epochs", "1", "--weights", str(tmp_path / "flex"), "--encoder-bn-momentum", "0.01", *flex)
+    assert again.returncode == 0, again.stderr
+    assert "encoder_bn_momentum" not in load_bundle(tmp_path / "monai", task="segmentation").inference["network"]["arguments"]
+    assert _encoder_and_decoder_bn_momenta(tmp_path / "monai") == ({0.01}, {0.1})  # MONAI's own, as older bundles
+
+    refused = run_cli("train", "segmentation", "--data", str(phantom_us2d), "--out", str(tmp_path / "zero"),
+                      "--epochs", "1", "--encoder-bn-momentum", "0", *flex)
+    assert refused.returncode == 2 and "--encoder-bn-momentum must be within (0, 1]" in refused.stderr
+    assert not (tmp_path / "zero").exists()

@@ -73,6 +73,17 @@ def ensure_busi(work: Path, source: Path) -> Path:
     return target
 
 
+def add_scoring_options(parser: argparse.ArgumentParser) -> None:
+    """The options of the scripts that score finished runs of this benchmark again (no training)."""
+    parser.add_argument("--folds", nargs="+", type=int, default=[0, 1, 2, 3, 4], help="held-out folds to score")
+    parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "breastusai-bench"),
+                        help="busi_segmentation.py's --work folder (run folders, imported BUSI)")
+    parser.add_argument("--busi", default=str(REPO.parent / "shared" / "data" / "busi"),
+                        help="BUSI source folder (imported into --work once, if not there yet)")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+
+
 def prepare_busi_run(work: str, busi: str, threads: int) -> tuple[Path, Path]:
     """What every BUSI cross-validation benchmark does first: torch's CPU threads (0 keeps
     torch's default), the work folder, and BUSI imported into it once. Returns (work, dataset)."""
@@ -272,7 +283,26 @@ def combine(folds_dir: Path, out: Path) -> dict:
     return result
 
 
-def main() -> int:
+def recipe_config(arch: str, args: argparse.Namespace) -> dict:
+    """The settings that name a row: a fold file counts as done only for exactly these."""
+    from BreastUSAITraining.networks.segmentation import MONAI_ENCODER_BN_MOMENTUM
+
+    config = {"arch": arch, "size": args.size, "channels": args.channels if arch == "unet" else None,
+              "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
+              "loss": "Dice + CE", "augmentation": "flip LR, affine, gain, gamma, blur, noise", "tta": "flip LR"}
+    if arch == "flexunet-effb0" and args.encoder_bn_momentum != MONAI_ENCODER_BN_MOMENTUM:
+        config["encoder_bn_momentum"] = args.encoder_bn_momentum  # MONAI's own: no key, as the older rows
+    if args.augment != 1.0 or args.no_normal or args.variant or args.warmup_epochs:
+        config.update({"augment_strength": args.augment, "normal_images": not args.no_normal,
+                       "variant": args.variant or arch})
+    if args.warmup_epochs:
+        config["warmup"] = {"size": args.warmup_size, "epochs": args.warmup_epochs, "lr": args.warmup_lr}
+    if args.split != "duplicate-aware":
+        config["split"] = args.split
+    return config
+
+
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--busi", default=str(REPO.parent / "shared" / "data" / "busi"), help="BUSI source folder")
     parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "breastusai-bench"), help="scratch folder")
@@ -283,6 +313,10 @@ def main() -> int:
     parser.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (AdamW, cosine schedule)")
     parser.add_argument("--size", type=int, default=256, help="network input size in pixels")
     parser.add_argument("--channels", type=int, default=16, help="UNet first-level width")
+    parser.add_argument("--encoder-bn-momentum", type=float, default=0.1,
+                        help="FlexibleUNet encoder batch-norm momentum, as train segmentation (default: 0.1); the "
+                             "FlexibleUNet rows measured before this option were trained with MONAI's own 0.01: give "
+                             "--encoder-bn-momentum 0.01 to repeat them")
     parser.add_argument("--augment", type=float, default=1.0, help="augmentation strength (0 = none)")
     parser.add_argument("--no-normal", action="store_true", help="train on benign + malignant images only")
     parser.add_argument("--variant", help="name of this recipe's row and fold files (default: the architecture)")
@@ -309,6 +343,11 @@ def main() -> int:
     parser.add_argument("--rescore-only", nargs="+", metavar="VARIANT",
                         help="with --reevaluate / --score-last-epoch: only these recipes' fold files (row names, e.g. "
                              "unet-128px-120ep; default: every recipe)")
+    return parser
+
+
+def main() -> int:
+    parser = build_parser()
     args = parser.parse_args()
     if args.split != "duplicate-aware" and not args.variant:  # before BUSI is imported, not after
         parser.error("--split random needs its own --variant (its folds are not the duplicate-aware ones)")
@@ -335,16 +374,7 @@ def main() -> int:
         combine(folds_dir, Path(args.out))
         return 0
     for arch in args.archs:
-        config = {"arch": arch, "size": args.size, "channels": args.channels if arch == "unet" else None,
-                  "epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr,
-                  "loss": "Dice + CE", "augmentation": "flip LR, affine, gain, gamma, blur, noise", "tta": "flip LR"}
-        if args.augment != 1.0 or args.no_normal or args.variant or args.warmup_epochs:
-            config.update({"augment_strength": args.augment, "normal_images": not args.no_normal,
-                           "variant": args.variant or arch})
-        if args.warmup_epochs:
-            config["warmup"] = {"size": args.warmup_size, "epochs": args.warmup_epochs, "lr": args.warmup_lr}
-        if args.split != "duplicate-aware":
-            config["split"] = args.split
+        config = recipe_config(arch, args)
         dataset_dir = split_dataset(work, honest_dataset, config.get("split"))
         name = config.get("variant", arch)
         for fold in args.folds:
@@ -355,7 +385,7 @@ def main() -> int:
             started = time.perf_counter()
             bundle = work / f"seg_{name}_fold{fold}"
             recipe = {"arch": arch, "val_fold": fold, "base_channels": args.channels, "augment": args.augment,
-                      "include_normal": not args.no_normal}
+                      "include_normal": not args.no_normal, "encoder_bn_momentum": args.encoder_bn_momentum}
             warm = None
             if args.warmup_epochs:  # progressive resizing: many cheap epochs small, then a few at --size
                 warm = work / f"seg_{name}_fold{fold}_warmup"

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from busi_segmentation import MISS, RESULT, lesion_images, prepare_busi_run, wilcoxon_p  # noqa: E402
+from busi_segmentation import MISS, RESULT, add_scoring_options, lesion_images, prepare_busi_run, wilcoxon_p  # noqa: E402
 from fold_files import last_epoch_checkpoint, save_json, with_last_epoch_weights  # noqa: E402
 from machine import machine_info  # noqa: E402
 
@@ -75,13 +74,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--recipes", nargs="+", required=True,
                         help="two or more recipes (busi_segmentation.py row names) whose probabilities are averaged")
-    parser.add_argument("--folds", nargs="+", type=int, default=[0, 1, 2, 3, 4], help="held-out folds to score")
-    parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "breastusai-bench"),
-                        help="busi_segmentation.py's --work folder (run folders, imported BUSI)")
-    parser.add_argument("--busi", default=str(HERE.parent.parent / "shared" / "data" / "busi"),
-                        help="BUSI source folder (imported into --work once, if not there yet)")
-    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    add_scoring_options(parser)
     args = parser.parse_args()
     if len(set(args.recipes)) < 2:
         parser.error("--recipes needs at least two different recipes to average")

@@ -101,6 +101,8 @@ def table_busi_segmentation() -> str:
         if not s:
             continue
         width = f", {c['channels']} ch" if c.get("channels") else ""
+        if c["arch"] == "flexunet-effb0":  # rows without the key were trained with MONAI's own 0.01
+            width = f", encoder BN momentum {c.get('encoder_bn_momentum', 0.01):g}"
         recipe = (f"{c['arch']}{width}, {c['size']} px, {c['epochs']} epochs, batch {c['batch_size']}, augmentation "
                   f"{c.get('augment_strength', 1.0):g}, {'with' if c.get('normal_images', True) else 'without'} normal images")
         if c.get("warmup"):

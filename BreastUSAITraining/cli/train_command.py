@@ -55,6 +55,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     _common(seg, epochs=40, batch=16, lr=1e-3, optimiser="adamw")
     seg.add_argument("--arch", choices=("unet", "flexunet-effb0"), default="unet",
                      help="MONAI UNet, or FlexibleUNet with an EfficientNet-b0 encoder (random init) (default: unet)")
+    seg.add_argument("--encoder-bn-momentum", type=float, default=0.1, metavar="M",
+                     help="flexunet-effb0 only: batch-norm momentum of the EfficientNet encoder's running statistics "
+                          "(MONAI's own 0.01 leaves them hundreds of steps behind the weights: a short training then "
+                          "finds no lesion) (default: 0.1)")
     seg.add_argument("--spatial", choices=("2d", "3d"), default="2d", help="2D slices or 3D patches (default: 2d)")
     seg.add_argument("--size", type=int, default=256, metavar="PX", help="2D input size, a multiple of 32 (default: 256)")
     seg.add_argument("--patch", default="32,64,64", metavar="K,J,I", help="3D patch in voxels, multiples of 16 (default: 32,64,64)")
@@ -176,7 +180,7 @@ def run_segmentation(args: argparse.Namespace) -> int:
     options = SegmentationOptions(arch=args.arch, spatial=args.spatial, size=args.size, base_channels=args.channels,
                                   patch_kji=patch, val_fold=_val_fold(args.val_fold), include_normal=not args.no_normal,
                                   modality=args.modality, augment=args.augment, threshold=args.threshold, weights=args.weights,
-                                  min_size_mm=args.min_size_mm)
+                                  min_size_mm=args.min_size_mm, encoder_bn_momentum=args.encoder_bn_momentum)
     path = train_segmentation(args.data, args.out, options, settings_from(args))
     if path is not None:
         print(f"Segmentation bundle: {path}")

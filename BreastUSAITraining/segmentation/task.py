@@ -12,7 +12,7 @@ from monai.inferers import sliding_window_inference
 from monai.losses import DiceCELoss
 from torch import nn
 
-from ..networks.segmentation import build_segmentation_network
+from ..networks.segmentation import MONAI_ENCODER_BN_MOMENTUM, build_segmentation_network
 from .augment import training_transforms_2d, training_transforms_3d
 
 
@@ -36,9 +36,11 @@ class SegmentationTask:
 
     def __init__(self, train_samples: list[dict[str, Any]], val_samples: list[dict[str, Any]], arch: str = "unet",
                  spatial_dims: int = 2, base_channels: int = 32, augment: float = 1.0,
-                 patch_kji: tuple[int, int, int] = (32, 64, 64), description: dict[str, Any] | None = None) -> None:
+                 patch_kji: tuple[int, int, int] = (32, 64, 64), description: dict[str, Any] | None = None,
+                 encoder_bn_momentum: float | None = None) -> None:
         self.train_samples, self.val_samples = train_samples, val_samples
         self.arch, self.spatial_dims, self.base_channels = arch, spatial_dims, base_channels
+        self.encoder_bn_momentum = encoder_bn_momentum
         self.patch_kji = tuple(int(v) for v in patch_kji)
         self.augment = augment
         self.transform = training_transforms_2d(augment) if spatial_dims == 2 else training_transforms_3d(self.patch_kji)
@@ -47,7 +49,11 @@ class SegmentationTask:
         self.initial_weights: dict[str, torch.Tensor] | None = None  # start from these instead of random init
 
     def network_arguments(self) -> dict[str, Any]:
-        return {"arch": self.arch, "spatial_dims": self.spatial_dims, "base_channels": self.base_channels}
+        """The bundle's network arguments; MONAI's own encoder momentum is left out (as in older bundles)."""
+        arguments: dict[str, Any] = {"arch": self.arch, "spatial_dims": self.spatial_dims, "base_channels": self.base_channels}
+        if self.encoder_bn_momentum not in (None, MONAI_ENCODER_BN_MOMENTUM):
+            arguments["encoder_bn_momentum"] = self.encoder_bn_momentum
+        return arguments
 
     def build_model(self) -> nn.Module:
         model = build_segmentation_network(**self.network_arguments())

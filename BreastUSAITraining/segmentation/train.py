@@ -39,6 +39,7 @@ class SegmentationOptions:
     min_size_mm: float = 4.0
     min_voxels: int = 50
     weights: str | None = None  # a segmentation bundle or a state_dict file to start from
+    encoder_bn_momentum: float = 0.1  # FlexibleUNet encoder batch norms (MONAI's own 0.01 lags short runs)
 
     def problems(self) -> list[str]:
         found = []
@@ -52,6 +53,8 @@ class SegmentationOptions:
             found.append("--spatial 3d supports --arch unet only")
         if self.spatial == "3d" and any(v % 16 for v in self.patch_kji):
             found.append(f"--patch sizes must be multiples of 16, got {self.patch_kji}")
+        if not 0 < self.encoder_bn_momentum <= 1:
+            found.append(f"--encoder-bn-momentum must be within (0, 1], got {self.encoder_bn_momentum}")
         if not 0 < self.threshold < 1:
             found.append(f"--threshold must be within (0, 1), got {self.threshold}")
         return found
@@ -83,10 +86,19 @@ def initial_weights(path: str | Path, network: dict[str, Any]) -> dict[str, Any]
     if not path.is_dir():
         return read_state_dict(path)
     bundle = load_bundle(path, "segmentation")
-    if bundle.inference.get("network") != network:
+    if _weights_layout(bundle.inference.get("network")) != _weights_layout(network):
         raise InputFileError(path, f"bundle network {bundle.inference.get('network')} differs from the one trained here "
                                    f"({network}): give the same --arch, --spatial and --channels")
     return dict(bundle.state_dict)
+
+
+def _weights_layout(network: Any) -> Any:
+    """A network description without what does not shape the weights (the encoder's batch-norm
+    momentum), so weights move between bundles that differ only there."""
+    if not isinstance(network, dict):
+        return network
+    arguments = {k: v for k, v in dict(network.get("arguments", {})).items() if k != "encoder_bn_momentum"}
+    return {**network, "arguments": arguments}
 
 
 def train_segmentation(data_dir: str | Path, out: str | Path, options: SegmentationOptions,
@@ -109,7 +121,8 @@ def train_segmentation(data_dir: str | Path, out: str | Path, options: Segmentat
     task = SegmentationTask(train_samples, val_samples, options.arch, 2 if options.spatial == "2d" else 3,
                             options.base_channels, options.augment, options.patch_kji,
                             {"dataset": dataset.name, "val_fold": options.val_fold, "modalities": modalities,
-                             "size": options.size, "initial_weights": Path(options.weights).name if options.weights else "random"})
+                             "size": options.size, "initial_weights": Path(options.weights).name if options.weights else "random"},
+                            options.encoder_bn_momentum if options.arch == "flexunet-effb0" else None)
     if options.weights:
         task.initial_weights = initial_weights(options.weights, network_config("segmentation", **task.network_arguments()))
         try:
