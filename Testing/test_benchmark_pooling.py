@@ -563,3 +563,22 @@ def test_momentum_estimate_summary_against_hand_worked_figures():
     assert summary["dice"]["stored"]["sd"] == pytest.approx(0.375)  # population SD of 0.8 and 0.05
     assert summary["rebuilt_minus_stored"] == pytest.approx(0.125) and summary["largest_change"] == pytest.approx(0.15)
     assert summary["missed"] == {"stored": 1, "rebuilt": 0}
+
+
+def test_encoder_momentum_tables_render_from_their_result_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(render_readme_tables, "RESULTS", tmp_path)
+    monkeypatch.setattr(render_readme_tables, "_machine", lambda machine: "")
+    assert render_readme_tables.table_encoder_momentum().count("_No result yet") == 2
+    dice = [0.1 * e / 2 for e in range(1, 11)]  # epochs 1-10
+    (tmp_path / "short_training_momentum.json").write_text(json.dumps(
+        {"machine": {}, "cases": 12, "epochs": 10, "size": 64, "batch_size": 4,
+         "runs": {"flex 0.1": {"validation_dice": dice, "best": max(dice)}}}))
+    (tmp_path / "busi_segmentation_bn_momentum_flexunet-effb0-128px-60ep.json").write_text(json.dumps(
+        {"machine": {}, "recipe": "flexunet-effb0-128px-60ep", "momentum": 0.1, "folds": [0, 1],
+         "summary": {"images": 3, "dice": {"stored": {"mean": 0.7}, "rebuilt": {"mean": 0.71}},
+                     "rebuilt_minus_stored": 0.01, "wilcoxon_p": 0.5, "largest_change": 0.2,
+                     "missed": {"stored": 1, "rebuilt": 0}}}))
+    text = render_readme_tables.table_encoder_momentum()
+    assert "| flex 0.1 | 0.25 / 0.50 | 0.500 |" in text  # epochs 5 and 10
+    assert "| flexunet-effb0-128px-60ep (folds 0, 1) | 3 | 0.700 | 0.710 | +0.010 (p = 0.5) | 0.20 | 1 / 0 |" in text
+    assert "_No result yet" not in text

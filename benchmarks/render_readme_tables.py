@@ -242,8 +242,39 @@ def table_reliability() -> str:
     return "\n".join(lines) + f"\n\nSeed {data['seed']}. " + _machine(data["machine"])
 
 
+def table_encoder_momentum() -> str:
+    """Short phantom trainings at both FlexibleUNet encoder momenta, then the estimate on BUSI."""
+    short = _load("short_training_momentum")
+    busi = _load("busi_segmentation_bn_momentum_flexunet-effb0-128px-60ep")
+    parts = []
+    if short is None:
+        parts.append("_No result yet: run `python benchmarks/short_training_momentum.py`._")
+    else:
+        epochs = list(range(5, short["epochs"] + 1, 5))
+        head = [f"| run ({short['cases']} phantom B-mode cases, {short['size']} px, batch {short['batch_size']}) | "
+                f"validation Dice at epoch {' / '.join(map(str, epochs))} | best |", "|---|---|---|"]
+        rows = []
+        for name, run in short["runs"].items():
+            trajectory = " / ".join(f"{run['validation_dice'][e - 1]:.2f}" for e in epochs)
+            rows.append(f"| {name} | {trajectory} | {run['best']:.3f} |")
+        parts.append("\n".join(head + rows) + "\n\n" + _machine(short["machine"]))
+    if busi is None:
+        parts.append("_No result yet: run `python benchmarks/busi_segmentation_bn_momentum.py`._")
+    else:
+        s = busi["summary"]
+        parts.append("\n".join([
+            "| BUSI recipe, final epoch | images | lesion Dice, statistics as trained (0.01) | lesion Dice, encoder "
+            f"statistics rebuilt at {busi['momentum']:g} | difference (Wilcoxon p) | largest change, one image | "
+            "missed (Dice < 0.1) |", "|---|---|---|---|---|---|---|",
+            f"| {busi['recipe']} (folds {', '.join(map(str, busi['folds']))}) | {s['images']} | "
+            f"{s['dice']['stored']['mean']:.3f} | {s['dice']['rebuilt']['mean']:.3f} | {s['rebuilt_minus_stored']:+.3f} "
+            f"(p = {s['wilcoxon_p']:.2g}) | {s['largest_change']:.2f} | {s['missed']['stored']} / {s['missed']['rebuilt']} |"])
+            + "\n\n" + _machine(busi["machine"]))
+    return "\n\n".join(parts)
+
+
 TABLES = {"family_speed": table_family_speed, "reliability": table_reliability, "busi_mupnet": table_busi_mupnet, "busi_classification": table_busi_classification, "foundation": table_foundation, "setup_time": table_setup_time, "predict_speed": table_predict_speed,
-          "busi_segmentation": table_busi_segmentation}
+          "busi_segmentation": table_busi_segmentation, "encoder_momentum": table_encoder_momentum}
 
 
 def main() -> int:
