@@ -214,6 +214,7 @@ PAIRED_COMPARISONS = (
     ("flexunet-effb0-128px-60ep", "unet-128px-120ep"),      # ... and vs the best UNet recipe (twice its epochs)
     ("flexunet-effb0-128px-120ep", "flexunet-effb0-128px-60ep"),  # the FlexibleUNet with twice the epochs
     ("flexunet-effb0-128px-120ep", "unet-128px-120ep"),           # ... vs the UNet on the same 120 epochs
+    ("flexunet-effb0-128px-60ep-bn0.1", "flexunet-effb0-128px-60ep"),  # encoder momentum 0.1 vs MONAI's 0.01
     ("unet-128px-60ep-random-split", "unet-128px-60ep"),    # random image-level folds vs duplicate-aware ones
 )
 
