@@ -47,13 +47,13 @@ def rebuild_encoder_statistics(network, batches, momentum: float) -> int:
     ``momentum``; the decoder's keep theirs. Returns the number of batches seen."""
     import torch
 
+    from BreastUSAITraining.networks.segmentation import set_encoder_bn_momentum
+
     network.train()
     for layer in network.decoder.modules():
         if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm):
             layer.eval()  # normalise with the stored statistics, update nothing
-    for layer in network.encoder.modules():
-        if isinstance(layer, torch.nn.modules.batchnorm._BatchNorm):
-            layer.momentum = momentum
+    set_encoder_bn_momentum(network, momentum)
     seen = 0
     with torch.no_grad():
         for images in batches:

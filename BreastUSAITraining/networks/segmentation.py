@@ -40,8 +40,13 @@ def build_segmentation_network(arch: str = "unet", spatial_dims: int = 2, base_c
         network = FlexibleUNet(in_channels=1, out_channels=2, backbone="efficientnet-b0", pretrained=False,
                                spatial_dims=spatial_dims, dropout=dropout)
         if encoder_bn_momentum is not None:
-            for layer in network.encoder.modules():
-                if isinstance(layer, nn.modules.batchnorm._BatchNorm):
-                    layer.momentum = float(encoder_bn_momentum)
+            set_encoder_bn_momentum(network, encoder_bn_momentum)
         return network
     raise ValueError(f"unknown segmentation architecture {arch!r}; choose one of {', '.join(SEGMENTATION_ARCHS)}")
+
+
+def set_encoder_bn_momentum(network: FlexibleUNet, momentum: float) -> None:
+    """Give every batch norm of the FlexibleUNet's encoder ``momentum`` (the decoder keeps its own)."""
+    for layer in network.encoder.modules():
+        if isinstance(layer, nn.modules.batchnorm._BatchNorm):
+            layer.momentum = float(momentum)
