@@ -582,3 +582,20 @@ def test_encoder_momentum_tables_render_from_their_result_files(tmp_path, monkey
     assert "| flex 0.1 | 0.25 / 0.50 | 0.500 |" in text  # epochs 5 and 10
     assert "| flexunet-effb0-128px-60ep (folds 0, 1) | 3 | 0.700 | 0.710 | +0.010 (p = 0.5) | 0.20 | 1 / 0 |" in text
     assert "_No result yet" not in text
+
+
+def test_gpu_prediction_speed_without_a_gpu_is_refused_before_any_work(tmp_path):
+    """`predict_speed.py --device cuda` on a machine torch sees no GPU on: a clear argparse error
+    (exit 2), no result file, instead of a traceback from a child process."""
+    import subprocess
+
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    out = tmp_path / "speed.json"
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "predict_speed.py"
+    done = subprocess.run([sys.executable, str(script), "--device", "cuda", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "--device cuda: this machine has no CUDA GPU" in done.stderr
+    assert not out.exists()
