@@ -21,6 +21,8 @@ def test_help_explains_every_option(command):
     result = run_cli(*command, "--help")
     assert result.returncode == 0, result.stderr
     assert "usage: python -m BreastUSAITraining" in result.stdout
+    # argparse unescapes "%%" in option help, not in descriptions: a doubled percent sign is a typo on screen
+    assert "%%" not in result.stdout, [line for line in result.stdout.splitlines() if "%%" in line]
     # every option has a help text (argparse prints the option, then its explanation)
     lines = [line for line in result.stdout.splitlines() if line.strip().startswith("--")]
     for line in lines:

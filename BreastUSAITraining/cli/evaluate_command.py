@@ -11,7 +11,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
         "evaluate", help="metrics and figures of a bundle on a labelled split",
         description="Run a bundle on a labelled split of a dataset, lesions located by their ground-truth masks. "
-                    "Classifiers: predictions.csv, metrics.json (AUC with 95%% bootstrap CI, accuracy, sensitivity, "
+                    "Classifiers: predictions.csv, metrics.json (AUC with 95% bootstrap CI, accuracy, sensitivity, "
                     "specificity, PPV, NPV, F1 and confusion matrix at 0.5 and at Youden's threshold, Brier score, "
                     "calibration, net benefit) and roc.png, confusion.png, calibration.png, decision_curve.png. "
                     "Segmentation models: Dice and IoU per case at the image's own resolution. A warning (and "

@@ -14,7 +14,7 @@ dataset.json with pathology, BI-RADS, clinical fields, a patient-grouped test sp
 and cross-validation folds. The same seed always gives the same files.
 
 Kinds:
-  us2d        B-mode images (benign and malignant lesions, ~10%% lesion-free images)
+  us2d        B-mode images (benign and malignant lesions, ~10% lesion-free images)
   multimodal  B-mode + colour Doppler + elastography of each lesion (MUP-Net inputs)
   mg          B-mode + mammography CC and MLO crops of each lesion (DL-UM inputs)
   abvs        ABVS 3D volumes with one or two lesions each

@@ -116,7 +116,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     dl = sub.add_parser("dlum", help="DL-UM ultrasound + mammography fusion (or DL-U / DL-M)",
                         description="Train DL-UM (Breast Cancer Res 2025): VGG19-like branches for the US and MG lesion ROIs "
-                                    "(ROI widened by 30%% of its shortest side), a deep-supervision head on every block, "
+                                    "(ROI widened by 30% of its shortest side), a deep-supervision head on every block, "
                                     "concat fusion; focal loss on every head + mean absolute disagreement of the branches; "
                                     "model selection by the lowest validation loss. DL-U / DL-M: one branch.")
     _common(dl, epochs=30, batch=16, lr=1e-4, optimiser="adam")
