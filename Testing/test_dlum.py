@@ -94,3 +94,25 @@ def test_dlum_and_dlu_train_evaluate_explain_and_compare(us_mg, tmp_path):
     lesion = next(l for l in json.loads((folder / "result.json").read_text())["lesions"] if l["id"] == item["lesion_id"])
     fused = lesion["fusion_classification"][explainer.bundle.name]
     assert fused["malignant_probability"] == pytest.approx(document["malignant_probability"], abs=2e-3)
+
+
+def test_evaluate_warns_when_every_lesion_gets_the_same_probability(us_mg, tmp_path):
+    """A model that outputs one probability for all lesions (here: a trained DL-UM whose fusion
+    head's weights are zeroed, so only its bias speaks) is named as such in the log and in
+    metrics.json; the same model with its weights intact is not."""
+    from BreastUSAITraining.bundle import save_bundle
+
+    trained = tmp_path / "dlum"
+    assert run_cli("train", "dlum", "--data", str(us_mg), "--out", str(trained), "--width", "0.125", "--size", "64",
+                   "--epochs", "4", "--batch-size", "2", "--lr", "1e-3", "-q").returncode == 0
+    bundle = load_bundle(trained)
+    weights = dict(bundle.state_dict)
+    weights["fusion.fc1.weight"] = torch.zeros_like(weights["fusion.fc1.weight"])
+    save_bundle(tmp_path / "constant", weights, bundle.metadata, bundle.inference)
+    for name, constant in (("dlum", False), ("constant", True)):
+        result = run_cli("evaluate", "--model", str(tmp_path / name), "--data", str(us_mg), "--split", "all",
+                         "--out", str(tmp_path / f"eval_{name}"), "-q")
+        assert result.returncode == 0, result.stderr
+        metrics = json.loads((tmp_path / f"eval_{name}" / "metrics.json").read_text())
+        assert bool(metrics["warnings"]) is constant, metrics["warnings"]
+        assert ("does not separate these lesions" in result.stderr) is constant

@@ -7,7 +7,8 @@ matrix at 0.5 and at Youden's threshold, Brier score, calibration bins, net bene
 ``decision_curve.png``. Segmentation models: ``predictions.csv`` (Dice / IoU per case)
 and ``metrics.json``. Everything is written to a staging folder and moved into place whole.
 ``metrics.json`` also says whether the evaluated lesions were the model's training data or
-chose its epoch (``data_overlap``, :mod:`.overlap`); those cases are logged as warnings.
+chose its epoch (``data_overlap``, :mod:`.overlap`); those cases are logged as warnings. So is a
+classifier whose probabilities are (nearly) all the same (``warnings``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,18 @@ def classification_metrics(labels: np.ndarray, scores: np.ndarray) -> dict[str, 
     }
 
 
+def prediction_warnings(scores: np.ndarray, spread: float = 1e-3) -> list[str]:
+    """What a reader of the metrics must know about the probabilities themselves: when every
+    lesion got (nearly) the same one, the model does not tell them apart and its AUC only
+    reflects ties and rounding (e.g. a training too short for its batch-norm statistics)."""
+    low, high = float(scores.min()), float(scores.max())
+    if high - low >= spread:
+        return []
+    return [f"every lesion's malignant probability lies within {low:.4f}-{high:.4f}: the model does not "
+            "separate these lesions and its AUC is meaningless; check its training (training_log.csv in the "
+            "bundle's logs: too few steps, a validation score that never moved)"]
+
+
 def evaluate_bundle(bundle_path: str | Path, data_dir: str | Path, split: str, out: str | Path,
                     device: str = "auto", progress: bool = True) -> dict[str, Any]:
     """Evaluate and write the folder ``out``; returns the metrics document."""
@@ -78,6 +91,9 @@ def evaluate_bundle(bundle_path: str | Path, data_dir: str | Path, split: str, o
             if labels.min() == labels.max():
                 raise UsageError(f"split {split} holds only {'malignant' if labels[0] else 'benign'} lesions: no ROC")
             document.update(classification_metrics(labels, scores))
+            document["warnings"] = prediction_warnings(scores)
+            for warning in document["warnings"]:
+                log.warning("%s: %s", bundle.name, warning)
             plot_roc_with_band(staging / "roc.png", labels, scores, bundle.name, tuple(document["auc_ci95"]))
             plot_confusion(staging / "confusion.png", document["at_0.5"], 0.5)
             plot_calibration(staging / "calibration.png", document["calibration"])
