@@ -12,7 +12,7 @@ from cli_helpers import run_cli
 COMMANDS = [
     (), ("phantom",), ("dataset",), ("dataset", "import-busi"), ("dataset", "validate"), ("dataset", "summary"), ("demo",),
     ("train",), ("train", "segmentation"), ("train", "abvs-planes"), ("train", "mupnet"), ("train", "dlum"),
-    ("train", "dlr"), ("predict",), ("evaluate",), ("compare",), ("restratify",),
+    ("train", "dlr"), ("predict",), ("evaluate",), ("compare",), ("restratify",), ("reader-study",),
 ]
 
 

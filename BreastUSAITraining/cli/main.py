@@ -14,7 +14,8 @@ import traceback
 
 from .. import __version__
 from ..errors import BreastUSAIError
-from . import dataset_commands, demo_command, evaluate_command, phantom_command, predict_command, train_command
+from . import (dataset_commands, demo_command, evaluate_command, phantom_command, predict_command, reader_study_command,
+               train_command)
 
 DESCRIPTION = """\
 BreastUSAI headless engine: breast ultrasound / mammography AI from the dataset
@@ -55,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     train_command.register(commands)
     predict_command.register(commands)
     evaluate_command.register(commands)
+    reader_study_command.register(commands)
     demo_command.register(commands)
     for child in _leaf_parsers(parser):
         _add_common_options(child, default=argparse.SUPPRESS)
