@@ -8,6 +8,8 @@ so that tests can exercise it without a GUI.
 
 import logging
 import os
+import time
+from pathlib import Path
 
 import slicer
 from slicer.ScriptedLoadableModule import (
@@ -81,6 +83,13 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         ui.generateSampleButton.connect("clicked(bool)", self.onGenerateSample)
         ui.validateDatasetButton.connect("clicked(bool)", self.onValidateDataset)
         ui.installButton.connect("clicked(bool)", self.onInstallDependencies)
+        ui.readModeComboBox.addItems(["without_ai", "with_ai"])
+        ui.readBiradsComboBox.addItems(["", "1", "2", "3", "4A", "4B", "4C", "5"])
+        ui.readCallComboBox.addItems(["", "benign", "malignant"])
+        ui.fillReadCaseButton.connect("clicked(bool)", self.onFillReadCase)
+        ui.startReadButton.connect("clicked(bool)", self.onStartRead)
+        ui.finishReadButton.connect("clicked(bool)", self.onFinishRead)
+        ui.cancelReadButton.connect("clicked(bool)", self.onCancelRead)
         folder = self.logic.modelsFolder()
         if folder:
             ui.modelsFolderPathLineEdit.currentPath = str(folder)
@@ -136,8 +145,13 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         rows = [self.ui.modelsListWidget.row(item) for item in self.ui.modelsListWidget.selectedItems()]
         return [entries[r] for r in rows]
 
+    def _checkAIAllowed(self):
+        if not self.logic.aiAllowed():
+            raise ValueError("A read without AI is open: finish it before running the AI.")
+
     def onSegment(self):
         with slicer.util.tryWithErrorDisplay("Could not start the AI."):
+            self._checkAIAllowed()
             volume = self.ui.inputVolumeSelector.currentNode()
             self.runner = self.logic.startPrediction(volume, [e.path for e in self._checkedModels()],
                                                      device=self.ui.deviceComboBox.currentText,
@@ -170,6 +184,7 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         import qt
 
         with slicer.util.tryWithErrorDisplay("Could not classify the lesion.", waitCursor=True):
+            self._checkAIAllowed()
             segmentation, segment_id = self._lesion()
             rows = self.logic.classifyLesion([e.path for e in self._checkedModels()],
                                              self.logic.lesionViews(segmentation, segment_id),
@@ -179,6 +194,38 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
             for patch in self.logic.prototypePatches(rows):
                 item = qt.QListWidgetItem(qt.QIcon(patch["image"]), f"{patch['class']} {patch['contribution']:+.2f}")
                 self.ui.prototypeListWidget.addItem(item)
+
+    # --- Reader study
+    def onFillReadCase(self):
+        with slicer.util.tryWithErrorDisplay("Could not tell the case of this image."):
+            case_id, lesion_ids = self.logic.readCaseOf(self.ui.imagePathLineEdit.currentPath,
+                                                        self.ui.inputVolumeSelector.currentNode())
+            self.ui.readCaseLineEdit.text = case_id
+            segmentation = self.ui.segmentationSelector.currentNode()
+            segment_id = self.ui.segmentSelectorWidget.currentSegmentID()
+            segment = segmentation.GetSegmentation().GetSegment(segment_id) if segmentation and segment_id else None
+            self.ui.readLesionLineEdit.text = segment.GetName() if segment else (lesion_ids[0] if len(lesion_ids) == 1 else "")
+
+    def onStartRead(self):
+        ui = self.ui
+        with slicer.util.tryWithErrorDisplay("Could not start the read."):
+            read = self.logic.startRead(ui.readsFilePathLineEdit.currentPath, ui.readerLineEdit.text, ui.readCaseLineEdit.text,
+                                        ui.readLesionLineEdit.text, ui.readModeComboBox.currentText, ui.readGroupLineEdit.text)
+            if not self.logic.aiAllowed():
+                ui.resultsTextEdit.setPlainText("")
+                ui.prototypeListWidget.clear()
+                self.logic.setHeatmapOpacity(0.0)
+            ui.readStatusLabel.text = f"Reading {read['case_id']} {read['lesion_id']} ({read['mode']}) ..."
+
+    def onFinishRead(self):
+        ui = self.ui
+        with slicer.util.tryWithErrorDisplay("Could not record the read."):
+            row = self.logic.finishRead(ui.readBiradsComboBox.currentText, ui.readCallComboBox.currentText)
+            ui.readStatusLabel.text = f"Recorded {row['case_id']} {row['lesion_id']}: BI-RADS {row['birads']} in {row['seconds']} s"
+
+    def onCancelRead(self):
+        self.logic.cancelRead()
+        self.ui.readStatusLabel.text = "Read cancelled (nothing recorded)"
 
     # --- Export
     def onExport(self):
@@ -227,6 +274,8 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         self.runnerFactory = runner_factory
         self._models = {}
         self._pending = {}
+        self._recorder = None
+        self.readClock = time.monotonic  # seconds; tests set their own clock
 
     # --- 1. Load
     @staticmethod
@@ -489,6 +538,44 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         from BreastUSAILib.Dependencies import installRequirements
 
         return installRequirements(pip_install)
+
+    # --- Reader study (SPEC 3.7)
+    def readCaseOf(self, image_path=None, volume_node=None):
+        """The case id (and its lesion ids) to record a read under: the image's case when the
+        file belongs to a dataset folder, else the volume node's name."""
+        from BreastUSAILib.ReaderStudy import datasetCaseOf
+
+        found = datasetCaseOf(image_path) if image_path else None
+        if found:
+            return found
+        if volume_node is None:
+            raise ValueError("Load an image (or give the case id) before starting a read.")
+        return volume_node.GetName(), []
+
+    def startRead(self, reads_path, reader, case_id, lesion_id, mode, group=""):
+        """Open a read (the clock starts); reads go to the CSV ``reads_path``."""
+        from BreastUSAILib.ReaderStudy import ReadRecorder
+
+        if not reads_path:
+            raise ValueError("Choose the reads file (CSV) first.")
+        if self._recorder is None or self._recorder.path != Path(reads_path) or self._recorder.pending is None:
+            self._recorder = ReadRecorder(reads_path, clock=self.readClock)
+        self._recorder.start(reader, case_id, lesion_id, mode, group)
+        return self._recorder.pending
+
+    def finishRead(self, birads, call=""):
+        """Close the open read with the reader's BI-RADS and call; returns the row written."""
+        if self._recorder is None:
+            raise ValueError("No read is open: start one first.")
+        return self._recorder.finish(birads, call)
+
+    def cancelRead(self):
+        if self._recorder is not None:
+            self._recorder.cancel()
+
+    def aiAllowed(self):
+        """False while a read without AI is open: the AI stays hidden until it is finished."""
+        return self._recorder is None or self._recorder.aiAllowed()
 
     # --- Datasets (sample data, validation)
     def generatePhantomDataset(self, folder, kind="all", cases=8, seed=0):

@@ -149,4 +149,4 @@ def test_ui_file_is_the_one_the_generator_writes():
     sections = [w.get("name") for w in ET.parse(REPO / "BreastUSAI" / "Resources" / "UI" / "BreastUSAI.ui").iter("widget")
                 if w.get("class") == "ctkCollapsibleButton"]
     assert sections == ["inputCollapsibleButton", "lesionsCollapsibleButton", "modelsCollapsibleButton",
-                        "resultsCollapsibleButton", "exportCollapsibleButton"]
+                        "resultsCollapsibleButton", "readerStudyCollapsibleButton", "exportCollapsibleButton"]

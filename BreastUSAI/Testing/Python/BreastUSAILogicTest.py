@@ -471,6 +471,74 @@ class BreastUSAILogicTest(unittest.TestCase):
         self.assertIsNone(missingInputMessage(entries["dlum"], ["us_bmode", "mg_cc"]))
         self.assertIn("No deep radiomics", missingModelMessage(list(entries.values()), "dlr"))
 
+    # ------------------------------------------------------- reader study (SPEC 3.7)
+    def test_reader_study_reads_are_timed_recorded_and_analysed(self):
+        from BreastUSAITraining.errors import BreastUSAIError
+        from BreastUSAITraining.readerstudy import run_reader_study
+
+        logic = _logic()
+        item = _item("us2d")
+        node, _ = logic.loadImage(item["image"])
+        case_id, lesion_ids = logic.readCaseOf(item["image"], node)
+        self.assertEqual(case_id, item["case_id"])
+        self.assertIn(item["lesion_id"] or "", lesion_ids)
+        outside = self.tmp / "outside.nrrd"
+        shutil.copy(item["image"], outside)
+        self.assertEqual(logic.readCaseOf(str(outside), node), (node.GetName(), []))
+
+        now = [0.0]
+        logic.readClock = lambda: now[0]
+        reads = self.tmp / "study" / "reads.csv"
+        lesion = item["lesion_id"] or ""
+        with self.assertRaisesRegex(ValueError, "reads file"):
+            logic.startRead("", "R1", case_id, lesion, "without_ai", "junior")
+        logic.startRead(str(reads), "R1", case_id, lesion, "without_ai", "junior")
+        self.assertFalse(logic.aiAllowed())  # the AI stays hidden during a read without it
+        with self.assertRaisesRegex(ValueError, "final assessment"):
+            logic.finishRead("4")
+        self.assertFalse(reads.exists())  # a refused read writes nothing, and stays open
+        now[0] = 41.54
+        row = logic.finishRead("4b")
+        self.assertEqual((row["birads"], row["seconds"], row["mode"]), ("4B", "41.5", "without_ai"))
+        self.assertTrue(logic.aiAllowed())
+        with self.assertRaisesRegex(ValueError, "already read"):
+            logic.startRead(str(reads), "R1", case_id, lesion, "without_ai", "junior")
+        with self.assertRaisesRegex(ValueError, "group 'junior'"):
+            logic.startRead(str(reads), "R1", case_id, lesion, "with_ai", "senior")
+        now[0] = 100.0
+        logic.startRead(str(reads), "R1", case_id, lesion, "with_ai", "junior")
+        self.assertTrue(logic.aiAllowed())
+        now[0] = 112.0
+        logic.finishRead("5", "malignant")
+        logic.startRead(str(reads), "R2", case_id, lesion, "without_ai")
+        logic.cancelRead()  # nothing recorded
+        self.assertEqual(reads.read_text().splitlines(), [
+            "reader,group,case_id,lesion_id,mode,birads,call,seconds",
+            f"R1,junior,{case_id},{lesion},without_ai,4B,,41.5",
+            f"R1,junior,{case_id},{lesion},with_ai,5,malignant,12.0"])
+
+        document = run_reader_study(reads, self.tmp / "analysis", data_dir=phantom("us2d"))
+        r1 = document["readers"]["R1"]
+        self.assertEqual(r1["with_against_without"]["paired_reads"], 1)
+        self.assertAlmostEqual(r1["without_ai"]["reading_seconds"]["mean"], 41.5)
+        self.assertEqual(r1["with_ai"]["tp"] + r1["with_ai"]["fp"], 1)  # called malignant with AI
+
+        # a reads file kept by hand: its rows and extra columns stay as they are
+        kept = self.tmp / "kept.csv"
+        kept.write_text("reader,group,case_id,lesion_id,mode,birads,call,seconds,pathology\n"
+                        "R9,,X1,,with_ai,3,,20,benign\n")
+        logic.startRead(str(kept), "R1", case_id, lesion, "with_ai")
+        logic.finishRead("2")
+        lines = kept.read_text().splitlines()
+        self.assertEqual(lines[1], "R9,,X1,,with_ai,3,,20,benign")
+        self.assertTrue(lines[2].startswith(f"R1,,{case_id},{lesion},with_ai,2,,") and lines[2].endswith(","))
+        # a damaged reads file is named and left alone
+        broken = self.tmp / "broken.csv"
+        broken.write_bytes(b"reader,case_id\n\xff\xfe\x00")
+        with self.assertRaisesRegex(BreastUSAIError, "broken.csv"):
+            logic.startRead(str(broken), "R1", case_id, lesion, "with_ai")
+        self.assertEqual(broken.read_bytes(), b"reader,case_id\n\xff\xfe\x00")
+
     # ------------------------------------------------------- 10. dependencies
     def test_dependency_install_keeps_slicer_packages_and_reports_failure(self):
         from BreastUSAILib import Dependencies
