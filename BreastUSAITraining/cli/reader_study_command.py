@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from ..readerstudy.reads import BIOPSY_FROM, READ_BIRADS
 
@@ -50,8 +51,11 @@ def run_reader_study_command(args: argparse.Namespace) -> int:
     pooled = document["all_readers"]
     without, with_ai = pooled["without_ai"], pooled["with_ai"]
 
+    def value(number: float) -> str:
+        return "n/a" if math.isnan(number) else f"{number:.3f}"
+
     def figures(part) -> str:
-        return (f"sensitivity {part['sensitivity']:.3f}, specificity {part['specificity']:.3f}" if part else "no reads")
+        return f"sensitivity {value(part['sensitivity'])}, specificity {value(part['specificity'])}" if part else "no reads"
 
     print(f"{len(document['readers'])} reader(s), {document['lesions']} lesions: without AI {figures(without)}; "
           f"with AI {figures(with_ai)} -> {args.out}")
