@@ -182,6 +182,8 @@ def test_keep_last_from_the_command_line(phantom_us2d, tmp_path):
     assert done.returncode == 0, done.stderr
     meta = load_bundle(tmp_path / "b").metadata
     assert meta["training"]["settings"]["keep"] == "last" and meta["training"]["best_epoch"] == 2
+    # AMP is asked for by default but never runs on a CPU: the bundle says what the steps ran in
+    assert meta["training"]["settings"]["amp"] is True and meta["training"]["mixed_precision"] == "off"
 
 
 def _encoder_and_decoder_bn_momenta(bundle_dir: Path) -> tuple[set[float], set[float]]:

@@ -216,6 +216,9 @@ PAIRED_COMPARISONS = (
     ("flexunet-effb0-128px-120ep", "unet-128px-120ep"),           # ... vs the UNet on the same 120 epochs
     ("flexunet-effb0-128px-60ep-bn0.1", "flexunet-effb0-128px-60ep"),  # encoder momentum 0.1 vs MONAI's 0.01
     ("unet-128px-60ep-random-split", "unet-128px-60ep"),    # random image-level folds vs duplicate-aware ones
+    ("flexunet-effb0-128px-120ep", "unet-128px-30ep-flips"),  # the best recipe vs issue 3's plain reference, remade
+    ("unet-128px-60ep", "unet-128px-30ep-flips"),             # our first 128 px UNet recipe vs the plain reference
+    ("flexunet-effb0-192px-60ep", "flexunet-effb0-128px-60ep-bn0.1"),  # 192 px vs 128 px input, same recipe
 )
 
 

@@ -172,7 +172,7 @@ def main() -> int:
         latency = _latency(Path(bundle), data, device, args.repeats)
         entry["families"][family] = {"what": words, "train_images_per_s": round(float(last["train_samples_per_s"]), 2),
                                      "predict_latency_ms": round(1000 * latency, 1), "batch_size": args.batch_size,
-                                     "device": history.get("device"), "amp": history["settings"].get("amp")}
+                                     "device": history.get("device"), "mixed_precision": history.get("mixed_precision", "off")}
         print(f"{family:24s} train {float(last['train_samples_per_s']):7.1f} images/s   predict {1000 * latency:8.1f} ms/lesion")
         save_json(out, document)
     return 0

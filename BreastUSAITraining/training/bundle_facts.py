@@ -41,6 +41,7 @@ def training_facts(result: TrainingResult, settings: TrainingSettings, dataset: 
         "data": {"dataset": dataset.name, "folder_name": dataset.root.name, **selection},
         "settings": {k: v for k, v in settings.to_json().items() if k not in ("run_dir", "progress")},
         "device": result.device,
+        "mixed_precision": result.mixed_precision,
         "processes": result.world_size,
         "rank_weight_sha256": result.rank_digests,
         "seconds": round(result.seconds, 1),

@@ -123,6 +123,9 @@ class TrainingResult:
     is_main: bool = True
     rank_digests: list[str] = field(default_factory=list)
     resumed_from_epoch: int = 0
+    #: the autocast dtype the steps ran in ("bfloat16" / "float16" on CUDA), "off" (always on CPU,
+    #: whatever ``settings.amp`` asked)
+    mixed_precision: str = "off"
 
 
 def _optimiser(settings: TrainingSettings, model: nn.Module, task: TrainingTask) -> torch.optim.Optimizer:
@@ -333,7 +336,8 @@ def _train(task: TrainingTask, settings: TrainingSettings, context: distributed.
         model.load_state_dict(load_checkpoint(best_path)["model"])
     model = model.to("cpu").to(memory_format=torch.contiguous_format).eval()
     return TrainingResult(model, best_metric, best_epoch, history, describe_device(device),
-                          time.perf_counter() - started, context.world_size, context.is_main, digests, resumed_from)
+                          time.perf_counter() - started, context.world_size, context.is_main, digests, resumed_from,
+                          str(amp_dtype).removeprefix("torch.") if amp_dtype else "off")
 
 
 def _batch_size(batch: Any) -> int:
