@@ -584,9 +584,11 @@ def test_encoder_momentum_tables_render_from_their_result_files(tmp_path, monkey
     assert "_No result yet" not in text
 
 
-def test_gpu_prediction_speed_without_a_gpu_is_refused_before_any_work(tmp_path):
-    """`predict_speed.py --device cuda` on a machine torch sees no GPU on: a clear argparse error
-    (exit 2), no result file, instead of a traceback from a child process."""
+@pytest.mark.parametrize("script", ["predict_speed.py", "family_speed.py"])
+def test_gpu_speed_without_a_gpu_is_refused_before_any_work(tmp_path, script):
+    """`--device cuda` on a machine torch sees no GPU on: a clear argparse error (exit 2), no
+    result file and no work folder, instead of a traceback (from a child process, or after the
+    phantom data was made)."""
     import subprocess
 
     import torch
@@ -594,8 +596,8 @@ def test_gpu_prediction_speed_without_a_gpu_is_refused_before_any_work(tmp_path)
     if torch.cuda.is_available():
         pytest.skip("this machine has a CUDA GPU")
     out = tmp_path / "speed.json"
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / "predict_speed.py"
-    done = subprocess.run([sys.executable, str(script), "--device", "cuda", "--out", str(out)],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 2 and "--device cuda: this machine has no CUDA GPU" in done.stderr
-    assert not out.exists()
+    extra = ["--work", str(tmp_path / "work")] if script == "family_speed.py" else []
+    done = subprocess.run([sys.executable, str(Path(__file__).resolve().parents[1] / "benchmarks" / script),
+                           "--device", "cuda", "--out", str(out), *extra], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2 and "--device cuda: this machine has no CUDA GPU" in done.stderr, done.stderr
+    assert not out.exists() and not (tmp_path / "work").exists()

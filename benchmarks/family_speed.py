@@ -136,16 +136,19 @@ def _latency(bundle: Path, data: Path, device, repeats: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--families", nargs="+", default=list(FAMILIES), choices=list(FAMILIES), help="families to measure")
-    parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"),
+                        help="auto (CUDA when present) | cpu | cuda; results are kept per device (default: auto)")
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     parser.add_argument("--lesions", type=int, default=48, help="phantom lesions to train on")
-    parser.add_argument("--batch-size", type=int, default=16, help="training batch size")
+    parser.add_argument("--batch-size", type=int, default=8, help="training batch size (default: 8, as the committed figures)")
     parser.add_argument("--repeats", type=int, default=10, help="timed prediction calls per family")
     parser.add_argument("--work", default=str(Path(tempfile.gettempdir()) / "breastusai-family-speed"), help="work folder")
     parser.add_argument("--out", default=str(RESULT), help="result JSON (results of other devices are kept)")
     args = parser.parse_args()
     import torch
 
+    if args.device == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: this machine has no CUDA GPU that torch can use")
     if args.threads:
         torch.set_num_threads(args.threads)
     from BreastUSAITraining.training import TrainingSettings
