@@ -115,6 +115,18 @@ def test_hand_worked_study_through_the_cli(tmp_path):
     assert (tmp_path / "out" / "reader_study.png").stat().st_size > 5000
 
 
+def test_a_spreadsheet_export_with_semicolons_a_bom_and_crlf_reads_the_same(tmp_path):
+    reads, _ = _study(tmp_path)
+    text = reads.read_text().replace(",", ";").replace("\n", "\r\n")
+    excel = tmp_path / "excel.csv"
+    excel.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    for source, out in ((reads, "a"), (excel, "b")):
+        assert run_cli("reader-study", str(source), "--out", str(tmp_path / out)).returncode == 0
+    first, second = (json.loads((tmp_path / out / "reader_study.json").read_text()) for out in ("a", "b"))
+    first.pop("source"), second.pop("source")
+    assert first == second
+
+
 def test_truth_from_a_dataset_and_disagreements(phantom_us2d, tmp_path):
     lesions = lesion_dicts(load_dataset(phantom_us2d), "training")[:4]
     rows = [["R1", item["case_id"], item["lesion_id"] or "", mode, "4B" if item["label"] else "3"]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from BreastUSAITraining.atomic import write_text_atomic
-from BreastUSAITraining.readerstudy.reads import MODES, READ_BIRADS, Read, read_reads
+from BreastUSAITraining.readerstudy.reads import MODES, READ_BIRADS, Read, delimiter_of, read_reads
 
 COLUMNS = ("reader", "group", "case_id", "lesion_id", "mode", "birads", "call", "seconds")
 
@@ -90,12 +90,14 @@ class ReadRecorder:
         row = {**self.pending, "birads": birads, "call": call, "seconds": f"{seconds:.1f}"}
         self.recorded()  # the file as it stands must be a valid reads file before it grows
         text = self.path.read_text(encoding="utf-8-sig") if self.path.exists() else ""
-        header = [c.strip() for c in next(csv.reader([text.splitlines()[0]]))] if text.strip() else list(COLUMNS)
+        delimiter = delimiter_of(text.partition("\n")[0]) if text.strip() else ","
+        header = ([c.strip() for c in next(csv.reader([text.splitlines()[0]], delimiter=delimiter))] if text.strip()
+                  else list(COLUMNS))
         missing = [c for c in COLUMNS if c not in header]
         if missing:
             raise ValueError(f"{self.path} has no {', '.join(missing)} column(s): record into a new reads file.")
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=header, restval="", lineterminator="\n")
+        writer = csv.DictWriter(buffer, fieldnames=header, restval="", delimiter=delimiter, lineterminator="\n")
         if not text.strip():
             writer.writeheader()
         else:

@@ -6,7 +6,7 @@ One row per reader, lesion and reading mode::
     R1,junior,AB-0002-R1,lesion_1,without_ai,4A,,41.2,malignant
     R1,junior,AB-0002-R1,lesion_1,with_ai,4C,,17.0,malignant
 
-Required: ``reader``, ``case_id``, ``mode`` (``without_ai`` or ``with_ai``), ``birads`` (1, 2, 3,
+Comma-, semicolon- or tab-separated (as spreadsheets save it). Required: ``reader``, ``case_id``, ``mode`` (``without_ai`` or ``with_ai``), ``birads`` (1, 2, 3,
 4A, 4B, 4C or 5: a final assessment). Optional: ``lesion_id`` (empty when a case has one
 lesion), ``group`` (e.g. junior / middle / senior), ``call`` (benign / malignant; empty: malignant
 from BI-RADS 4A up, the biopsy threshold), ``seconds`` (reading time, > 0), ``pathology`` (benign /
@@ -16,6 +16,7 @@ malignant; otherwise the truth comes from a dataset's ``dataset.json``).
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,6 +84,12 @@ def _choice(path: Path, line: int, column: str, text: str, allowed: tuple[str, .
     return value
 
 
+def delimiter_of(header_line: str) -> str:
+    """The CSV delimiter of a header line: comma, or the semicolon / tab that spreadsheets
+    write in many locales."""
+    return max((",", ";", "\t"), key=header_line.count)
+
+
 def read_reads(path: str | Path) -> list[Read]:
     """Every read of the CSV, checked; raises :class:`InputFileError` naming the file and line."""
     path = Path(path)
@@ -90,9 +97,10 @@ def read_reads(path: str | Path) -> list[Read]:
         raise InputFileError(path, "no such reads file")
     try:
         with open(path, newline="", encoding="utf-8-sig") as handle:
-            table = csv.DictReader(handle)
-            columns = [c.strip() for c in (table.fieldnames or [])]
-            rows = list(table)
+            text = handle.read()
+        table = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter_of(text.partition("\n")[0]))
+        columns = [c.strip() for c in (table.fieldnames or [])]
+        rows = list(table)
     except (UnicodeDecodeError, csv.Error) as error:
         raise InputFileError(path, f"not a readable CSV file ({error})") from None
     missing = [c for c in REQUIRED if c not in columns]

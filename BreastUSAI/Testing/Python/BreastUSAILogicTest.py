@@ -523,15 +523,15 @@ class BreastUSAILogicTest(unittest.TestCase):
         self.assertAlmostEqual(r1["without_ai"]["reading_seconds"]["mean"], 41.5)
         self.assertEqual(r1["with_ai"]["tp"] + r1["with_ai"]["fp"], 1)  # called malignant with AI
 
-        # a reads file kept by hand: its rows and extra columns stay as they are
+        # a reads file kept in a spreadsheet (semicolons): its rows, extra columns and separator stay
         kept = self.tmp / "kept.csv"
-        kept.write_text("reader,group,case_id,lesion_id,mode,birads,call,seconds,pathology\n"
-                        "R9,,X1,,with_ai,3,,20,benign\n")
+        kept.write_text("reader;group;case_id;lesion_id;mode;birads;call;seconds;pathology\n"
+                        "R9;;X1;;with_ai;3;;20;benign\n")
         logic.startRead(str(kept), "R1", case_id, lesion, "with_ai")
         logic.finishRead("2")
         lines = kept.read_text().splitlines()
-        self.assertEqual(lines[1], "R9,,X1,,with_ai,3,,20,benign")
-        self.assertTrue(lines[2].startswith(f"R1,,{case_id},{lesion},with_ai,2,,") and lines[2].endswith(","))
+        self.assertEqual(lines[1], "R9;;X1;;with_ai;3;;20;benign")
+        self.assertTrue(lines[2].startswith(f"R1;;{case_id};{lesion};with_ai;2;;") and lines[2].endswith(";"))
         # a damaged reads file is named and left alone
         broken = self.tmp / "broken.csv"
         broken.write_bytes(b"reader,case_id\n\xff\xfe\x00")
