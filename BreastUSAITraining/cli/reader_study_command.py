@@ -11,7 +11,7 @@ HELP = f"""\
 Analyse a reader study: every reader's BI-RADS (and optionally benign / malignant call and reading
 time) for the same lesions without AI and with AI, scored against pathology (seed 004 Table 5).
 
-The reads CSV has one row per reader, lesion and mode, with the columns
+The reads CSV (comma, semicolon or tab separated) has one row per reader, lesion and mode, with the columns
   reader      reader's name or code (required)
   case_id     the lesion's case, as in dataset.json (required)
   lesion_id   the lesion within the case (may be empty when the case has one lesion)
