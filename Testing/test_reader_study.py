@@ -183,6 +183,7 @@ def test_bad_companion_files_are_refused(tmp_path):
     garbage.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe")
     for args, expected in (([str(garbage)], f"{garbage}: not a readable CSV file"),
                            ([str(reads), "--ai", str(tmp_path / "none.csv")], "no such predictions file"),
+                           ([str(reads), "--ai", str(garbage)], f"{garbage}: not a readable CSV file"),
                            ([str(reads), "--ai-threshold", "1.5"], "--ai-threshold must be within (0, 1)")):
         result = run_cli("reader-study", *args, "--out", str(tmp_path / "out"))
         assert result.returncode == 2 and expected in result.stderr, result.stderr

@@ -65,20 +65,23 @@ def ai_probabilities(path: str | Path, lesions: list[Lesion]) -> dict[Lesion, fl
     path = Path(path)
     if not path.is_file():
         raise InputFileError(path, "no such predictions file (give the predictions.csv that evaluate wrote)")
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+    except (UnicodeDecodeError, csv.Error) as error:
+        raise InputFileError(path, f"not a readable CSV file ({error})") from None
+    missing = {"case_id", "probability"} - set(rows[0] if rows else ())
+    if missing:
+        raise InputFileError(path, f"missing column(s) {', '.join(sorted(missing))} (or no rows)")
     probabilities: dict[Lesion, float] = {}
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        table = csv.DictReader(handle)
-        missing = {"case_id", "probability"} - set(table.fieldnames or [])
-        if missing:
-            raise InputFileError(path, f"missing column(s) {', '.join(sorted(missing))}")
-        for line, row in enumerate(table, start=2):
-            try:
-                value = float(row["probability"])
-            except (TypeError, ValueError):
-                value = float("nan")
-            if not math.isfinite(value) or not 0 <= value <= 1:
-                raise InputFileError(path, f"line {line}: probability must be within [0, 1], got {row['probability']!r}")
-            probabilities[(row["case_id"], row.get("lesion_id") or "")] = value
+    for line, row in enumerate(rows, start=2):
+        try:
+            value = float(row["probability"])
+        except (TypeError, ValueError):
+            value = float("nan")
+        if not math.isfinite(value) or not 0 <= value <= 1:
+            raise InputFileError(path, f"line {line}: probability must be within [0, 1], got {row['probability']!r}")
+        probabilities[(row["case_id"], row.get("lesion_id") or "")] = value
     per_case: dict[str, list[Lesion]] = {}
     for lesion in probabilities:
         per_case.setdefault(lesion[0], []).append(lesion)
