@@ -107,3 +107,14 @@ def test_demo_runs_and_says_where_its_output_went(tmp_path):
     (tmp_path / "other" / "notes.txt").write_text("x")
     refused = run_cli("demo", "--out", str(tmp_path / "other"), "-q")
     assert refused.returncode == 2 and (tmp_path / "other" / "notes.txt").exists()
+
+
+def test_an_output_path_the_system_refuses_is_a_message_not_a_traceback(tmp_path):
+    """`--out` naming an existing file (a folder is written there) - exit 2 and the reason."""
+    taken = tmp_path / "taken"
+    taken.write_text("not a folder")
+    reads = tmp_path / "reads.csv"
+    reads.write_text("reader,case_id,mode,birads,pathology\nR1,A,with_ai,3,benign\n")
+    result = run_cli("reader-study", str(reads), "--out", str(taken))
+    assert result.returncode == 2 and f"{taken} exists and is not a folder" in result.stderr
+    assert "Traceback" not in result.stderr and taken.read_text() == "not a folder"
