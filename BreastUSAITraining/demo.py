@@ -90,8 +90,8 @@ def _train_2d_families(data_dir: Path, models: Path, epochs: int, seed: int, pro
         "MUP-Net (3 modalities)": train_mupnet(data_dir, models / "mupnet", MUPNetOptions(
             size=64, prototypes=6, prototype_dim=32, warmup_epochs=min(2, epochs - 1), push_every=push_every),
             settings("mupnet", 3e-3, "adam")),
-        # batch 4: ~28 training lesions give 7 steps an epoch; at 16 (1-2 steps) its batch-norm statistics
-        # stayed near their start and every lesion got the same probability (AUC 0.5)
+        # batch 4: ~28 training lesions give 7 steps an epoch; at 16 (1-2 steps) DL-UM hardly trained and
+        # every test lesion got nearly the same probability
         "DL-UM (US + MG)": train_dlum(data_dir, models / "dlum", DLUMOptions(width=0.25, size=64),
                                       settings("dlum", 1e-3, "adam", batch_size=4)),
         "CLDLR (radiomics + clinical)": train_dlr(data_dir, models / "cldlr", DLROptions(kind="cldlr", width=0.25, size=64),
