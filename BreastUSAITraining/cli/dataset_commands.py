@@ -1,9 +1,11 @@
-"""``dataset import-busi | import-images | validate | summary``."""
+"""``dataset import-busi | import-busbra | merge | import-images | validate | summary``."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 
 from ..errors import DatasetError, UsageError
 
@@ -31,6 +33,40 @@ def register(commands: argparse._SubParsersAction) -> None:
     imp.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the fold assignment (default: 0)")
     imp.add_argument("--overwrite", action="store_true", help="replace --out if it already holds files")
     imp.set_defaults(handler=run_import_busi)
+
+    bra = sub.add_parser(
+        "import-busbra",
+        help="convert the BUS-BRA breast ultrasound dataset into the contract",
+        description=(
+            "Convert BUS-BRA (Gomez-Flores et al., Medical Physics 2024) into a dataset folder: one lesion item per "
+            "image (NRRD + .seg.nrrd), BI-RADS and biopsy pathology kept, the two views of a patient's lesion tied by "
+            "patient_id and dup_group (one fold), the authors' official patient folds kept (fold k -> k-1). Rows whose "
+            "size disagrees with the PNG are reported by file and the files trusted; a missing image or mask stops "
+            "the import naming the file."
+        ),
+    )
+    bra.add_argument("source", metavar="SRC", help="BUS-BRA folder holding bus_data.csv, Images/ and Masks/")
+    bra.add_argument("--out", required=True, metavar="DIR", help="dataset folder to create (must not exist or be empty)")
+    bra.add_argument("--overwrite", action="store_true", help="replace --out if it already holds files")
+    bra.set_defaults(handler=run_import_busbra)
+
+    mrg = sub.add_parser(
+        "merge",
+        help="merge dataset folders (e.g. BUSI + BUS-BRA) into one, leaving held-out cases out",
+        description=(
+            "Write the union of two or more dataset folders: each source's files under <site>/ (hard links where "
+            "possible), items with their folds, patients and duplicate groups unchanged, the site of every case "
+            "recorded in dataset.json ('sites'). Case ids must be unique across sources. --hold-out leaves the "
+            "listed cases out together with every image linked to them (same patient or duplicate group)."
+        ),
+    )
+    mrg.add_argument("sources", metavar="DIR", nargs="+", help="dataset folders to merge (two or more)")
+    mrg.add_argument("--out", required=True, metavar="DIR", help="merged dataset folder to create")
+    mrg.add_argument("--hold-out", metavar="FILE",
+                     help="text file of case ids to leave out, one per line ('#' starts a comment)")
+    mrg.add_argument("--name", metavar="TEXT", help="name of the merged dataset (default: the sources' names joined)")
+    mrg.add_argument("--overwrite", action="store_true", help="replace --out if it already holds files")
+    mrg.set_defaults(handler=run_merge)
 
     ims = sub.add_parser(
         "import-images",
@@ -92,6 +128,41 @@ def run_import_busi(args: argparse.Namespace) -> int:
     labels = ", ".join(f"{n} {k}" for k, n in sorted(report.per_label.items()))
     print(f"Imported {report.images} BUSI images ({labels}; {report.lesions} lesions, "
           f"{report.train_only} train-only) -> {report.out}")
+    return 0
+
+
+def run_import_busbra(args: argparse.Namespace) -> int:
+    from ..dataset.busbra import import_busbra
+
+    report = import_busbra(args.source, args.out, overwrite=args.overwrite, progress=not args.quiet)
+    labels = ", ".join(f"{n} {k}" for k, n in sorted(report.per_label.items()))
+    print(f"Imported {report.images} BUS-BRA images of {report.patients} patients ({labels}; "
+          f"{report.folds} official folds) -> {report.out}")
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return 0
+
+
+def read_case_list(path: str) -> set[str]:
+    """Case ids of a hold-out file: one per line, blank lines and '#' comments ignored."""
+    from ..errors import InputFileError
+
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputFileError(path, f"cannot read the case list ({error})") from None
+    return {line.split("#", 1)[0].strip() for line in text.splitlines()} - {""}
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    from ..dataset.merge import merge_datasets
+
+    if len(args.sources) < 2:
+        raise UsageError("merge needs at least two dataset folders")
+    hold_out = read_case_list(args.hold_out) if args.hold_out else set()
+    report = merge_datasets(args.sources, args.out, hold_out, name=args.name, overwrite=args.overwrite)
+    sites = ", ".join(f"{n} from {tag}" for tag, n in report.items_per_site.items())
+    print(f"Merged {sites} -> {report.out}; {len(report.held_out_cases)} held-out case(s) left out")
     return 0
 
 
