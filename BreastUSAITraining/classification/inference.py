@@ -14,9 +14,19 @@ from ..explain.gradcam import METHODS, class_activation_maps
 from ..imagefiles import ImageData
 from ..networks.three_plane import PLANE_NAMES
 from ..planes import LesionPlanes, extract_planes
+from ..statistics.calibration import apply_temperature
 from ..segmentation.inference import network_from_bundle
 
 CAM_METHODS = METHODS
+
+
+def calibration_temperature(inference: dict[str, Any]) -> float:
+    """The temperature of a calibrated bundle (``inference["calibration"]``), 1 when uncalibrated."""
+    calibration = inference.get("calibration") or {}
+    temperature = float(calibration.get("temperature", 1.0))
+    if not temperature > 0:
+        raise ValueError(f"calibration temperature must be positive, got {temperature}")
+    return temperature
 
 
 class PlaneClassifier:
@@ -33,6 +43,7 @@ class PlaneClassifier:
         self.modality = str(config.get("modality", "abvs"))
         self.threshold = float(config.get("threshold", 0.5))
         self.flip_tta = bool(config.get("flip_tta", False))
+        self.temperature = calibration_temperature(config)
 
     def check_image(self, image: ImageData) -> None:
         """Refuse an image the model cannot read (a 2D image for a multi-plane ABVS model)."""
@@ -60,13 +71,17 @@ class PlaneClassifier:
                 fused, per_plane = self.network(view, with_planes=True)
                 fused_p = fused_p + torch.softmax(fused.float(), dim=1)[:, 1].cpu().numpy() / len(views)
                 plane_p = plane_p + torch.softmax(per_plane.float(), dim=2)[:, :, 1].cpu().numpy() / len(views)
-        probability = float(fused_p.mean())
-        return {
+        raw = float(fused_p.mean())
+        probability = float(apply_temperature(raw, self.temperature)) if self.temperature != 1.0 else raw
+        outcome = {
             "malignant_probability": round(probability, 4),
             "prediction": "malignant" if probability > self.threshold else "benign",
             "per_plane": {PLANE_NAMES[p]: round(float(plane_p[:, i].mean()), 4) for i, p in enumerate(self.planes)},
             "frames": [round(float(v), 4) for v in fused_p],
         }
+        if self.temperature != 1.0:  # per_plane and frames stay the network's own, uncalibrated
+            outcome["uncalibrated_probability"] = round(raw, 4)
+        return outcome
 
     def explain(self, planes: LesionPlanes, method: str = "gradcam", frame: int = 0, class_index: int | None = 1) -> dict[str, np.ndarray]:
         """Per-plane class-activation map (size, size) in [0, 1] on ``frame`` for ``class_index``

@@ -57,8 +57,9 @@ class PlaneClassifierTask:
 
     def __init__(self, train_samples: list[dict[str, Any]], val_samples: list[dict[str, Any]], planes: str, backbone: str,
                  oversample: bool = True, initial_weights: dict[str, torch.Tensor] | None = None,
-                 description: dict[str, Any] | None = None, augment: bool = True) -> None:
+                 description: dict[str, Any] | None = None, augment: bool = True, width: float = 1.0) -> None:
         self.train_samples, self.val_samples = train_samples, val_samples
+        self.width = width
         self.planes, self.backbone, self.oversample = planes, backbone, oversample
         self.initial_weights = initial_weights
         self.augment = augment
@@ -66,7 +67,10 @@ class PlaneClassifierTask:
         self.description = dict(description or {})
 
     def network_arguments(self) -> dict[str, Any]:
-        return {"planes": self.planes, "backbone": self.backbone}
+        arguments: dict[str, Any] = {"planes": self.planes, "backbone": self.backbone}
+        if self.width != 1.0:  # bundles of full-width networks keep their earlier arguments
+            arguments["width"] = self.width
+        return arguments
 
     def build_model(self) -> nn.Module:
         model = ThreePlaneClassifier(**self.network_arguments())

@@ -36,6 +36,7 @@ class PlaneClassifierOptions:
     oversample: bool = True
     augment: bool = True
     flip_tta: bool = True
+    width: float = 1.0
 
     def problems(self) -> list[str]:
         found = []
@@ -45,6 +46,8 @@ class PlaneClassifierOptions:
             found.append(f"--backbone must be one of {', '.join(BACKBONES)}, got {self.backbone!r}")
         if self.size < 32:
             found.append(f"--size must be at least 32, got {self.size}")
+        if not 0 < self.width <= 4:
+            found.append(f"--width must be within (0, 4], got {self.width}")
         if self.frames < 1:
             found.append(f"--frames must be at least 1, got {self.frames}")
         if not 0 <= self.margin <= 2:
@@ -86,7 +89,7 @@ def train_plane_classifier(data_dir: str | Path, out: str | Path, options: Plane
     task = PlaneClassifierTask(train_samples, val_samples, planes, options.backbone, options.oversample, weights,
                                {"dataset": dataset.name, "val_fold": options.val_fold, "modality": modality,
                                 "size": options.size, "frames": frames, "margin": options.margin},
-                               augment=options.augment)
+                               augment=options.augment, width=options.width)
     result = train(task, settings)
     if not result.is_main:
         return None
@@ -101,7 +104,8 @@ def train_plane_classifier(data_dir: str | Path, out: str | Path, options: Plane
         "task": "abvs-planes",
         "name": f"{'three' if len(planes) == 3 else 'single' if len(planes) == 1 else 'two'}-plane-{options.backbone}-{planes}",
         "version": "1.0",
-        "description": f"Benign / malignant lesion classifier, one {options.backbone} per plane ({planes}), "
+        "description": f"Benign / malignant lesion classifier, one {options.backbone}"
+                       + (f" (width x{options.width:g})" if options.width != 1.0 else "") + f" per plane ({planes}), "
                        "fusion add(T, S) + concat(C) (seed 004), trained by BreastUSAI",
         "inputs": {"image": {"modality": modality, "planes": [PLANE_NAMES[p] for p in planes], "frames": frames,
                              "size": [options.size, options.size], "margin": options.margin,

@@ -7,10 +7,12 @@ import sys
 
 HELP = """\
 Find lesions and classify them. Inputs are image files (NRRD, NIfTI, MetaImage, DICOM,
-PNG/JPEG/TIFF/BMP) or folders (of such files, or one DICOM series). Lesions come from a
-segmentation model (--model SEG_BUNDLE) or from a drawn mask (--segmentation FILE, one
-input only); every classifier bundle then gives a malignant probability per lesion, fused
-and per plane, and the first one a Grad-CAM heatmap. Per input, OUT/<name>/ receives
+PNG/JPEG/TIFF/BMP) or folders (of such files, or one DICOM series). Without --model the
+shipped models that fit each input run (see README "Shipped models"). Lesions come from a
+segmentation model or from a drawn mask (--segmentation FILE, one input only); every
+classifier bundle then gives a malignant probability per lesion, fused and per plane,
+and the first one a Grad-CAM heatmap; a MUP-Net bundle shows the matched prototypes.
+A model trained on phantom images only is named in a warning whenever it runs. Per input, OUT/<name>/ receives
 result.json, lesions.seg.nrrd, heatmap_<lesion>.nrrd and PNG overlays, written whole or
 not at all. Exit code 2 if any input failed (the others are still done)."""
 
@@ -19,8 +21,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("predict", help="segment and classify lesions in images", description=HELP,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
-    p.add_argument("--model", dest="models", action="append", required=True, metavar="BUNDLE",
-                   help="a model bundle; repeat for several (at most one segmentation model)")
+    p.add_argument("--model", dest="models", action="append", default=[], metavar="BUNDLE",
+                   help="a model bundle; repeat for several (at most one segmentation model). Default: the shipped models "
+                        "(Resources/Models, or $BREASTUSAI_MODELS) that fit each input - a 2D image gets lesion "
+                        "segmentation + lesion classifier + B-mode MUP-Net, a volume the phantom ABVS pair")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (one sub-folder per input)")
     p.add_argument("--segmentation", metavar="SEG_NRRD",
                    help="use this .seg.nrrd's segments as the lesions (e.g. corrected in Slicer) instead of a segmentation model")
@@ -68,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
             shown = ", ".join(f"{l['id']} p={l['malignant_probability']:.2f}" if "malignant_probability" in l else l["id"]
                               for l in lesions) or "no lesion found"
             print(f"{document['input']}: {shown} -> {document['output']}")
+        for warning in sorted({w for document in results for w in document.get("warnings", [])}):
+            print(f"warning: {warning}", file=sys.stderr)
     for path, message in failures:
         print(f"error: {message}", file=sys.stderr)
     return 2 if failures else 0

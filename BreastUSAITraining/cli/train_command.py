@@ -85,6 +85,9 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="planes to fuse (default: TSC; 2D datasets always use T)")
     planes.add_argument("--backbone", choices=("resnet18", "resnet34", "resnet50"), default="resnet50",
                         help="ResNet per plane, random init (default: resnet50, as the paper)")
+    planes.add_argument("--width", type=float, default=1.0, metavar="X",
+                        help="channel multiplier of every ResNet (0.25 makes a three-plane ResNet-18 about 16 times smaller, "
+                             "for small demonstration models) (default: 1)")
     planes.add_argument("--size", type=int, default=224, metavar="PX", help="plane crop size (default: 224)")
     planes.add_argument("--frames", type=int, default=3, metavar="K", help="frames per plane per lesion (default: 3)")
     planes.add_argument("--margin", type=float, default=0.3, metavar="F",
@@ -193,7 +196,7 @@ def run_abvs_planes(args: argparse.Namespace) -> int:
     options = PlaneClassifierOptions(planes=args.planes, backbone=args.backbone, size=args.size, frames=args.frames,
                                      margin=args.margin, val_fold=_val_fold(args.val_fold), weights=args.weights,
                                      oversample=not args.no_oversample, augment=not args.no_augment,
-                                     flip_tta=not args.no_tta)
+                                     flip_tta=not args.no_tta, width=args.width)
     path = train_plane_classifier(args.data, args.out, options, settings_from(args))
     if path is not None:
         print(f"Classifier bundle: {path}")

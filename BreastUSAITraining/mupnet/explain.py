@@ -18,7 +18,9 @@ import torch.nn.functional as F
 
 from ..bundle import Bundle
 from ..errors import InputFileError
+from ..classification.inference import calibration_temperature
 from ..segmentation.inference import network_from_bundle
+from ..statistics.calibration import apply_temperature
 
 CLASSES = ("benign", "malignant")
 
@@ -35,6 +37,7 @@ class PrototypeExplainer:
         self.modalities = list(bundle.inference["modalities"])
         self.size, self.margin = int(bundle.inference["size"]), float(bundle.inference["margin"])
         self.threshold = float(bundle.inference.get("threshold", 0.5))
+        self.temperature = calibration_temperature(bundle.inference)
 
     def explain(self, x: np.ndarray) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         """``x`` (C_total, S, S) float in [0, 1] -> (explanation document, {"modality:class": (S, S) map in [0, 1]}
@@ -43,7 +46,8 @@ class PrototypeExplainer:
         tensor = torch.as_tensor(x, dtype=torch.float32, device=self.device)[None]
         with torch.no_grad():
             logits, _, maps, scores = net(tensor, with_details=True)
-        probability = float(torch.softmax(logits.float(), 1)[0, 1])
+        raw = float(torch.softmax(logits.float(), 1)[0, 1])
+        probability = float(apply_temperature(raw, self.temperature)) if self.temperature != 1.0 else raw
         weights = net.last_layer.weight.detach().float().cpu().numpy()
         scores_np = scores[0].float().cpu().numpy()
         classes = net.prototype_class.cpu().numpy()
@@ -75,6 +79,7 @@ class PrototypeExplainer:
                 k += 1
         document = {"malignant_probability": round(probability, 4),
                     "prediction": "malignant" if probability > self.threshold else "benign",
+                    **({"uncalibrated_probability": round(raw, 4)} if self.temperature != 1.0 else {}),
                     "prototypes": matched,
                     "contribution_scores": [round(v / total, 4) for v in raw],
                     "contribution_order": [f"{m}:{c}" for m in net.modalities for c in CLASSES]}

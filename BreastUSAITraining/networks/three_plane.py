@@ -29,29 +29,36 @@ PLANE_NAMES = {"T": "transverse", "S": "sagittal", "C": "coronal"}
 BACKBONES = {"resnet18": (resnet.resnet18, 512), "resnet34": (resnet.resnet34, 512), "resnet50": (resnet.resnet50, 2048)}
 
 
-def plane_branch(backbone: str) -> tuple[nn.Module, int]:
-    """A ResNet feature extractor for 1-channel 2D planes and its feature width."""
+def plane_branch(backbone: str, width: float = 1.0) -> tuple[nn.Module, int]:
+    """A ResNet feature extractor for 1-channel 2D planes and its feature width.
+
+    ``width`` multiplies every block's channels (MONAI's ``widen_factor``; 0.25 keeps a
+    three-plane ResNet-18 near 1 M parameters, e.g. for a small demonstration model).
+    """
     if backbone not in BACKBONES:
         raise ValueError(f"unknown backbone {backbone!r}; choose one of {', '.join(BACKBONES)}")
-    make, width = BACKBONES[backbone]
-    return make(spatial_dims=2, n_input_channels=1, conv1_t_stride=2, feed_forward=False), width
+    if not 0 < width <= 4:
+        raise ValueError(f"width must be within (0, 4], got {width}")
+    make, features = BACKBONES[backbone]
+    network = make(spatial_dims=2, n_input_channels=1, conv1_t_stride=2, feed_forward=False, widen_factor=width)
+    return network, int(features * width)
 
 
 class ThreePlaneClassifier(nn.Module):
     """Per-plane ResNets fused by add / concat (see module docstring)."""
 
-    def __init__(self, planes: str = "TSC", backbone: str = "resnet50", dropout: float = 0.3) -> None:
+    def __init__(self, planes: str = "TSC", backbone: str = "resnet50", dropout: float = 0.3, width: float = 1.0) -> None:
         super().__init__()
         if planes not in PLANE_SETS:
             raise ValueError(f"planes must be one of {', '.join(PLANE_SETS)}, got {planes!r}")
         self.planes = planes
-        branches, width = {}, 0
+        branches, features = {}, 0
         for plane in planes:
-            branches[plane], width = plane_branch(backbone)
+            branches[plane], features = plane_branch(backbone, width)
         self.branches = nn.ModuleDict(branches)
-        fused = 2 * width if planes == "TSC" else width
+        fused = 2 * features if planes == "TSC" else features
         self.head = nn.Sequential(nn.Linear(fused, fused // 2), nn.ReLU(inplace=True), nn.Dropout(dropout), nn.Linear(fused // 2, 2))
-        self.plane_heads = nn.ModuleDict({p: nn.Linear(width, 2) for p in planes})
+        self.plane_heads = nn.ModuleDict({p: nn.Linear(features, 2) for p in planes})
 
     def features(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         """Per-plane feature vectors ``(B, width)``."""

@@ -39,6 +39,7 @@ from .clinical_args import parse_birads, parse_clinical
 from .companions import Companion, lesion_crops, load_companions, parse_companions
 from .inputs import expand_inputs, output_name
 from .progress import ProgressReporter
+from ..shipped import image_kind, models_for_kind
 
 log = logging.getLogger(__name__)
 
@@ -159,8 +160,10 @@ def _lesion_tags(lesion: Lesion, result: dict[str, Any] | None) -> dict[str, str
 
 
 def predict_one(path: Path, models: Models, options: PredictOptions, index: int, reporter: ProgressReporter,
-                folder: Path, companions: dict[str, Companion] | None = None) -> dict[str, Any]:
-    """Run every stage on one input and write its folder; returns its result document."""
+                folder: Path, companions: dict[str, Companion] | None = None,
+                image: ImageData | None = None) -> dict[str, Any]:
+    """Run every stage on one input and write its folder; returns its result document.
+    ``image`` is the input already read (when the models were chosen by its kind)."""
     timing: dict[str, float] = {}
     name = path.name
 
@@ -169,7 +172,7 @@ def predict_one(path: Path, models: Models, options: PredictOptions, index: int,
         return time.perf_counter()
 
     started = stage("load")
-    image = read_image(path, colour="grey")
+    image = image if image is not None else read_image(path, colour="grey")
     if image.array.min() == image.array.max():
         raise InputFileError(path, "image is blank (every voxel has the same value): nothing to analyse")
     for classifier in models.classifiers:
@@ -289,6 +292,9 @@ def predict_one(path: Path, models: Models, options: PredictOptions, index: int,
             "explanation": options.cam if models.classifiers else None,
             "device": describe_device(models.device),
         }
+        warnings = synthetic_model_warnings(models.bundles())
+        if warnings:
+            document["warnings"] = warnings
         timing["write"] = time.perf_counter() - started
         document["timing_s"] = {k: round(v, 4) for k, v in timing.items()}
         write_json_atomic(staging / "result.json", document)
@@ -323,14 +329,39 @@ def _write_explanation(folder: Path, image: ImageData, lesion: Lesion, planes, m
     facts["overlays"] = overlays
 
 
+def synthetic_model_warnings(bundles: list[Bundle]) -> list[str]:
+    """One sentence per bundle trained on synthetic (phantom) images only (``predict`` prints them on stderr)."""
+    found = []
+    for bundle in bundles:
+        if bundle.metadata.get("synthetic_only"):
+            found.append(f"{bundle.name} was trained on synthetic phantom images only: its output shows how the "
+                         "pipeline works and says nothing about a real patient's lesion")
+    return found
+
+
+class ShippedModelsByKind:
+    """``predict`` without ``--model``: the shipped models that fit each input's kind, loaded once per kind."""
+
+    def __init__(self, device, companion_kinds: set[str]) -> None:
+        self.device, self.companion_kinds = device, companion_kinds
+        self.loaded: dict[str, Models] = {}
+
+    def for_image(self, image: ImageData) -> Models:
+        kind = image_kind(image.is_2d, image.meta)
+        if kind not in self.loaded:
+            paths = [str(model.path) for model in models_for_kind(kind)]
+            self.loaded[kind] = load_models(paths, self.device, self.companion_kinds)
+        return self.loaded[kind]
+
+
 def predict_inputs(inputs: list[str], options: PredictOptions) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
-    """Run ``predict`` over every input; returns (result documents, [(input, error message)])."""
+    """Run ``predict`` over every input; returns (result documents, [(input, error message)]).
+
+    Without ``options.models`` each input gets the shipped models that fit its kind."""
     if options.cam not in CAM_METHODS:
         raise UsageError(f"--cam must be one of {', '.join(CAM_METHODS)}")
     if options.heatmap_grid not in ("auto", "full", "lesion"):
         raise UsageError("--heatmap-grid must be auto, full or lesion")
-    if not options.models:
-        raise UsageError("give at least one --model")
     paths = expand_inputs(inputs)
     if options.segmentation and len(paths) != 1:
         raise UsageError("--segmentation belongs to one image: give exactly one input with it")
@@ -340,9 +371,10 @@ def predict_inputs(inputs: list[str], options: PredictOptions) -> tuple[list[dic
     if companion_spec and len(paths) != 1:
         raise UsageError("--companion images belong to one input: give exactly one INPUT with them")
     device = resolve_device(options.device)
-    models = load_models(options.models, device, set(companion_spec))
-    if options.ensemble and len(models.classifiers) < 2:
-        raise UsageError(f"--ensemble averages two or more plane classifiers; {len(models.classifiers)} given")
+    shipped = None if options.models else ShippedModelsByKind(device, set(companion_spec))
+    models = load_models(options.models, device, set(companion_spec)) if options.models else None
+    if options.ensemble and (models is None or len(models.classifiers) < 2):
+        raise UsageError(f"--ensemble averages two or more plane classifiers; {len(models.classifiers) if models else 0} given")
     companions = load_companions(companion_spec)
     out_dir = Path(options.out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -352,7 +384,11 @@ def predict_inputs(inputs: list[str], options: PredictOptions) -> tuple[list[dic
     for index, path in enumerate(paths):
         folder = out_dir / output_name(path, taken)
         try:
-            document = predict_one(path, models, options, index, reporter, folder, companions)
+            image = None
+            if shipped is not None:
+                image = read_image(path, colour="grey")
+                models = shipped.for_image(image)
+            document = predict_one(path, models, options, index, reporter, folder, companions, image)
             document["output"] = str(folder)
             results.append(document)
             reporter.done(index, path.name, str(folder), len(document["lesions"]))

@@ -32,20 +32,47 @@ def auc(labels, scores) -> float:
     return float((ranks[y == 1].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
 
 
-def bootstrap_auc_ci(labels, scores, resamples: int = 1000, level: float = 0.95, seed: int = 0) -> tuple[float, float]:
-    """Percentile CI of the AUC from ``resamples`` bootstrap samples drawn within each class."""
+def bootstrap_auc_ci(labels, scores, resamples: int = 1000, level: float = 0.95, seed: int = 0,
+                     groups=None) -> tuple[float, float]:
+    """Percentile CI of the AUC from ``resamples`` bootstrap samples.
+
+    Without ``groups`` cases are drawn within each class (stratified). With ``groups`` (one
+    key per score: a duplicate group, a patient) whole groups are drawn with replacement
+    (cluster bootstrap), so near-duplicate images or two views of one lesion never count
+    as independent evidence; a draw holding one class only is drawn again.
+    """
     y, s = _check(labels, scores)
     positives, negatives = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
     if positives.size == 0 or negatives.size == 0:
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
     values = np.empty(resamples)
-    for b in range(resamples):
-        index = np.concatenate([rng.choice(positives, positives.size), rng.choice(negatives, negatives.size)])
-        values[b] = auc(y[index], s[index])
+    if groups is None:
+        for b in range(resamples):
+            index = np.concatenate([rng.choice(positives, positives.size), rng.choice(negatives, negatives.size)])
+            values[b] = auc(y[index], s[index])
+    else:
+        members = cluster_members(groups, y.size)
+        for b in range(resamples):
+            while True:
+                index = np.concatenate([members[g] for g in rng.integers(0, len(members), len(members))])
+                if 0 < y[index].sum() < index.size:
+                    break
+            values[b] = auc(y[index], s[index])
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(values, [tail, 100 - tail])
     return float(low), float(high)
+
+
+def cluster_members(groups, size: int) -> list[np.ndarray]:
+    """Indices of each distinct group key, in first-seen order (``size`` checks the length)."""
+    keys = list(groups)
+    if len(keys) != size:
+        raise ValueError(f"{len(keys)} group keys for {size} scores")
+    index: dict = {}
+    for position, key in enumerate(keys):
+        index.setdefault(key, []).append(position)
+    return [np.asarray(v) for v in index.values()]
 
 
 def roc_points(labels, scores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,0 +1,209 @@
+"""Cross-validation of the shipped lesion classifier's recipe on BUSI + BUS-BRA (issue 19).
+
+For each fold k: train ``lesion-classifier``'s recipe (``tools/release_recipes.py``) on the
+other folds of the release dataset (``dataset merge`` of the BUSI and BUS-BRA imports, less
+the sample images), keep the **final** epoch (``--keep last``: nothing is chosen on the
+held-out fold), and classify every held-out lesion from its reference mask (``evaluate
+--split fold:k``). BUSI keeps its 5 duplicate-aware folds, BUS-BRA its 4 official patient
+folds, so fold 4 holds BUSI lesions only; every lesion is scored exactly once.
+
+Pooled out-of-fold figures (``--combine``):
+
+* AUC with a 95% **cluster** bootstrap CI (whole duplicate groups / patients resampled),
+  all lesions and per site; BUS-BRA per lesion too (its two views' probabilities averaged);
+* calibration before / after temperature scaling: for each fold the temperature is fitted
+  on the other folds' out-of-fold predictions only (nested), then Brier score, expected
+  calibration error and the reliability table, all and per site; the release temperature
+  is fitted on all out-of-fold predictions (what ``tools/release_models.py`` stores);
+* the seed-001 question on BUS-BRA BI-RADS 4 lesions (biopsy-proven): AUC, and the benign
+  biopsies the classifier would spare at sensitivity >= 0.98 with the threshold chosen on
+  the other folds' BI-RADS 4 lesions only, with a cluster-bootstrap CI.
+
+    python benchmarks/release_classifier_cv.py --data /work/release-work/release --work /work/bench-work/release-cls \
+        [--folds 0 1 2 3 4] [--threads 1]
+    python benchmarks/release_classifier_cv.py --data /work/release-work/release --combine
+
+Each fold is saved as ``results/release_classifier_cv/fold<k>.json``; the pooled figures as
+``results/release_classifier_cv.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tools")]
+
+from machine import machine_info  # noqa: E402
+from release_recipes import recipe  # noqa: E402
+
+from BreastUSAITraining.atomic import write_json_atomic  # noqa: E402
+from BreastUSAITraining.dataset import load_dataset  # noqa: E402
+from BreastUSAITraining.dataset.folds import link_groups  # noqa: E402
+from BreastUSAITraining.dataset.merge import site_of_cases  # noqa: E402
+from BreastUSAITraining.statistics import auc, bootstrap_auc_ci  # noqa: E402
+from BreastUSAITraining.statistics.calibration import (  # noqa: E402
+    apply_temperature, brier_score, expected_calibration_error, fit_temperature, reliability_table)
+
+RESULTS = HERE / "results" / "release_classifier_cv"
+POOLED = HERE / "results" / "release_classifier_cv.json"
+MODEL = "lesion-classifier"
+
+
+def cli(*args: str, threads: int) -> None:
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    subprocess.run([sys.executable, "-m", "BreastUSAITraining", "-q", *args], check=True, env=env)
+
+
+def run_fold(data: Path, work: Path, fold: int, threads: int) -> None:
+    bundle, run_dir, evaluation = work / f"fold{fold}", work / f"fold{fold}.run", work / f"fold{fold}_eval"
+    started = time.perf_counter()
+    if not (bundle / "configs" / "metadata.json").exists():
+        resume = ["--resume"] if (run_dir / "checkpoints" / "last.pt").exists() else []
+        cli("train", *recipe(MODEL).train, "--data", str(data), "--out", str(bundle), "--run-dir", str(run_dir),
+            "--val-fold", str(fold), "--keep", "last", "--device", "cpu", "--overwrite", *resume, threads=threads)
+    trained = time.perf_counter() - started
+    cli("evaluate", "--model", str(bundle), "--data", str(data), "--split", f"fold:{fold}", "--out", str(evaluation),
+        "--device", "cpu", threads=threads)
+    with open(evaluation / "predictions.csv", newline="") as handle:
+        rows = [{"case_id": r["case_id"], "lesion_id": r["lesion_id"], "label": int(r["label"]),
+                 "birads": r["birads"], "probability": float(r["probability"])} for r in csv.DictReader(handle)]
+    write_json_atomic(RESULTS / f"fold{fold}.json", {
+        "machine": machine_info(), "fold": fold, "recipe": list(recipe(MODEL).train), "kept_epoch": "last",
+        "train_seconds": round(trained, 1), "threads": threads, "lesions": rows})
+
+
+def _figures(labels: np.ndarray, scores: np.ndarray, groups: list) -> dict:
+    low, high = bootstrap_auc_ci(labels, scores, groups=groups)
+    return {"lesions": int(labels.size), "malignant": int(labels.sum()), "auc": round(auc(labels, scores), 4),
+            "auc_ci95_cluster": [round(low, 4), round(high, 4)], "groups": len(set(groups))}
+
+
+def _calibration(labels: np.ndarray, raw: np.ndarray, calibrated: np.ndarray) -> dict:
+    return {"brier_before": round(brier_score(labels, raw), 4), "brier_after": round(brier_score(labels, calibrated), 4),
+            "ece_before": round(expected_calibration_error(labels, raw), 4),
+            "ece_after": round(expected_calibration_error(labels, calibrated), 4),
+            "reliability_before": reliability_table(labels, raw), "reliability_after": reliability_table(labels, calibrated)}
+
+
+def spared_biopsies(rows: list[dict], folds: np.ndarray, target_sensitivity: float = 0.98) -> dict:
+    """BI-RADS 4 lesions: threshold per fold from the other folds (highest with sensitivity >= target)."""
+    labels = np.array([r["label"] for r in rows])
+    scores = np.array([r["probability"] for r in rows])
+    called = np.zeros(labels.size, dtype=bool)
+    thresholds = {}
+    for fold in np.unique(folds):
+        other = folds != fold
+        candidates = np.unique(scores[other])[::-1]
+        chosen = 0.0
+        for t in candidates:
+            if np.mean(scores[other & (labels == 1)] >= t) >= target_sensitivity:
+                chosen = float(t)
+                break
+        thresholds[int(fold)] = chosen
+        called[folds == fold] = scores[folds == fold] >= chosen
+    benign, malignant = labels == 0, labels == 1
+    return {"target_sensitivity": target_sensitivity, "thresholds_per_fold": thresholds,
+            "benign": int(benign.sum()), "malignant": int(malignant.sum()),
+            "benign_biopsies_spared": int((~called & benign).sum()),
+            "spared_fraction": round(float((~called & benign).sum() / max(benign.sum(), 1)), 4),
+            "cancers_missed": int((~called & malignant).sum()),
+            "sensitivity": round(float((called & malignant).sum() / max(malignant.sum(), 1)), 4),
+            "_called": called}
+
+
+def combine(data: Path) -> dict:
+    dataset = load_dataset(data)
+    sites = site_of_cases(dataset)
+    group_of = {}
+    for number, group in enumerate(link_groups(dataset.items)):
+        for index in group:
+            group_of[dataset.items[index].case_id] = number
+    folds_done, rows = [], []
+    for path in sorted(RESULTS.glob("fold*.json")):
+        document = json.loads(path.read_text())
+        folds_done.append(document["fold"])
+        rows += [{**r, "fold": document["fold"]} for r in document["lesions"]]
+    labels = np.array([r["label"] for r in rows])
+    raw = np.array([r["probability"] for r in rows])
+    folds = np.array([r["fold"] for r in rows])
+    groups = [group_of[r["case_id"]] for r in rows]
+    site = np.array([sites.get(r["case_id"], "?") for r in rows])
+    calibrated = raw.copy()
+    temperatures = {}
+    for fold in folds_done:
+        other = folds != fold
+        temperatures[fold] = round(fit_temperature(labels[other], raw[other]), 4)
+        calibrated[folds == fold] = apply_temperature(raw[folds == fold], temperatures[fold])
+    result = {"machine": machine_info(), "model": MODEL, "recipe": list(recipe(MODEL).train), "kept_epoch": "last",
+              "folds_done": folds_done, "crops": "reference masks",
+              "all": {**_figures(labels, raw, groups), "calibration": _calibration(labels, raw, calibrated)},
+              "nested_temperatures": temperatures,
+              "release_temperature": round(fit_temperature(labels, raw), 4) if len(folds_done) > 1 else None,
+              "per_site": {}}
+    for name in sorted(set(site)):
+        inside = site == name
+        result["per_site"][name] = {**_figures(labels[inside], raw[inside], [g for g, s in zip(groups, inside) if s]),
+                                    "calibration": _calibration(labels[inside], raw[inside], calibrated[inside])}
+    busbra = [i for i, name in enumerate(site) if name == "busbra"]
+    if busbra:
+        patients: dict[int, list[int]] = {}
+        for i in busbra:
+            patients.setdefault(groups[i], []).append(i)
+        per_lesion_labels = np.array([labels[v[0]] for v in patients.values()])
+        per_lesion_scores = np.array([raw[v].mean() for v in patients.values()])
+        result["per_site"]["busbra"]["per_lesion_views_averaged"] = _figures(
+            per_lesion_labels, per_lesion_scores, list(patients))
+        four = [i for i in busbra if rows[i]["birads"] == "4"]
+        if four:
+            spared = spared_biopsies([rows[i] for i in four], folds[four])
+            called = spared.pop("_called")
+            benign_groups = [groups[i] for i, c in zip(four, called) if labels[i] == 0]
+            spared_flags = np.array([not c for i, c in zip(four, called) if labels[i] == 0], dtype=float)
+            rng = np.random.default_rng(0)
+            members: dict[int, list[int]] = {}
+            for position, g in enumerate(benign_groups):
+                members.setdefault(g, []).append(position)
+            keys = list(members)
+            draws = [np.mean(np.concatenate([spared_flags[members[keys[j]]] for j in rng.integers(0, len(keys), len(keys))]))
+                     for _ in range(1000)]
+            spared["spared_fraction_ci95_cluster"] = [round(float(np.percentile(draws, 2.5)), 4),
+                                                      round(float(np.percentile(draws, 97.5)), 4)]
+            four_labels, four_scores = labels[four], raw[four]
+            result["busbra_birads4"] = {**_figures(four_labels, four_scores, [groups[i] for i in four]), **spared}
+    write_json_atomic(POOLED, result)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", required=True, type=Path, help="the release dataset (dataset merge of BUSI + BUS-BRA)")
+    parser.add_argument("--work", type=Path, default=Path("/work/bench-work/release-cls"), help="bundles and runs")
+    parser.add_argument("--folds", type=int, nargs="+", default=[0, 1, 2, 3, 4], help="folds to run (default: all five)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per run (default: 1)")
+    parser.add_argument("--combine", action="store_true", help="only pool the finished folds")
+    args = parser.parse_args()
+    if not args.combine:
+        args.work.mkdir(parents=True, exist_ok=True)
+        for fold in args.folds:
+            if (RESULTS / f"fold{fold}.json").exists():
+                print(f"fold {fold}: done already ({RESULTS / f'fold{fold}.json'})")
+                continue
+            print(f"fold {fold}: training and scoring ...", flush=True)
+            run_fold(args.data, args.work, fold, args.threads)
+    result = combine(args.data)
+    print(json.dumps({k: result[k] for k in ("folds_done", "release_temperature")}, indent=1))
+    print(json.dumps({"all": {k: v for k, v in result["all"].items() if k != "calibration"}}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
