@@ -1,6 +1,8 @@
 # One command each on a fresh machine with python3, make and the package registries:
 #   make test   - set up .venv (first time only) and run the whole test suite
-#   make demo   - set up .venv and run the main job on built-in phantom data
+#   make demo   - set up .venv and run the shipped models on the sample images (report.html)
+#   make demo-train - the training tour on built-in phantom data
+#   make models - retrain and package the shipped models (Resources/Models) from ../shared/data
 #   make reliability - the long reliability / security runs (results/reliability.json)
 PYTHON ?= python3
 VENV := .venv
@@ -8,11 +10,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo_output
 
-.PHONY: test demo venv clean help reliability
+.PHONY: test demo demo-train models venv clean help reliability
 
 help:
 	@echo "make test   - create .venv if missing, install pinned dependencies, run pytest"
-	@echo "make demo   - same set-up, then run the demo (output in ./$(DEMO_OUT))"
+	@echo "make demo   - same set-up, then the shipped models on the sample images (./$(DEMO_OUT)/report.html)"
+	@echo "make demo-train - the training tour on phantom data (./demo_train_output)"
+	@echo "make models - retrain and package the shipped models from ../shared/data (~80 CPU min; resumable)"
 	@echo "make reliability - fuzz 2500 files, 20 training kills, hostile models / datasets, privacy, load"
 	@echo "make clean  - remove .venv, caches and demo output"
 
@@ -35,10 +39,16 @@ test: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/python -m BreastUSAITraining demo --out $(DEMO_OUT)
 
+demo-train: $(STAMP)
+	$(BIN)/python -m BreastUSAITraining demo-train --out demo_train_output
+
+models: $(STAMP)
+	$(BIN)/python tools/release_models.py
+
 reliability: $(STAMP)
 	$(BIN)/python benchmarks/reliability.py
 	$(BIN)/python benchmarks/render_readme_tables.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache
+	rm -rf $(VENV) $(DEMO_OUT) demo_train_output .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

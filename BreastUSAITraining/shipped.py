@@ -95,3 +95,8 @@ def image_kind(is_2d: bool, meta: dict[str, str]) -> str:
         return "abvs"
     recorded = meta.get("modality", "")
     return recorded if recorded in ("us_bmode", "us_doppler", "us_elastography", "mg_cc", "mg_mlo") else "us_bmode"
+
+
+def sample_data_folder() -> Path:
+    """``Resources/SampleData`` beside the shipped models (the demo's images)."""
+    return shipped_models_folder().parent / "SampleData"

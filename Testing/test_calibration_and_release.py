@@ -151,3 +151,37 @@ def test_predict_without_model_runs_the_shipped_models_and_warns_about_phantom_o
     monkeypatch.setenv("BREASTUSAI_MODELS", str(tmp_path / "empty"))
     result = run_cli("predict", str(image), "--out", str(tmp_path / "out2"), "-q")
     assert result.returncode == 2 and "no shipped model reads us_bmode images" in result.stderr
+
+
+def test_demo_runs_the_catalogued_models_on_the_sample_images(tiny_bundles, tmp_path, monkeypatch):
+    """The demo's pipeline on tiny phantom-trained stand-ins (the real shipped models: test_shipped_models.py)."""
+    models = tmp_path / "Models"
+    for name, key in (("seg", "seg2d"), ("cls", "planes_2d"), ("abvs-seg", "seg_abvs"), ("abvs-cls", "planes_tsc")):
+        package_release(tiny_bundles[key], models / name, f"# {name}\n", {"command": "test"}, synthetic_only=True)
+    _catalogue(models, [{"folder": "seg", "image_kinds": ["us_bmode"], "role": "segmentation"},
+                        {"folder": "cls", "image_kinds": ["us_bmode"], "role": "classifier"},
+                        {"folder": "abvs-seg", "image_kinds": ["abvs"], "role": "segmentation"},
+                        {"folder": "abvs-cls", "image_kinds": ["abvs"], "role": "classifier"}])
+    samples = tmp_path / "SampleData"
+    from conftest import REPO
+
+    shutil.copytree(REPO / "Resources" / "SampleData", samples)
+    monkeypatch.setenv("BREASTUSAI_MODELS", str(models))
+    out = tmp_path / "demo"
+    result = run_cli("demo", "--out", str(out), "-q")
+    assert result.returncode == 0, result.stderr
+    produced = json.loads((out / "demo_result.json").read_text())
+    assert len(produced["cases"]) == 11 and produced["summary"]["real_images"] == 10
+    report = (out / "report.html").read_text()
+    assert "Ten images are far too few to judge a model" in report
+    for case in produced["cases"]:
+        assert 0.0 <= case["dice"] <= 1.0 and case["warnings"]  # every stand-in is flagged synthetic
+        for picture in [case.get("picture")] + case.get("sheets", []):
+            if picture:
+                assert (out / picture).stat().st_size > 500, picture
+    for key in ("auc_classifier",):
+        if key in produced["summary"] and produced["summary"][key] <= 0.6:
+            assert "does NOT separate" in report
+    (samples / "busi" / "benign_115_mask.png").unlink()
+    refused = run_cli("demo", "--out", str(out), "-q")
+    assert refused.returncode == 2 and "benign_115_mask.png" in refused.stderr

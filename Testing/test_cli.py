@@ -11,6 +11,7 @@ from cli_helpers import run_cli
 
 COMMANDS = [
     (), ("phantom",), ("dataset",), ("dataset", "import-busi"), ("dataset", "validate"), ("dataset", "summary"), ("demo",),
+    ("demo-train",), ("dataset", "import-busbra"), ("dataset", "merge"),
     ("train",), ("train", "segmentation"), ("train", "abvs-planes"), ("train", "mupnet"), ("train", "dlum"),
     ("train", "dlr"), ("predict",), ("evaluate",), ("compare",), ("restratify",), ("reader-study",),
 ]
@@ -82,9 +83,9 @@ def test_existing_output_is_protected(tmp_path):
     assert (out / "precious.txt").read_text() == "keep me"
 
 
-def test_demo_runs_and_says_where_its_output_went(tmp_path):
+def test_training_tour_runs_and_says_where_its_output_went(tmp_path):
     out = tmp_path / "demo"
-    result = run_cli("demo", "--out", str(out), "--cases", "12", "--epochs", "1", "-q")
+    result = run_cli("demo-train", "--out", str(out), "--cases", "12", "--epochs", "1", "-q")
     assert result.returncode == 0, result.stderr
     assert f"Output: {out}" in result.stdout
     produced = json.loads((out / "demo_result.json").read_text())
@@ -99,13 +100,16 @@ def test_demo_runs_and_says_where_its_output_went(tmp_path):
             for part in line.split(") "):
                 assert (out / part.split("](", 1)[1].rstrip(")")).is_file(), part
     assert list((out / "predictions").glob("*/result.json"))
-    from BreastUSAITraining.demo import MARKER, _prepare
+    for key, value in produced["metrics"].items():  # an AUC at chance level is said so in words beside it
+        if "AUC" in key and isinstance(value, float) and value <= 0.6:
+            assert "does NOT separate" in produced["metrics"][f"{key}: what it means"]
+    from BreastUSAITraining.demo_folder import MARKER, prepare_demo_folder
 
-    _prepare(out)  # an earlier demo folder is replaced (what a second `demo --out` does first)
+    prepare_demo_folder(out)  # an earlier demo folder is replaced (what a second `demo --out` does first)
     assert [p.name for p in out.iterdir()] == [MARKER]
     (tmp_path / "other").mkdir()
     (tmp_path / "other" / "notes.txt").write_text("x")
-    refused = run_cli("demo", "--out", str(tmp_path / "other"), "-q")
+    refused = run_cli("demo-train", "--out", str(tmp_path / "other"), "-q")
     assert refused.returncode == 2 and (tmp_path / "other" / "notes.txt").exists()
 
 

@@ -31,7 +31,8 @@ def weights_megabytes(state: dict[str, torch.Tensor]) -> float:
 
 
 def package_release(source: str | Path, out: str | Path, card: str, release: dict[str, Any], half: bool = True,
-                    synthetic_only: bool = False, name: str | None = None, overwrite: bool = True) -> Path:
+                    synthetic_only: bool = False, name: str | None = None, overwrite: bool = True,
+                    calibration: dict[str, Any] | None = None) -> Path:
     """Write the release bundle ``out`` from the trained bundle ``source`` (verified on load).
 
     Args:
@@ -40,6 +41,8 @@ def package_release(source: str | Path, out: str | Path, card: str, release: dic
         half: store float weights as float16.
         synthetic_only: the model was trained on phantom images only (``predict`` warns).
         name: the model's name in results (default: the source's).
+        calibration: stored as ``inference["calibration"]`` (e.g. ``{"method": "temperature",
+            "temperature": 1.8}``; the classifiers apply it to their probability).
     """
     bundle = load_bundle(source)
     state = half_precision(bundle.state_dict) if half else bundle.state_dict
@@ -53,4 +56,5 @@ def package_release(source: str | Path, out: str | Path, card: str, release: dic
     extra: dict[str, Path | bytes] = {rel: bundle.file(rel) for rel in bundle.metadata["files"]
                                       if rel not in (WEIGHTS, INFERENCE, METADATA, "README.md")}
     extra["README.md"] = card.encode("utf-8")
-    return save_bundle(out, state, metadata, bundle.inference, extra, overwrite=overwrite)
+    inference = {**bundle.inference, **({"calibration": calibration} if calibration else {})}
+    return save_bundle(out, state, metadata, inference, extra, overwrite=overwrite)

@@ -13,6 +13,8 @@ from ..atomic import atomic_path
 from ..preprocessing import normalise_intensity
 
 LESION_OUTLINE = (0, 255, 120)
+REFERENCE_OUTLINE = (0, 255, 120)   # the radiologist's outline: green
+FOUND_OUTLINE = (255, 150, 0)       # the AI's outline: orange
 CAPTION_PX = 18
 
 
@@ -32,9 +34,22 @@ def blend(grey: np.ndarray, heat: np.ndarray | None, outline: np.ndarray | None 
         alpha = (opacity * np.clip((heat - 0.1) / 0.9, 0, 1))[..., None]
         base = base * (1 - alpha) + jet(heat) * alpha
     if outline is not None and outline.any():
-        edge = outline & ~ndimage.binary_erosion(outline, iterations=max(1, min(outline.shape) // 200))
-        base[edge] = LESION_OUTLINE
+        base[_edge(outline)] = LESION_OUTLINE
     return np.clip(base, 0, 255).astype(np.uint8)
+
+
+def _edge(mask: np.ndarray) -> np.ndarray:
+    return mask & ~ndimage.binary_erosion(mask, iterations=max(1, min(mask.shape) // 200))
+
+
+def save_outline_comparison(path: str | Path, grey: np.ndarray, heat: np.ndarray | None, reference: np.ndarray | None,
+                            found: np.ndarray | None) -> Path:
+    """The whole 2D image with the heatmap, the reference outline in green and the AI's outline in orange."""
+    picture = blend(grey, heat, None)
+    for mask, colour in ((reference, REFERENCE_OUTLINE), (found, FOUND_OUTLINE)):
+        if mask is not None and mask.any():
+            picture[_edge(mask)] = colour
+    return _save_png(Image.fromarray(picture), Path(path))
 
 
 def _save_png(image: Image.Image, path: Path) -> Path:

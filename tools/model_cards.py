@@ -1,0 +1,181 @@
+"""The model card (``README.md``) of each shipped model, written by ``tools/release_models.py``.
+
+Every figure in a card is read from a committed result file (``benchmarks/results/*.json``)
+or from the bundle's own metadata; a figure that has not been measured is said to be
+missing, never filled in.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from release_recipes import Recipe
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+
+CITATIONS = """\
+- **BUSI**: Al-Dhabyani W, Gomaa M, Khaled H, Fahmy A. Dataset of breast ultrasound images. *Data in Brief* 28
+  (2020) 104863. doi:10.1016/j.dib.2019.104863
+- **BUS-BRA**: Gómez-Flores W, Gregorio-Calas MJ, Coelho de Albuquerque Pereira W. BUS-BRA: a breast ultrasound
+  dataset for assessing computer-aided diagnosis systems. *Medical Physics* 51(4):3110-3123 (2024).
+  doi:10.1002/mp.16812"""
+
+LIMITS_REAL = """\
+- **Research use only.** Not a medical device; not for diagnosis, triage or any decision about a patient.
+- Trained on two public datasets only (BUSI: one hospital in Cairo, Egypt; BUS-BRA: INCA, Rio de Janeiro,
+  Brazil, four scanners). A different scanner, preset, population or way of framing the lesion may lower every
+  figure below; the per-site figures show how much a change of site already costs.
+- No pixel spacing is known for either dataset: sizes are in pixels, and the model has never learnt physical size.
+- No clinical variables (age, history, palpability) are used.
+- Known BUSI caveats: near-duplicate images (kept together in every split here), some axillary images, and
+  calipers, marks and text drawn on about 300 images, which a network can learn as a shortcut (a marked lesion is
+  one a sonographer measured). BUS-BRA does not subdivide BI-RADS 4.
+- One 2D image at a time: the two views of a BUS-BRA lesion are scored separately (the cross-validation below
+  also gives their mean, per lesion)."""
+
+EXTERNAL = ("The BUSI images and BUS-BRA patients (official fold 5) kept outside `../shared` were never seen in "
+            "development; the shipped models will be scored there, and that is where these figures will be confirmed "
+            "or corrected.")
+
+
+def _load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _ci(values: list[float]) -> str:
+    return f"{values[0]:.3f}-{values[1]:.3f}"
+
+
+def _classifier_figures() -> str:
+    cv = _load("release_classifier_cv")
+    if not cv:
+        return "Cross-validation of this recipe on BUSI + BUS-BRA: **not measured yet** (`benchmarks/release_classifier_cv.py`)."
+    overall, sites = cv["all"], cv["per_site"]
+    lines = [
+        f"Out-of-fold figures of this exact recipe (`benchmarks/release_classifier_cv.py`, folds {cv['folds_done']}, the "
+        "**final epoch** of every fold: nothing chosen on a held-out fold), lesions located by their **reference masks**; "
+        "95% CIs by cluster bootstrap (whole duplicate groups / patients resampled):", "",
+        "| lesions scored | n (malignant) | AUC | 95% CI |", "|---|---|---|---|",
+        f"| all | {overall['lesions']} ({overall['malignant']}) | {overall['auc']:.3f} | {_ci(overall['auc_ci95_cluster'])} |"]
+    for name, figures in sites.items():
+        lines.append(f"| {name} images | {figures['lesions']} ({figures['malignant']}) | {figures['auc']:.3f} | "
+                     f"{_ci(figures['auc_ci95_cluster'])} |")
+    per_lesion = sites.get("busbra", {}).get("per_lesion_views_averaged")
+    if per_lesion:
+        lines.append(f"| busbra lesions (two views averaged) | {per_lesion['lesions']} ({per_lesion['malignant']}) | "
+                     f"{per_lesion['auc']:.3f} | {_ci(per_lesion['auc_ci95_cluster'])} |")
+    calibration = overall["calibration"]
+    lines += ["", "**Calibration** (temperature fitted on the other folds' out-of-fold predictions only, then applied "
+              "to the held-out fold):", "", "| lesions | Brier before | Brier after | ECE before | ECE after |",
+              "|---|---|---|---|---|",
+              f"| all | {calibration['brier_before']:.3f} | {calibration['brier_after']:.3f} | "
+              f"{calibration['ece_before']:.3f} | {calibration['ece_after']:.3f} |"]
+    for name, figures in sites.items():
+        c = figures["calibration"]
+        lines.append(f"| {name} | {c['brier_before']:.3f} | {c['brier_after']:.3f} | {c['ece_before']:.3f} | "
+                     f"{c['ece_after']:.3f} |")
+    if cv.get("release_temperature"):
+        lines += ["", f"The shipped model divides its logit by **T = {cv['release_temperature']:.3f}**, fitted on all "
+                  "out-of-fold predictions (`uncalibrated_probability` in `result.json` keeps the network's own value)."]
+    four = cv.get("busbra_birads4")
+    if four:
+        lines += ["", f"**BI-RADS 4 lesions of BUS-BRA** (biopsy-proven; images): AUC {four['auc']:.3f} "
+                  f"({_ci(four['auc_ci95_cluster'])}, n = {four['lesions']}, {four['malignant']} malignant). At a threshold "
+                  f"chosen on the other folds' BI-RADS 4 lesions for sensitivity >= {four['target_sensitivity']}, it would "
+                  f"have spared {four['benign_biopsies_spared']} of {four['benign']} benign biopsies "
+                  f"({four['spared_fraction']:.1%}, 95% CI {_ci(four['spared_fraction_ci95_cluster'])}) and missed "
+                  f"{four['cancers_missed']} of {four['malignant']} cancers (sensitivity {four['sensitivity']:.3f})."]
+    lines += ["", "**AUC on crops from the automatic segmentation** (what a user actually gets): **not measured yet** - it "
+              "needs the segmentation recipe's cross-validation (`benchmarks/release_segmentation_cv.py`)."]
+    return "\n".join(lines)
+
+
+def _segmentation_figures() -> str:
+    cv = _load("release_segmentation_cv")
+    if not cv:
+        return ("Cross-validation of this recipe on BUSI + BUS-BRA: **not measured yet** "
+                "(`benchmarks/release_segmentation_cv.py`; five folds cost about 3.5 CPU hours here). Until then the only "
+                "figures on unseen images are those `make demo` prints on the ten sample images, which are far too few "
+                "to judge a model.")
+    lines = [f"Lesion Dice at the **final epoch**, out-of-fold (folds {cv['folds_done']}, `benchmarks/release_segmentation_cv.py`):",
+             "", "| images | n | lesion Dice (mean) | missed (Dice < 0.1) |", "|---|---|---|---|"]
+    for name, figures in cv["per_site"].items():
+        lines.append(f"| {name} | {figures['images']} | {figures['dice']:.3f} | {figures['missed']} |")
+    return "\n".join(lines)
+
+
+def _mupnet_figures() -> str:
+    busi = _load("busi_mupnet")
+    lines = ["Cross-validation of this recipe on BUSI + BUS-BRA: **not measured yet**."]
+    if busi and busi.get("summary", {}).get("last_epoch"):
+        last = busi["summary"]["last_epoch"]
+        config = busi["config"]
+        lines.append(
+            f"The same recipe (ResNet-18, {config['size']} px, {config['epochs']} epochs, {config['warmup']} warm-up, push "
+            f"every {config['push_every']}, {config['prototypes']} prototypes) cross-validated on **BUSI alone** "
+            f"(`benchmarks/busi_mupnet.py`, 5 duplicate-aware folds, final epoch): AUC {last['mupnet']['auc']:.3f} "
+            f"({_ci(last['mupnet']['auc_ci95'])}, stratified bootstrap over images, n = {last['mupnet']['lesions']}) "
+            f"against {last['plain_classifier']['auc']:.3f} for a plain ResNet-18 on the same lesions (DeLong p = "
+            f"{last['delong_mupnet_vs_plain']['p_value']:.2f}). BUSI alone says little about a new site: see the "
+            "lesion classifier's per-site figures.")
+    lines.append("Not calibrated (no cross-validation on both datasets yet): read its probability as a ranking.")
+    return "\n".join(lines)
+
+
+def _phantom_figures(meta: dict[str, Any]) -> str:
+    test = meta.get("release", {}).get("phantom_test")
+    text = ("Trained and scored on **synthetic phantom volumes only** (`phantom --kind abvs`); no public ABVS data "
+            "exists here. It shows the ABVS path (segmentation, planes, three-plane fusion, heatmaps) working; its output "
+            "says nothing about a real patient, and `predict` prints a warning whenever it runs.")
+    if test:
+        text += f" On the phantom test split (never trained on): {test}."
+    return text
+
+
+def write_card(recipe: Recipe, meta: dict[str, Any], release: dict[str, Any], calibration: dict[str, Any] | None,
+               float16: dict[str, Any], weights_sha256: str) -> str:
+    """The card's markdown."""
+    data = meta.get("training", {}).get("data", {})
+    training = meta.get("training", {})
+    counts = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in data.items()
+                       if isinstance(v, int) and not isinstance(v, bool) and v)
+    figures = (_phantom_figures(meta) if recipe.synthetic_only else
+               _segmentation_figures() if recipe.role == "segmentation" else
+               _mupnet_figures() if recipe.role == "prototypes" else _classifier_figures())
+    precision = ", ".join(f"{k}: {v if isinstance(v, str) else f'{v:.2g}'}" for k, v in float16.items()) or "not checked"
+    parts = [
+        f"# {recipe.name}" + (" (SYNTHETIC ONLY)" if recipe.synthetic_only else ""), "", recipe.summary, "",
+        "## Intended use", "",
+        ("Demonstration of the ABVS pipeline on phantom volumes. **Never for a real image.**" if recipe.synthetic_only else
+         "Research on breast-ultrasound AI: a second look at a B-mode image in 3D Slicer, the BreastUSAI web page or "
+         "`predict`. **Not a medical device; research use only.**"), "",
+        "## Training data", "",
+        (f"{data.get('dataset', '?')}: {counts}." if counts else f"{data.get('dataset', '?')}."),
+        "" if recipe.synthetic_only else
+        "Every development image of BUSI (626 images, 530 lesions) and BUS-BRA (1,492 images, 852 patients) except the "
+        "ten sample images in `Resources/SampleData/` and every image linked to them (same duplicate group or patient); "
+        "all folds train (`--val-fold none`), the final epoch is kept (`--keep last`).",
+        "", "## Recipe and the command that remakes it", "",
+        f"`make models` (`tools/release_models.py`) runs, after importing and merging the data:", "",
+        f"    {release['command']}", "",
+        f"Trained on {training.get('device', '?')} in {training.get('seconds', 0) / 60:.0f} min "
+        f"({training.get('epochs_run', '?')} epochs, mixed precision {training.get('mixed_precision', 'off')}), commit "
+        f"`{release.get('commit', '?')[:12]}`.", "",
+        "## Figures", "", figures, "",
+        "## Weights", "",
+        f"float16 (`models/model.pt`, read with `torch.load(weights_only=True)`, sha256 `{weights_sha256}`; every file's "
+        "sha256 is in `configs/metadata.json` and checked on load). The float16 weights change no probability on the "
+        f"sample images by more than 1e-3 against the float32 training result (largest difference - {precision}).", "",
+    ]
+    if calibration:
+        parts += [f"Calibration: {calibration['method']} scaling, T = {calibration['temperature']:.3f}, fitted on "
+                  f"{calibration['fitted_on']}.", ""]
+    if not recipe.synthetic_only:
+        parts += ["## Limits", "", LIMITS_REAL, "", "## Where these figures will be confirmed", "", EXTERNAL, "",
+                  "## Data and citations", "", "Cite both datasets wherever this model's results are reported:", "",
+                  CITATIONS, ""]
+    return "\n".join(parts)
