@@ -1,0 +1,181 @@
+"""Cross-validation of the shipped segmentation recipe on BUSI + BUS-BRA, and the classifier on
+crops from the **automatic** segmentation - the figure a user actually gets (issue 19).
+
+For each fold k: train ``lesion-segmentation``'s recipe (``tools/release_recipes.py``) on the
+other folds of the release dataset, keep the **final** epoch, then on every held-out image
+with a lesion:
+
+* lesion Dice of everything the model finds against the reference outline(s), at the
+  bundle's threshold; an image whose Dice is below 0.1 counts as *missed*;
+* for every reference lesion, the crop a user would get: the found lesion overlapping it
+  most; when none overlaps, the most probable region (``--expect-lesion``), flagged
+  ``detected: false``. The fold's classifier from ``benchmarks/release_classifier_cv.py``
+  (same fold, same held-out lesions) classifies that crop and the reference crop, so the
+  two AUCs are paired (DeLong).
+
+    python benchmarks/release_segmentation_cv.py --data /work/release-work/release \
+        --work /work/bench-work/release-seg --classifiers /work/bench-work/release-cls [--folds 0 1] [--threads 1]
+    python benchmarks/release_segmentation_cv.py --data /work/release-work/release --combine
+
+Each fold: ``results/release_segmentation_cv/fold<k>.json``; pooled: ``results/release_segmentation_cv.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tools"), str(HERE)]
+
+from machine import machine_info  # noqa: E402
+from release_classifier_cv import _figures, cli  # noqa: E402
+from release_recipes import recipe  # noqa: E402
+
+from BreastUSAITraining.atomic import write_json_atomic  # noqa: E402
+from BreastUSAITraining.dataset import load_dataset  # noqa: E402
+from BreastUSAITraining.dataset.folds import link_groups  # noqa: E402
+from BreastUSAITraining.dataset.merge import site_of_cases  # noqa: E402
+
+RESULTS = HERE / "results" / "release_segmentation_cv"
+POOLED = HERE / "results" / "release_segmentation_cv.json"
+MODEL = "lesion-segmentation"
+
+
+def _dice(found: np.ndarray, truth: np.ndarray) -> float:
+    total = found.sum() + truth.sum()
+    return float(2.0 * np.logical_and(found, truth).sum() / total) if total else 1.0
+
+
+def score_fold(data: Path, seg_bundle: Path, cls_bundle: Path | None, fold: int) -> tuple[list[dict], list[dict]]:
+    """(per image Dice rows, per lesion automatic / reference crop probabilities)."""
+    import torch
+
+    from BreastUSAITraining.bundle import load_bundle
+    from BreastUSAITraining.classification.inference import PlaneClassifier
+    from BreastUSAITraining.dataset.loader import case_dicts, lesion_dicts
+    from BreastUSAITraining.imagefiles import read_image, read_segmentation
+    from BreastUSAITraining.segmentation.inference import LesionSegmenter
+
+    device = torch.device("cpu")
+    segmenter = LesionSegmenter(load_bundle(seg_bundle), device)
+    classifier = PlaneClassifier(load_bundle(cls_bundle), device) if cls_bundle else None
+    dataset = load_dataset(data)
+    lesions_of: dict[str, list[dict]] = {}
+    for item in lesion_dicts(dataset, "training", folds=[fold]):
+        lesions_of.setdefault(item["case_id"], []).append(item)
+    images, crops = [], []
+    for case in case_dicts(dataset, "training", folds=[fold]):
+        if not case["segments"]:
+            continue
+        image = read_image(case["image"], colour="grey")
+        reference = read_segmentation(case["segmentation"]).on_grid(image.geometry, image.shape_kji)
+        truth = np.zeros(image.shape_kji, dtype=bool)
+        for name in case["segments"]:
+            truth |= reference.segment(name).mask
+        probability = segmenter.probability(image)
+        found = segmenter.lesions(image, probability)
+        union = np.zeros_like(truth)
+        for lesion in found:
+            union[lesion.box_slices] |= lesion.box_mask
+        images.append({"case_id": case["case_id"], "dice": round(_dice(union, truth), 4), "found": len(found)})
+        if classifier is None:
+            continue
+        candidates = found or segmenter.lesions(image, probability, expect_lesion=True)
+        for item in lesions_of.get(case["case_id"], []):
+            mask = reference.segment(item["segment"]).mask
+            overlaps = [np.logical_and(lesion.mask, mask).sum() for lesion in candidates]
+            best = int(np.argmax(overlaps)) if candidates else -1
+            automatic = (classifier.classify(classifier.lesion_planes(image, candidates[best].box_mask,
+                                                                      candidates[best].offset_kji))
+                         if best >= 0 else None)
+            manual = classifier.classify(classifier.lesion_planes(image, mask))
+            crops.append({"case_id": item["case_id"], "lesion_id": item["lesion_id"], "label": item["label"],
+                          "detected": bool(best >= 0 and overlaps[best] > 0),
+                          "probability_automatic": automatic["malignant_probability"] if automatic else None,
+                          "probability_reference": manual["malignant_probability"]})
+    return images, crops
+
+
+def run_fold(data: Path, work: Path, classifiers: Path, fold: int, threads: int) -> None:
+    bundle, run_dir = work / f"fold{fold}", work / f"fold{fold}.run"
+    started = time.perf_counter()
+    if not (bundle / "configs" / "metadata.json").exists():
+        resume = ["--resume"] if (run_dir / "checkpoints" / "last.pt").exists() else []
+        cli("train", *recipe(MODEL).train, "--data", str(data), "--out", str(bundle), "--run-dir", str(run_dir),
+            "--val-fold", str(fold), "--keep", "last", "--device", "cpu", "--overwrite", *resume, threads=threads)
+    trained = time.perf_counter() - started
+    cls_bundle = classifiers / f"fold{fold}"
+    images, crops = score_fold(data, bundle, cls_bundle if (cls_bundle / "configs").is_dir() else None, fold)
+    write_json_atomic(RESULTS / f"fold{fold}.json", {
+        "machine": machine_info(), "fold": fold, "recipe": list(recipe(MODEL).train), "kept_epoch": "last",
+        "train_seconds": round(trained, 1), "threads": threads, "images": images, "lesions": crops})
+
+
+def combine(data: Path) -> dict:
+    from BreastUSAITraining.statistics import delong_test
+
+    dataset = load_dataset(data)
+    sites = site_of_cases(dataset)
+    group_of = {}
+    for number, group in enumerate(link_groups(dataset.items)):
+        for index in group:
+            group_of[dataset.items[index].case_id] = number
+    folds_done, images, crops = [], [], []
+    for path in sorted(RESULTS.glob("fold*.json")):
+        document = json.loads(path.read_text())
+        folds_done.append(document["fold"])
+        images += document["images"]
+        crops += document["lesions"]
+    result = {"machine": machine_info(), "model": MODEL, "recipe": list(recipe(MODEL).train), "kept_epoch": "last",
+              "folds_done": folds_done, "per_site": {}}
+    for name in sorted({sites.get(r["case_id"], "?") for r in images}) + ["all"]:
+        chosen = [r for r in images if name == "all" or sites.get(r["case_id"]) == name]
+        dice = np.array([r["dice"] for r in chosen])
+        result["per_site"][name] = {"images": len(chosen), "dice": round(float(dice.mean()), 4),
+                                    "dice_median": round(float(np.median(dice)), 4), "missed": int((dice < 0.1).sum())}
+    usable = [r for r in crops if r["probability_automatic"] is not None]
+    if usable:
+        labels = np.array([r["label"] for r in usable])
+        automatic = np.array([r["probability_automatic"] for r in usable])
+        reference = np.array([r["probability_reference"] for r in usable])
+        groups = [group_of[r["case_id"]] for r in usable]
+        test = delong_test(labels, automatic, reference)
+        result["classifier_crops"] = {
+            "automatic": _figures(labels, automatic, groups), "reference": _figures(labels, reference, groups),
+            "lesions_not_detected": sum(not r["detected"] for r in crops),
+            "delong_automatic_vs_reference": {"difference": round(float(test.difference), 4),
+                                              "p_value": round(float(test.p_value), 4)},
+            "note": "p-value from DeLong over lesions (not cluster-adjusted); CIs by cluster bootstrap"}
+    write_json_atomic(POOLED, result)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", required=True, type=Path, help="the release dataset (dataset merge of BUSI + BUS-BRA)")
+    parser.add_argument("--work", type=Path, default=Path("/work/bench-work/release-seg"), help="bundles and runs")
+    parser.add_argument("--classifiers", type=Path, default=Path("/work/bench-work/release-cls"),
+                        help="the classifier CV's work folder (fold<k> bundles)")
+    parser.add_argument("--folds", type=int, nargs="+", default=[0, 1, 2, 3, 4], help="folds to run (default: all five)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per run (default: 1)")
+    parser.add_argument("--combine", action="store_true", help="only pool the finished folds")
+    args = parser.parse_args()
+    if not args.combine:
+        args.work.mkdir(parents=True, exist_ok=True)
+        for fold in args.folds:
+            if (RESULTS / f"fold{fold}.json").exists():
+                print(f"fold {fold}: done already")
+                continue
+            print(f"fold {fold}: training and scoring ...", flush=True)
+            run_fold(args.data, args.work, args.classifiers, fold, args.threads)
+    print(json.dumps({k: v for k, v in combine(args.data).items() if k != "machine"}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
