@@ -43,7 +43,7 @@ def test_evaluate_classifier_and_compare_two(tiny_bundles, phantom_us2d, tmp_pat
     compared = run_cli("compare", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "cmp"))
     assert compared.returncode == 0, compared.stderr
     assert "DeLong p =" in compared.stdout
-    assert "warning:" in compared.stderr and "trained on fold(s)" in compared.stderr  # both saw their training folds
+    assert "warning:" in compared.stderr and "in the model's training data" in compared.stderr  # both saw their training data
     document = json.loads((tmp_path / "cmp" / "compare.json").read_text())
     b_scores = np.array([float(r["probability"]) for r in _rows(tmp_path / "b")])
     assert document["shared_lesions"] == len(rows) and len(document["warnings"]) >= 2
@@ -82,20 +82,34 @@ def test_evaluation_says_when_it_reuses_training_or_selection_data(tiny_bundles,
     assert on_val.returncode == 0, on_val.stderr
     overlap = json.loads((tmp_path / "v" / "metrics.json").read_text())["data_overlap"]
     assert overlap["epoch_chosen_on_evaluated_fold"] and overlap["training_folds_evaluated"] == []
-    assert "chose the kept epoch" in on_val.stderr and "trained on fold" not in on_val.stderr
+    assert "chose the kept epoch" in on_val.stderr and "training data" not in on_val.stderr
 
     on_all = run_cli("evaluate", "--model", str(tiny_bundles["seg2d"]), "--data", str(phantom_us2d), "--split", "all",
                      "--out", str(tmp_path / "a"), "-q")
     dataset = load_dataset(phantom_us2d)
     overlap = json.loads((tmp_path / "a" / "metrics.json").read_text())["data_overlap"]
     assert overlap["training_folds_evaluated"] == list(range(1, dataset.n_folds))
-    assert "trained on fold(s)" in on_all.stderr
+    assert "in the model's training data" in on_all.stderr
 
     metadata = load_bundle(tiny_bundles["seg2d"]).metadata
+    data = metadata["training"]["data"]
+
+    def with_data(**changes):
+        return {**metadata, "training": {**metadata["training"], "data": {**data, **changes}}}
+
     assert evaluation_overlap(metadata, dataset, "test", None)["warnings"] == []
-    elsewhere = {**metadata, "training": {**metadata["training"], "data": {**metadata["training"]["data"], "dataset": "other"}}}
-    assert evaluation_overlap(elsewhere, dataset, "training", None)["warnings"] == []
+    # by content: the same images under another dataset name still count; other images do not
+    renamed = evaluation_overlap(with_data(dataset="BUSI (another import)"), dataset, "training", None)
+    assert renamed["training_cases_evaluated"] == len(data["training_case_ids"]) > 0
+    other_images = with_data(training_case_ids=["elsewhere-1"], validation_case_ids=["elsewhere-2"])
+    assert evaluation_overlap(other_images, dataset, "training", None)["warnings"] == []
     last = {**metadata, "training": {**metadata["training"], "settings": {**metadata["training"]["settings"], "keep": "last"}}}
     assert not evaluation_overlap(last, dataset, "training", [0])["epoch_chosen_on_evaluated_fold"]
-    everything = {**metadata, "training": {**metadata["training"], "data": {**metadata["training"]["data"], "val_fold": None}}}
+    everything = with_data(training_case_ids=sorted(i.case_id for i in dataset.items), validation_case_ids=[])
     assert evaluation_overlap(everything, dataset, "training", [0])["training_folds_evaluated"] == [0]
+    # a bundle made before case ids were recorded: dataset name and folds, as before
+    old = {k: v for k, v in data.items() if k not in ("training_case_ids", "validation_case_ids")}
+    old_bundle = {**metadata, "training": {**metadata["training"], "data": old}}
+    assert evaluation_overlap(old_bundle, dataset, "training", None)["training_folds_evaluated"] == list(range(1, dataset.n_folds))
+    old_elsewhere = {**metadata, "training": {**metadata["training"], "data": {**old, "dataset": "other"}}}
+    assert evaluation_overlap(old_elsewhere, dataset, "training", None)["warnings"] == []

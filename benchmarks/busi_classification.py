@@ -44,6 +44,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
+from busi_groups import groups_for  # noqa: E402
 from busi_segmentation import prepare_busi_run  # noqa: E402
 from fold_files import fold_done, last_epoch_checkpoint, newest_machine, save_json, with_last_epoch_weights  # noqa: E402
 from machine import machine_info  # noqa: E402
@@ -102,13 +103,14 @@ def pooled_figures(rows: list[dict], key: str) -> dict:
 
     labels = np.array([r["label"] for r in rows])
     scores = np.array([r[key] for r in rows])
-    low, high = bootstrap_auc_ci(labels, scores, resamples=1000, seed=0)
+    low, high = bootstrap_auc_ci(labels, scores, resamples=1000, seed=0, groups=groups_for([r["case_id"] for r in rows]))
     youden = youden_threshold(labels, scores)
     at_half, at_youden = threshold_metrics(labels, scores, 0.5), threshold_metrics(labels, scores, youden)
-    return {"auc": auc(labels, scores), "auc_ci95": [low, high], "lesions": int(labels.size), "malignant": int(labels.sum()),
+    return {"auc": auc(labels, scores), "auc_ci95": [low, high], "auc_ci_method": "cluster bootstrap over duplicate groups",
+            "lesions": int(labels.size), "malignant": int(labels.sum()),
             "sensitivity_0.5": at_half["sensitivity"], "specificity_0.5": at_half["specificity"],
-            "youden_threshold": youden, "sensitivity_youden": at_youden["sensitivity"],
-            "specificity_youden": at_youden["specificity"]}
+            "youden_threshold_in_sample": youden, "sensitivity_youden_in_sample": at_youden["sensitivity"],
+            "specificity_youden_in_sample": at_youden["specificity"]}
 
 
 def ensemble_run(runs: dict[str, dict], members: tuple[str, ...]) -> dict | None:
@@ -136,6 +138,7 @@ def ensemble_run(runs: dict[str, dict], members: tuple[str, ...]) -> dict | None
 def paired_delong(reference: dict, other: dict) -> dict:
     """DeLong test of ``other`` minus ``reference`` on the lesions both scored (with and without TTA)."""
     from BreastUSAITraining.statistics import delong_test
+    from BreastUSAITraining.statistics.grouped import paired_auc_permutation_test
 
     ref = {(r["case_id"], r["lesion_id"]): r for f in reference["folds"].values() for r in f["lesions"]}
     pairs = [(ref[(r["case_id"], r["lesion_id"])], r) for f in other["folds"].values() for r in f["lesions"]
@@ -147,8 +150,13 @@ def paired_delong(reference: dict, other: dict) -> dict:
     for key, name in names.items():
         if not all(key in a and key in b for a, b in pairs):
             continue
-        test = delong_test(labels, np.array([b[key] for _, b in pairs]), np.array([a[key] for a, _ in pairs]))
-        result[name] = {"auc_difference": test.auc_a - test.auc_b, "p_value": test.p_value}
+        other_scores, reference_scores = np.array([b[key] for _, b in pairs]), np.array([a[key] for a, _ in pairs])
+        test = delong_test(labels, other_scores, reference_scores)
+        grouped = paired_auc_permutation_test(labels, other_scores, reference_scores,
+                                              groups_for([b["case_id"] for _, b in pairs]))
+        result[name] = {"auc_difference": test.auc_a - test.auc_b, "p_value": grouped["p_value"],
+                        "p_value_method": "permutation of whole duplicate groups (2000)",
+                        "delong_p_value_images_independent": test.p_value}
     return result
 
 

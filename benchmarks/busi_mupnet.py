@@ -33,6 +33,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
+from busi_groups import groups_for  # noqa: E402
 from busi_classification import pooled_figures  # noqa: E402
 from busi_segmentation import prepare_busi_run  # noqa: E402
 from fold_files import fold_done, last_epoch_checkpoint, newest_machine, save_json, with_last_epoch_weights  # noqa: E402
@@ -88,19 +89,24 @@ def versus_plain(rows: list[dict], folds: list[str], size: int, key: str) -> dic
     MUP-Net against it, both read from ``key`` (best or last epoch of each); empty when the
     plain classifier's folds are missing."""
     from BreastUSAITraining.statistics import delong_test
+    from BreastUSAITraining.statistics.grouped import paired_auc_permutation_test
 
     baseline, baseline_config = baseline_rows(folds, size, key)
     paired = [(r["label"], r[key], baseline[(r["case_id"], r["lesion_id"] or "")]) for r in rows
               if (r["case_id"], r["lesion_id"] or "") in baseline]
     if not baseline or len(paired) != len(rows):
         return {}
+    cases = [r["case_id"] for r in rows]
     labels, mup, plain = (np.array(v, float) for v in zip(*paired))
     test = delong_test(labels, mup, plain)
+    grouped = paired_auc_permutation_test(labels, mup, plain, groups_for(cases))
     return {"plain_classifier": {"config": baseline_config,
-                                 **pooled_figures([{"label": int(y), "probability": p} for y, p in zip(labels, plain)],
-                                                  "probability")},
+                                 **pooled_figures([{"label": int(y), "probability": p, "case_id": c}
+                                                   for y, p, c in zip(labels, plain, cases)], "probability")},
             "delong_mupnet_vs_plain": {"auc_mupnet": test.auc_a, "auc_plain": test.auc_b, "difference": test.difference,
-                                       "p_value": test.p_value, "lesions_paired": len(paired)}}
+                                       "p_value": grouped["p_value"],
+                                       "p_value_method": "permutation of whole duplicate groups (2000)",
+                                       "delong_p_value_images_independent": test.p_value, "lesions_paired": len(paired)}}
 
 
 def combine(folds_dir: Path, out: Path) -> dict:

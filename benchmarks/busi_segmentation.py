@@ -54,6 +54,7 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
+from busi_groups import groups_for  # noqa: E402
 from fold_files import fold_done, last_epoch_checkpoint, newest_machine, save_json, with_last_epoch_weights  # noqa: E402
 from machine import machine_info  # noqa: E402
 
@@ -234,15 +235,19 @@ def paired_versus(reference: dict, other: dict, key: str = "dice") -> dict:
     one) of ``other`` minus ``reference`` on the images both scored: mean difference, the
     Wilcoxon signed-rank test (two-sided), and how many of those images each misses
     (Dice < ``MISS``)."""
+    from BreastUSAITraining.statistics.grouped import grouped_wilcoxon
+
     ref = {r["case_id"]: r[key] for f in reference["folds"].values() for r in f["images"] if key in r}
-    pairs = [(r[key], ref[r["case_id"]]) for f in other["folds"].values() for r in f["images"]
+    pairs = [(r[key], ref[r["case_id"]], r["case_id"]) for f in other["folds"].values() for r in f["images"]
              if key in r and r["case_id"] in ref]
     if not pairs:
         return {"images_paired": 0}
-    differences = [a - b for a, b in pairs]
-    return {"images_paired": len(pairs), "dice_difference": statistics.fmean(differences),
-            "wilcoxon_p": wilcoxon_p(differences),
-            "missed": sum(a < MISS for a, _ in pairs), "reference_missed": sum(b < MISS for _, b in pairs)}
+    differences = [a - b for a, b, _ in pairs]
+    grouped = grouped_wilcoxon(differences, groups_for([c for _, _, c in pairs]))
+    return {"images_paired": len(pairs), "groups_paired": grouped["groups"], "dice_difference": statistics.fmean(differences),
+            "wilcoxon_p": grouped["p_value"], "wilcoxon_p_method": "signed-rank over duplicate groups (group means)",
+            "wilcoxon_p_images_independent": wilcoxon_p(differences), "epoch": key,
+            "missed": sum(a < MISS for a, _, _ in pairs), "reference_missed": sum(b < MISS for _, b, _ in pairs)}
 
 
 def combine(folds_dir: Path, out: Path) -> dict:
@@ -278,7 +283,8 @@ def combine(folds_dir: Path, out: Path) -> dict:
     if "unet" in runs:
         for name, run in runs.items():
             if name != "unet":
-                run["summary"]["versus_unet"] = paired_versus(runs["unet"], run)
+                last = all("dice_last_epoch" in r for f in run["folds"].values() for r in f["images"])
+                run["summary"]["versus_unet"] = paired_versus(runs["unet"], run, "dice_last_epoch" if last else "dice")
     comparisons = [{"recipe": name, "reference": reference, **paired_versus(runs[reference], runs[name], "dice_last_epoch")}
                    for name, reference in PAIRED_COMPARISONS if name in runs and reference in runs]
     result = {"machine": machine, "runs": runs,

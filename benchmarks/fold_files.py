@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from BreastUSAITraining.atomic import write_text_atomic  # noqa: E402
 
 
 def fold_done(path: Path, config: dict) -> bool:
@@ -12,11 +16,10 @@ def fold_done(path: Path, config: dict) -> bool:
 
 
 def save_json(path: Path, data: dict) -> None:
-    """Write ``data`` to ``path`` through a temporary file (never half-written)."""
+    """Write ``data`` to ``path`` through the engine's atomic writer (a unique temporary file,
+    fsync, rename: never half-written, and two writers never share a temporary name)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=1) + "\n")
-    tmp.replace(path)
+    write_text_atomic(path, json.dumps(data, indent=1) + "\n")
 
 
 def newest_machine(records: list[dict]) -> dict | None:

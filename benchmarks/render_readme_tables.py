@@ -91,9 +91,10 @@ def table_busi_segmentation() -> str:
     data = _load("busi_segmentation")
     if data is None:
         return "_No result yet: run `python benchmarks/busi_segmentation.py`._"
-    head = ["| recipe | folds done | images | Dice mean (SD), best epoch | Dice mean (SD), last epoch | IoU mean (SD) | "
-            "Dice after post-processing | Dice, lesion known present | lesion + background Dice, mean | "
-            "Dice minus `unet` (Wilcoxon p) | per-fold Dice | training |",
+    head = ["| recipe | folds done | images | Dice mean (SD), best epoch (chosen on the test fold) | Dice mean (SD), last "
+            "epoch | IoU mean (SD), best epoch | Dice after post-processing, best epoch | Dice, lesion known present, best "
+            "epoch | lesion + background Dice, best epoch | Dice minus `unet`, last epoch (Wilcoxon over duplicate groups) | "
+            "per-fold Dice, best epoch | training |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     rows = []
     for arch, run in data["runs"].items():
@@ -115,7 +116,8 @@ def table_busi_segmentation() -> str:
         known = f"{s['dice_expect_lesion']['mean']:.3f}" if s.get("dice_expect_lesion") else "-"
         two_class = f"{s['dice_two_class']['mean']:.3f}" if s.get("dice_two_class") else "-"
         v = s.get("versus_unet")
-        versus = f"{v['dice_difference']:+.3f} ({v['images_paired']} images, p = {v['wilcoxon_p']:.2g})" if v else "-"
+        versus = (f"{v['dice_difference']:+.3f} ({v['images_paired']} images in {v.get('groups_paired', '?')} groups, "
+                  f"p = {v['wilcoxon_p']:.2g})" if v else "-")
         last = s.get("dice_last_epoch")
         last = f"**{last['mean']:.3f}** ({last['sd']:.3f})" if last else "-"
         rows.append(f"| {arch}: {recipe} | {len(s['folds_done'])} of 5 | {s['dice']['n']} | "
@@ -123,12 +125,18 @@ def table_busi_segmentation() -> str:
                     f"{s['dice_postprocessed']['mean']:.3f} | {known} | {two_class} | {versus} | "
                     f"{', '.join(f'{v:.3f}' for v in s['fold_dice_means'])} | "
                     f"{s['train_minutes_total']:.0f} min on {', '.join(s.get('devices', ['?']))} |")
-    paired = ["", "One ingredient at a time, image by image at the final epoch (same images, paired):", "",
-              "| recipe | minus | images | lesion Dice difference | Wilcoxon p | images missed (Dice < 0.1): recipe / minus |",
-              "|---|---|---|---|---|---|"]
-    paired += [f"| {c['recipe']} | {c['reference']} | {c['images_paired']} | {c['dice_difference']:+.3f} | {c['wilcoxon_p']:.2g} | "
+    paired = ["", "One ingredient at a time, image by image at the final epoch (same images, paired; the p-value treats "
+              "each duplicate group as one unit: Wilcoxon signed-rank over the groups' mean differences):", "",
+              "| recipe | minus | images (groups) | lesion Dice difference | Wilcoxon p over groups | images missed (Dice < 0.1): "
+              "recipe / minus |", "|---|---|---|---|---|---|"]
+    paired += [f"| {c['recipe']} | {c['reference']} | {c['images_paired']} ({c.get('groups_paired', '?')}) | "
+               f"{c['dice_difference']:+.3f} | {c['wilcoxon_p']:.2g} | "
                f"{c['missed']} / {c['reference_missed']} |" for c in data.get("paired_last_epoch", [])]
     return "\n".join(head + rows + (paired if data.get("paired_last_epoch") else [])) + "\n\n" + _machine(data["machine"])
+
+
+CI_NOTE = ("95% CIs resample whole duplicate groups (cluster bootstrap, 1000 draws); the Youden thresholds in the JSON "
+           "(`*_youden_in_sample`) are tuned on the very lesions they are reported on: in-sample, optimistic.")
 
 
 def _auc_ci(figures: dict | None, bold: bool = False) -> str:
@@ -143,8 +151,9 @@ def table_busi_classification() -> str:
     data = _load("busi_classification")
     if data is None or not data.get("runs"):
         return "_No result yet: run `python benchmarks/busi_classification.py`._"
-    head = ["| variant | folds done | lesions (malignant) | AUC (95% CI), best epoch | with flip TTA | "
-            "last epoch, with flip TTA | sens / spec at 0.5 (TTA) | AUC minus full, DeLong p (TTA) | training |",
+    head = ["| variant | folds done | lesions (malignant) | AUC (95% CI), best epoch (chosen on the test fold) | with flip "
+            "TTA, best epoch | last epoch, with flip TTA | sens / spec at 0.5 (TTA, last epoch) | AUC minus full, last epoch "
+            "with TTA (p permuting duplicate groups) | training |",
             "|---|---|---|---|---|---|---|---|---|"]
     rows = []
     for variant, run in data["runs"].items():
@@ -153,14 +162,15 @@ def table_busi_classification() -> str:
         recipe = (f"mean of {' + '.join(c['ensemble_of'])}" if c.get("ensemble_of") else
                   f"{c['backbone']} {c['size']} px, {c['epochs']} epochs, {'augmentation' if c['augment'] else 'no augmentation'}"
                   + (f", seed {c['seed']}" if c.get("seed") else ""))
-        versus = s.get("delong_vs_full", {}).get("with_tta")
+        versus = s.get("delong_vs_full", {}).get("last_epoch_with_tta")
+        at_half = s.get("last_epoch", {}).get("with_tta", tta)
         last = _auc_ci(s.get("last_epoch", {}).get("with_tta"), bold=True)
         rows.append(f"| {variant}: {recipe} | {len(s['folds_done'])} of 5 | "
                     f"{plain['lesions']} ({plain['malignant']}) | {_auc_ci(plain)} | {_auc_ci(tta)} | {last} | "
-                    f"{tta['sensitivity_0.5']:.3f} / {tta['specificity_0.5']:.3f} | "
+                    f"{at_half['sensitivity_0.5']:.3f} / {at_half['specificity_0.5']:.3f} | "
                     + (f"{versus['auc_difference']:+.3f}, p = {versus['p_value']:.2f} | " if versus else "- | ")
                     + f"{s['train_minutes_total']:.0f} min on {', '.join(s['devices'])} |")
-    return "\n".join(head + rows) + "\n\n" + _machine(data["machine"])
+    return "\n".join(head + rows) + "\n\n" + CI_NOTE + "\n\n" + _machine(data["machine"])
 
 
 def table_busi_mupnet() -> str:
@@ -170,8 +180,9 @@ def table_busi_mupnet() -> str:
     s, c = data["summary"], data["config"]
     last = s.get("last_epoch", {})
     m = s["mupnet"]
-    head = ["| model | folds | lesions (malignant) | AUC (95% CI), best epoch | AUC (95% CI), last epoch | "
-            "sens / spec at 0.5, best epoch | training |", "|---|---|---|---|---|---|---|"]
+    head = ["| model | folds | lesions (malignant) | AUC (95% CI), best epoch (chosen on the test fold) | AUC (95% CI), "
+            "last epoch | sens / spec at 0.5, best epoch (chosen on the test fold) | training |",
+            "|---|---|---|---|---|---|---|"]
     rows = [f"| MUP-Net (M = 1, {c['backbone']}, {c['prototypes']} prototypes, {c['size']} px, {c['epochs']} epochs) | "
             f"{len(s['folds_done'])} of 5 | {m['lesions']} ({m['malignant']}) | {_auc_ci(m)} | {_auc_ci(last.get('mupnet'), True)} | "
             f"{m['sensitivity_0.5']:.3f} / {m['specificity_0.5']:.3f} | "
@@ -186,9 +197,10 @@ def table_busi_mupnet() -> str:
     for label, figures in (("best epoch (chosen on the held-out fold)", s), ("last epoch (nothing chosen)", last)):
         d = figures.get("delong_mupnet_vs_plain")
         if d:
-            rows.append(f"Paired DeLong, MUP-Net minus plain classifier, {d['lesions_paired']} lesions, {label}: "
-                        f"difference {d['difference']:+.3f}, **p = {d['p_value']:.3f}**.")
-    return "\n".join(head + rows) + "\n\n" + _machine(data["machine"])
+            rows.append(f"Paired comparison, MUP-Net minus plain classifier, {d['lesions_paired']} lesions, {label}: "
+                        f"difference {d['difference']:+.3f}, **p = {d['p_value']:.3f}** "
+                        f"({d.get('p_value_method', 'DeLong')}).")
+    return "\n".join(head + rows) + "\n\n" + CI_NOTE + "\n\n" + _machine(data["machine"])
 
 
 def table_family_speed() -> str:

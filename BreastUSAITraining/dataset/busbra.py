@@ -162,7 +162,7 @@ def import_busbra(source: str | Path, out: str | Path, overwrite: bool = False, 
             n_folds = max(item.fold or 0 for item in items) + 1
             dataset = Dataset(
                 staging,
-                f"{SOURCE_NAME} ({source.name})",
+                f"{SOURCE_NAME} ({source.resolve().name}, table {table_sha[:8]})",
                 items,
                 description=(
                     "BUS-BRA breast ultrasound (INCA, Rio de Janeiro; biopsy-proven; BI-RADS 2-5), B-mode, converted by "

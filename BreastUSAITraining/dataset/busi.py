@@ -135,7 +135,7 @@ def import_busi(
             items = assign_folds(items, n_folds=n_folds, seed=seed)
             dataset = Dataset(
                 staging,
-                "BUSI (development part)",
+                f"BUSI ({source.resolve().name}, manifest {manifest_sha[:8]})",
                 items,
                 description=(
                     "Breast Ultrasound Images (BUSI), B-mode, converted by BreastUSAI. "

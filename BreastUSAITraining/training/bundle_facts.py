@@ -37,8 +37,14 @@ def run_log_files(run_dir: Path) -> dict[str, Path]:
 
 def training_facts(result: TrainingResult, settings: TrainingSettings, dataset: Dataset, selection: dict[str, Any]) -> dict[str, Any]:
     """Training data summary, settings, device, time and per-rank weight digests."""
+    val_fold = selection.get("val_fold")
+    training_split = [item for item in dataset.items if item.split == "training"]
     return {
-        "data": {"dataset": dataset.name, "folder_name": dataset.root.name, **selection},
+        "data": {"dataset": dataset.name, "folder_name": dataset.root.name, **selection,
+                 # by content, so that evaluate can tell which images the model saw, whatever the dataset is named
+                 "training_case_ids": sorted({i.case_id for i in training_split if val_fold is None or i.fold != val_fold}),
+                 "validation_case_ids": sorted({i.case_id for i in training_split
+                                                if val_fold is not None and i.fold == val_fold})},
         "settings": {k: v for k, v in settings.to_json().items() if k not in ("run_dir", "progress")},
         "device": result.device,
         "mixed_precision": result.mixed_precision,
