@@ -12,8 +12,12 @@ statistics paragraph): per reader, per reader group and for all readers pooled.
 * inter-reader agreement in each mode: Fleiss' kappa of the calls and of the BI-RADS categories
   over the lesions every reader read.
 
-Pooled groups count each read as one observation, as the paper's group rows do; a p-value there
-ignores that one reader's reads are correlated.
+Rows of several readers (a reader group, all readers) pool the reads for the proportions, as the
+paper's group rows do, but print **no pooled p-value**: one reader's reads share the reader and one
+lesion's reads share the lesion, so tests that count reads as independent overstate the evidence.
+Their with / without AI comparison is the multi-reader multi-case analysis instead
+(:mod:`..statistics.mrmc`: Obuchowski-Rockette, random readers and cases, Hillis degrees of
+freedom) of the BI-RADS AUC over the lesions every reader of the set read in both modes.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from scipy.stats import t as student_t
 
 from ..statistics import (auc, biopsy_metrics, bootstrap_auc_ci, cohen_kappa, delong_test, fleiss_kappa, mcnemar_test,
                           threshold_metrics)
+from ..statistics.mrmc import obuchowski_rockette
 from .reads import BIOPSY_FROM, MODES, READ_BIRADS, Read
 from .truth import Lesion
 
@@ -141,9 +146,40 @@ def _pairs(reads: Iterable[Read]) -> list[Pair]:
     return [(modes["without_ai"], modes["with_ai"]) for modes in by_key.values() if len(modes) == 2]
 
 
+def mrmc_with_against_without(reads: list[Read], labels: dict[Lesion, int]) -> dict[str, Any]:
+    """OR-Hillis MRMC analysis of the BI-RADS AUC with against without AI (complete design: the
+    lesions every reader read in both modes)."""
+    readers = sorted({r.reader for r in reads})
+    by_key = {(r.reader, r.lesion, r.mode): r for r in reads}
+    lesions = [lesion for lesion in sorted(labels)
+               if all((reader, lesion, mode) in by_key for reader in readers for mode in MODES)]
+    base = {"readers": len(readers), "lesions": len(lesions),
+            "lesions_left_out": len({r.lesion for r in reads}) - len(lesions)}
+    y = np.array([labels[lesion] for lesion in lesions], dtype=int)
+    if len(readers) < 2:
+        return {**base, "computed": False, "reason": "fewer than two readers"}
+    if y.sum() < 2 or (y.size - y.sum()) < 2:
+        return {**base, "computed": False, "reason": "fewer than two malignant or two benign lesions read by all"}
+    ratings = np.array([[[by_key[(reader, lesion, mode)].birads_rank for lesion in lesions] for reader in readers]
+                        for mode in MODES], dtype=float)
+    return {**base, "computed": True, "index": "BI-RADS AUC",
+            **obuchowski_rockette(ratings, y, modalities=tuple(MODES))}
+
+
+_POOLED_NOTE = ("not computed: several readers' reads are not independent observations; see 'mrmc' "
+                "(Obuchowski-Rockette) for the with / without AI comparison")
+
+
+def _without_pooled_p_values(part: dict[str, Any]) -> None:
+    for value in part.values():
+        if isinstance(value, dict) and "p_value" in value:
+            value["p_value"] = None
+            value["p_value_note"] = _POOLED_NOTE
+
+
 def _summary(reads: list[Read], labels: dict[Lesion, int], ai: dict[Lesion, float] | None,
              threshold: float) -> dict[str, Any]:
-    """Everything for one reader or one pooled set of readers."""
+    """Everything for one reader or one pooled set of readers (see the module docstring)."""
     out: dict[str, Any] = {}
     for mode in MODES:
         chosen = [r for r in reads if r.mode == mode]
@@ -153,6 +189,11 @@ def _summary(reads: list[Read], labels: dict[Lesion, int], ai: dict[Lesion, floa
     pairs = _pairs(reads)
     out["with_against_without"] = with_against_without(pairs, labels)
     out["unpaired_reads"] = len(reads) - 2 * len(pairs)
+    if len({r.reader for r in reads}) > 1:
+        for key in ("with_against_without", *(f"ai_against_{mode}" for mode in MODES)):
+            if out.get(key):
+                _without_pooled_p_values(out[key])
+        out["mrmc"] = mrmc_with_against_without(reads, labels)
     return out
 
 

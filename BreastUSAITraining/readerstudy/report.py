@@ -58,6 +58,20 @@ def _rows(label: str, summary: dict[str, Any]) -> list[str]:
             for i, (index, a, b, p1, p2) in enumerate(lines)]
 
 
+def _mrmc_line(label: str, mrmc: dict[str, Any] | None) -> str:
+    if not mrmc:
+        return ""
+    if not mrmc.get("computed"):
+        return f"- {label}: not computed ({mrmc.get('reason')})."
+    d = mrmc["difference"]
+    means = mrmc["mean_auc"]
+    return (f"- {label} ({mrmc['readers']} readers, {mrmc['lesions']} lesions): BI-RADS AUC {means['without_ai']:.3f} "
+            f"without AI, {means['with_ai']:.3f} with AI; difference {d['estimate']:+.3f} (95% CI {d['ci95'][0]:+.3f} to "
+            f"{d['ci95'][1]:+.3f}), F(1, {mrmc['ddf']:.1f}) = {mrmc['f']:.2f}, **p = {_p(mrmc['p_value'])}**"
+            + (f"; {mrmc['lesions_left_out']} lesion(s) not read by every reader in both modes left out"
+               if mrmc["lesions_left_out"] else "") + ".")
+
+
 def study_markdown(document: dict[str, Any], source: str) -> str:
     """The report of :func:`..analysis.reader_study`'s document."""
     out = ["# Reader study: without and with AI", "",
@@ -76,10 +90,17 @@ def study_markdown(document: dict[str, Any], source: str) -> str:
     for group, summary in document["groups"].items():
         out += _rows(f"group {group} ({len(summary['readers'])} readers, pooled)", summary)
     out += _rows("all readers, pooled", document["all_readers"])
+    mrmc_lines = [_mrmc_line(f"group {group}", summary.get("mrmc")) for group, summary in document["groups"].items()]
+    mrmc_lines.append(_mrmc_line("all readers", document["all_readers"].get("mrmc")))
+    out += ["", "Several readers, with against without AI (multi-reader multi-case: Obuchowski-Rockette, random readers "
+            "and random cases, jackknife covariances, Hillis degrees of freedom; BI-RADS AUC over the lesions every "
+            "reader of the set read in both modes):", ""] + [line for line in mrmc_lines if line]
     out += ["", "P1: McNemar (sensitivity, specificity, accuracy) and DeLong (the reader's BI-RADS scale against "
             "the AI probability), reader without AI against the AI model. P2: McNemar and DeLong on the same "
             "lesions read without and with AI; paired t-test of the reading times. '/': not computable (no "
-            "AI given, one class, or no paired times). Pooled rows count every read as one observation.", "",
+            "AI given, one class, or no paired times). Pooled rows count every read once for the proportions and "
+            "give no p-value (reads of one reader, or of one lesion, are not independent): their comparison is the "
+            "MRMC analysis above.", "",
             "| mode | readers | lesions read by all | Fleiss' kappa, calls | Fleiss' kappa, BI-RADS |", "|---|---|---|---|---|"]
     for mode, agreement in document["agreement"].items():
         kappas = [f"{agreement[k]:.3f}" if agreement[k] is not None else "-" for k in ("call_kappa", "birads_kappa")]
