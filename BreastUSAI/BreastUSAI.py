@@ -133,10 +133,9 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
     def onModelsFolder(self, *_):
         folder = self.ui.modelsFolderPathLineEdit.currentPath
         self.ui.modelsListWidget.clear()
-        if not folder:
-            return
         with slicer.util.tryWithErrorDisplay("Could not read the models folder."):
-            self.logic.setModelsFolder(folder)
+            if folder:
+                self.logic.setModelsFolder(folder)
             for entry in self.logic.listModels():
                 self.ui.modelsListWidget.addItem(entry.summary())
 
@@ -519,12 +518,17 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         return rememberedModelsFolder(self.settings) if self.settings is not None else None
 
     def listModels(self):
-        from BreastUSAILib.ModelLibrary import listModels
+        """The shipped models first, then the bundles of the chosen models folder (if any)."""
+        from BreastUSAILib.ModelLibrary import listModels, listShippedModels
 
+        shipped = listShippedModels()
         folder = self.modelsFolder()
         if folder is None:
-            raise ValueError("Choose a models folder first.")
-        return listModels(folder)
+            if not shipped:
+                raise ValueError("Choose a models folder first (no model ships with this copy).")
+            return shipped
+        known = {entry.path.resolve() for entry in shipped}
+        return shipped + [entry for entry in listModels(folder) if entry.path.resolve() not in known]
 
     # --- 10. Dependencies
     @staticmethod

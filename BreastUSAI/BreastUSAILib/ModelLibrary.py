@@ -37,6 +37,8 @@ class ModelEntry:
     metrics: dict[str, Any] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
     problem: str | None = None
+    shipped: bool = False
+    synthetic_only: bool = False
 
     @property
     def usable(self) -> bool:
@@ -49,7 +51,8 @@ class ModelEntry:
         score = ", ".join(f"{k} {v:.3f}" for k, v in self.metrics.items() if isinstance(v, float) and not k.endswith("_s"))
         data = self.training.get("dataset") or {}
         trained = f"; trained on {data.get('name')}" if isinstance(data, dict) and data.get("name") else ""
-        return (f"{self.name} v{self.version} - {TASK_WORDS.get(self.task, self.task)}; needs {', '.join(self.inputs)}"
+        origin = "[shipped, SYNTHETIC ONLY] " if self.synthetic_only else "[shipped] " if self.shipped else ""
+        return (f"{origin}{self.name} v{self.version} - {TASK_WORDS.get(self.task, self.task)}; needs {', '.join(self.inputs)}"
                 + (f"; {score}" if score else "") + trained)
 
 
@@ -68,6 +71,18 @@ def describeModel(path: str | Path) -> ModelEntry:
         return ModelEntry(path, problem=str(error))
     return ModelEntry(path, str(metadata.get("name", path.name)), str(metadata["task"]), str(metadata.get("version", "")),
                       _inputs(metadata), dict(metadata.get("metrics", {})), dict(metadata.get("training", {})))
+
+
+def listShippedModels() -> list[ModelEntry]:
+    """The models that ship with BreastUSAI (``Resources/Models``), in catalogue order."""
+    from BreastUSAITraining.shipped import shipped_models
+
+    entries = []
+    for model in shipped_models():
+        entry = describeModel(model.path)
+        entry.shipped, entry.synthetic_only = True, model.synthetic_only
+        entries.append(entry)
+    return entries
 
 
 def listModels(folder: str | Path) -> list[ModelEntry]:

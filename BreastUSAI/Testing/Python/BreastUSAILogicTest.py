@@ -2,6 +2,7 @@
 Slicer runs it): load, annotate, segment, planes, classify, explain, export, background
 runs, models folder and dependencies. Real files, real trained bundles, real nodes."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -43,6 +44,20 @@ def _oblique_geometry():
     rotation = np.array([[np.cos(angle), 0, np.sin(angle)], [0, 1, 0], [-np.sin(angle), 0, np.cos(angle)]])
     return Geometry((0.6, 0.45, 1.2), (-12.0, 30.5, 7.25), tuple((rotation @ np.diag([1, -1, 1])).ravel()))
 
+
+
+@contextlib.contextmanager
+def _shipped_models(folder):
+    """Point the engine's shipped-models folder (BREASTUSAI_MODELS) at ``folder`` for a block."""
+    previous = os.environ.get("BREASTUSAI_MODELS")
+    os.environ["BREASTUSAI_MODELS"] = str(folder)
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("BREASTUSAI_MODELS", None)
+        else:
+            os.environ["BREASTUSAI_MODELS"] = previous
 
 class BreastUSAILogicTest(unittest.TestCase):
     def setUp(self):
@@ -453,12 +468,27 @@ class BreastUSAILogicTest(unittest.TestCase):
             shutil.copytree(bundle(name), folder / name)
         (folder / "broken" / "configs").mkdir(parents=True)
         logic = _logic(settings_path=settings)
-        with self.assertRaisesRegex(ValueError, "models folder"):
-            logic.listModels()
-        logic.setModelsFolder(folder)
-        again = _logic(settings_path=settings)  # a new session reads the remembered folder
-        self.assertEqual(again.modelsFolder(), folder.resolve())
-        entries = {e.path.name: e for e in again.listModels()}
+        no_shipped = self.tmp / "no-shipped-models"
+        no_shipped.mkdir()
+        with _shipped_models(no_shipped):
+            with self.assertRaisesRegex(ValueError, "models folder"):
+                logic.listModels()
+            logic.setModelsFolder(folder)
+            again = _logic(settings_path=settings)  # a new session reads the remembered folder
+            self.assertEqual(again.modelsFolder(), folder.resolve())
+            entries = {e.path.name: e for e in again.listModels()}
+        # shipped models (Resources/Models, here a stand-in catalogue) come first, flagged
+        shipped = self.tmp / "shipped"
+        shutil.copytree(bundle("seg2d"), shipped / "lesion-segmentation")
+        (shipped / "catalogue.json").write_text(json.dumps({"models": [
+            {"folder": "lesion-segmentation", "image_kinds": ["us_bmode"], "role": "segmentation", "synthetic_only": True}]}))
+        with _shipped_models(shipped):
+            listed = again.listModels()
+            self.assertEqual([e.path.name for e in listed][:1], ["lesion-segmentation"])
+            self.assertTrue(listed[0].shipped and listed[0].synthetic_only)
+            self.assertIn("[shipped, SYNTHETIC ONLY]", listed[0].summary())
+            self.assertEqual(len(listed), 5)
+            self.assertEqual([e.path.name for e in _logic().listModels()], ["lesion-segmentation"])  # no folder chosen
         self.assertEqual(set(entries), {"seg2d", "mupnet", "dlum", "broken"})
         self.assertEqual(entries["seg2d"].task, "segmentation")
         self.assertEqual(entries["mupnet"].inputs, ["us_bmode", "us_doppler", "us_elastography"])
