@@ -19,6 +19,8 @@ from slicer.ScriptedLoadableModule import (
     ScriptedLoadableModuleWidget,
 )
 
+import BreastUSAILib  # noqa: F401  (puts the engine of a source checkout on sys.path)
+
 
 #
 # BreastUSAI
@@ -60,17 +62,17 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         self.layout.addWidget(uiWidget)
         self.ui = slicer.util.childWidgetVariables(uiWidget)
         uiWidget.setMRMLScene(slicer.mrmlScene)
-        self.logic = BreastUSAILogic(settings=qt.QSettings())
+        self.logic = BreastUSAILogic(scene=slicer.mrmlScene, settings=qt.QSettings())
         self.runner = None
         self.timer = qt.QTimer()
         self.timer.setInterval(200)
         self.timer.connect("timeout()", self.onPollPrediction)
         ui = self.ui
-        ui.imageKindComboBox.addItems(list(self.logic.imageKinds()))
-        ui.pathologyComboBox.addItems(["", "benign", "malignant"])
-        ui.biradsComboBox.addItems(["", "2", "3", "4A", "4B", "4C", "5", "6"])
-        ui.deviceComboBox.addItems(["auto", "cpu", "cuda"])
+        # Buttons first (the install button above all): nothing before this line may need a package that a
+        # stock 3D Slicer lacks, so the panel always appears and can install what is missing.
+        ui.installButton.connect("clicked(bool)", self.onInstallDependencies)
         ui.loadImageButton.connect("clicked(bool)", self.onLoadImage)
+        ui.segmentSelectorWidget.connect("currentSegmentChanged(QString)", self.onLesionSelected)
         ui.setKindButton.connect("clicked(bool)", self.onSetKind)
         ui.saveAnnotationButton.connect("clicked(bool)", self.onSaveAnnotation)
         ui.segmentButton.connect("clicked(bool)", self.onSegment)
@@ -82,7 +84,12 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         ui.exportButton.connect("clicked(bool)", self.onExport)
         ui.generateSampleButton.connect("clicked(bool)", self.onGenerateSample)
         ui.validateDatasetButton.connect("clicked(bool)", self.onValidateDataset)
-        ui.installButton.connect("clicked(bool)", self.onInstallDependencies)
+        lists = self.logic.panelChoices()
+        for words in lists["image_kinds"].values():
+            ui.imageKindComboBox.addItem(words)
+        ui.pathologyComboBox.addItems(lists["pathologies"])
+        ui.biradsComboBox.addItems(lists["birads"])
+        ui.deviceComboBox.addItems(["auto", "cpu", "cuda"])
         ui.readModeComboBox.addItems(["without_ai", "with_ai"])
         ui.readBiradsComboBox.addItems(["", "1", "2", "3", "4A", "4B", "4C", "5"])
         ui.readCallComboBox.addItems(["", "benign", "malignant"])
@@ -94,6 +101,9 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         if folder:
             ui.modelsFolderPathLineEdit.currentPath = str(folder)
         self.onModelsFolder()
+        missing = self.logic.missingDependencies()
+        if missing:
+            ui.statusLabel.text = f"Missing Python packages: {', '.join(missing)} - press 'Install Python packages'"
 
     # --- Input
     def onLoadImage(self):
@@ -106,7 +116,8 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
 
     def onSetKind(self):
         with slicer.util.tryWithErrorDisplay("Could not set the image kind."):
-            self.logic.setImageKind(self.ui.inputVolumeSelector.currentNode(), self.ui.imageKindComboBox.currentText)
+            kind = self.logic.imageKindFromWords(self.ui.imageKindComboBox.currentText)
+            self.logic.setImageKind(self.ui.inputVolumeSelector.currentNode(), kind)
             self.ui.imageKindLabel.text = self.ui.imageKindComboBox.currentText
 
     # --- Lesions & annotation
@@ -117,12 +128,22 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
             raise ValueError("Select a segmentation and a lesion segment first.")
         return segmentation, segment_id
 
+    def onLesionSelected(self, *_):
+        """Show the selected lesion's saved annotation in the form (empty fields when it has none)."""
+        segmentation = self.ui.segmentationSelector.currentNode()
+        segment_id = self.ui.segmentSelectorWidget.currentSegmentID()
+        form = self.logic.annotationForm(segmentation, segment_id)
+        self.ui.pathologyComboBox.currentText = form["pathology"]
+        self.ui.biradsComboBox.currentText = form["birads"]
+        self.ui.clinicalLineEdit.text = form["clinical"]
+        self.ui.noteTextEdit.setPlainText(form["note"])
+
     def onSaveAnnotation(self):
         with slicer.util.tryWithErrorDisplay("Could not save the annotation."):
             segmentation, segment_id = self._lesion()
-            self.logic.setLesionAnnotation(segmentation, segment_id, pathology=self.ui.pathologyComboBox.currentText,
-                                           birads=self.ui.biradsComboBox.currentText, note=self.ui.noteTextEdit.toPlainText(),
-                                           clinical=self.logic.parseClinicalText(self.ui.clinicalLineEdit.text))
+            self.logic.saveAnnotationForm(segmentation, segment_id, pathology=self.ui.pathologyComboBox.currentText,
+                                          birads=self.ui.biradsComboBox.currentText, note=self.ui.noteTextEdit.toPlainText(),
+                                          clinical=self.ui.clinicalLineEdit.text)
 
     def onPlanes(self):
         with slicer.util.tryWithErrorDisplay("Could not show the lesion planes."):
@@ -131,13 +152,17 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
 
     # --- AI models
     def onModelsFolder(self, *_):
-        folder = self.ui.modelsFolderPathLineEdit.currentPath
+        """currentPathChanged fires on every keystroke: only an existing folder is taken and remembered;
+        a partial path changes nothing and shows no message."""
+        if not self.logic.acceptModelsFolder(self.ui.modelsFolderPathLineEdit.currentPath):
+            if self.ui.modelsListWidget.count:
+                return
         self.ui.modelsListWidget.clear()
-        with slicer.util.tryWithErrorDisplay("Could not read the models folder."):
-            if folder:
-                self.logic.setModelsFolder(folder)
+        try:
             for entry in self.logic.listModels():
                 self.ui.modelsListWidget.addItem(entry.summary())
+        except (ValueError, ImportError) as error:
+            self.ui.statusLabel.text = str(error)
 
     def _checkedModels(self):
         entries = self.logic.listModels()
@@ -246,9 +271,13 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
             self.ui.datasetReportTextEdit.setPlainText(self.logic.datasetReport(folder))
 
     def onInstallDependencies(self):
+        from BreastUSAILib.Dependencies import RESTART_MESSAGE, installTorchWithPyTorchExtension
+
         with slicer.util.tryWithErrorDisplay("Could not install the Python packages.", waitCursor=True):
-            installed = self.logic.installDependencies(slicer.util.pip_install)
+            installed = self.logic.installDependencies(slicer.util.pip_install, installTorchWithPyTorchExtension)
             self.ui.statusLabel.text = f"Installed {', '.join(installed)}" if installed else "All packages present"
+        if installed and slicer.util.confirmOkCancelDisplay(RESTART_MESSAGE + " Restart now?"):
+            slicer.util.restart()
 
 
 #
@@ -282,6 +311,26 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         from BreastUSAILib.ImageKinds import IMAGE_KINDS
 
         return IMAGE_KINDS
+
+    @staticmethod
+    def panelChoices():
+        """The panel's lists: image kinds (code -> words), pathologies and every BI-RADS category
+        (empty first: not given). Needs no package beyond what 3D Slicer bundles."""
+        from BreastUSAILib.ImageKinds import IMAGE_KINDS
+        from BreastUSAILib.LesionAnnotations import BIRADS_CATEGORIES
+
+        return {"image_kinds": dict(IMAGE_KINDS), "pathologies": ["", "benign", "malignant"],
+                "birads": ["", *BIRADS_CATEGORIES]}
+
+    @staticmethod
+    def imageKindFromWords(words):
+        """The kind code of a kind shown in words (or given as its code)."""
+        from BreastUSAILib.ImageKinds import IMAGE_KINDS
+
+        for code, text in IMAGE_KINDS.items():
+            if words in (code, text):
+                return code
+        raise ValueError(f"unknown image kind {words!r}")
 
     def loadImage(self, path, kind=None):
         """Image file / DICOM folder -> volume node and the recognised kind (None: ask the user)."""
@@ -330,6 +379,25 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         from BreastUSAILib.LesionAnnotations import lesionAnnotation
 
         return lesionAnnotation(segmentation_node, segment_id)
+
+    def annotationForm(self, segmentation_node, segment_id):
+        """The form's texts for a lesion: its saved pathology, BI-RADS, clinical fields and note."""
+        import json
+
+        if segmentation_node is None or not segment_id:
+            return {"pathology": "", "birads": "", "clinical": "", "note": ""}
+        saved = self.lesionAnnotation(segmentation_node, segment_id)
+        clinical = "; ".join(f"{k}={json.dumps(v) if not isinstance(v, str) else v}"
+                             for k, v in sorted((saved.get("clinical") or {}).items()))
+        return {"pathology": saved.get("pathology") or "", "birads": saved.get("birads") or "",
+                "clinical": clinical, "note": saved.get("note") or ""}
+
+    def saveAnnotationForm(self, segmentation_node, segment_id, pathology="", birads="", clinical="", note=""):
+        """Save the form: a filled field replaces the saved value; an empty field keeps it (saving a
+        BI-RADS alone never wipes the pathology, clinical data or note)."""
+        fields = {"pathology": pathology or None, "birads": birads or None, "note": note or None,
+                  "clinical": self.parseClinicalText(clinical) if clinical and clinical.strip() else None}
+        self.setLesionAnnotation(segmentation_node, segment_id, **fields)
 
     @staticmethod
     def parseClinicalText(text):
@@ -512,6 +580,14 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
 
         return rememberModelsFolder(self.settings, folder)
 
+    def acceptModelsFolder(self, text):
+        """The models-folder field changed (every keystroke): remember it only when it names an
+        existing folder; returns whether it did."""
+        if not text or not Path(text).is_dir():
+            return False
+        self.setModelsFolder(text)
+        return True
+
     def modelsFolder(self):
         from BreastUSAILib.ModelLibrary import rememberedModelsFolder
 
@@ -538,10 +614,11 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         return missingRequirements()
 
     @staticmethod
-    def installDependencies(pip_install):
+    def installDependencies(pip_install, install_torch=None):
+        """torch first (through the PyTorch extension), then the pinned packages (see Dependencies)."""
         from BreastUSAILib.Dependencies import installRequirements
 
-        return installRequirements(pip_install)
+        return installRequirements(pip_install, install_torch=install_torch)
 
     # --- Reader study (SPEC 3.7)
     def readCaseOf(self, image_path=None, volume_node=None):

@@ -150,3 +150,15 @@ def test_ui_file_is_the_one_the_generator_writes():
                 if w.get("class") == "ctkCollapsibleButton"]
     assert sections == ["inputCollapsibleButton", "lesionsCollapsibleButton", "modelsCollapsibleButton",
                         "resultsCollapsibleButton", "readerStudyCollapsibleButton", "exportCollapsibleButton"]
+
+
+def test_slicer_ctest_registers_ai_tests_only_on_request():
+    """The Logic tests train models (torch, MONAI, pynrrd): a build-farm Slicer has none of them, so
+    ctest registers them only with BreastUSAI_TESTS_NEED_AI_PACKAGES=ON (issue 20, item 13)."""
+    text = (REPO / "BreastUSAI" / "Testing" / "Python" / "CMakeLists.txt").read_text()
+    code = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+    registered = re.findall(r"slicer_add_python_unittest\(SCRIPT \$\{CMAKE_CURRENT_SOURCE_DIR\}/(\w+)\.py\)", code)
+    assert sorted(registered) == ["BreastUSAIDatasetLogicTest", "BreastUSAILogicTest"]
+    guarded = code[code.index("if(BreastUSAI_TESTS_NEED_AI_PACKAGES)"):code.index("endif()")]
+    assert all(f"{name}.py" in guarded for name in registered)
+    assert re.search(r"option\(BreastUSAI_TESTS_NEED_AI_PACKAGES\s[^)]*OFF\)", code)

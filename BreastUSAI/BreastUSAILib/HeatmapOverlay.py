@@ -1,10 +1,13 @@
 """Heatmaps over the image: a scalar volume in the slice views' foreground layer with its
 own colour table, an opacity the user sets, the image staying in the background.
 
-The colour table ("BreastUSAI Heatmap") runs from transparent-looking black through red
-and yellow to white (an "inferno"-like ramp, readable over grey ultrasound); heatmap
-values are in [0, 1] and the window is fixed to that range so colours mean the same
-thing on every lesion.
+The colour table ("BreastUSAI Heatmap") runs from dark violet through red and yellow to
+white (an "inferno"-like ramp, readable over grey ultrasound), and its opacity rises with
+the evidence: **zero evidence is fully transparent** (alpha 0) and the colours reach full
+opacity at 0.3, so at any slider setting the image is never dimmed where the model saw
+nothing; values below ``TRANSPARENT_BELOW`` are also thresholded out of the layer.
+Heatmap values are in [0, 1] and the window is fixed to that range so colours mean the
+same thing on every lesion.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from .SceneVolumes import volumeNodeFromImage
 
 COLOUR_TABLE_NAME = "BreastUSAI Heatmap"
 HEATMAP_ATTRIBUTE = "BreastUSAI.Heatmap"
+TRANSPARENT_BELOW = 0.02
+OPAQUE_FROM = 0.3
 RAMP = [(0.0, (0.0, 0.0, 0.02)), (0.25, (0.34, 0.06, 0.43)), (0.5, (0.73, 0.21, 0.33)),
         (0.75, (0.98, 0.55, 0.04)), (1.0, (0.99, 1.0, 0.64))]
 
@@ -34,7 +39,8 @@ def heatmapColourTable(scene):
     for index in range(256):
         t = index / 255
         rgb = [float(np.interp(t, positions, [c[channel] for _, c in RAMP])) for channel in range(3)]
-        table.SetColor(index, f"{index}", *rgb, 1.0)
+        alpha = float(np.clip((t - TRANSPARENT_BELOW) / (OPAQUE_FROM - TRANSPARENT_BELOW), 0.0, 1.0))
+        table.SetColor(index, f"{index}", *rgb, alpha)
     table.SetAttribute("Category", "BreastUSAI")
     return table
 
@@ -49,6 +55,9 @@ def addHeatmapVolume(scene, heatmap: ImageData, name: str, source_volume=None):
     display.SetAndObserveColorNodeID(heatmapColourTable(scene).GetID())
     display.AutoWindowLevelOff()
     display.SetWindowLevelMinMax(0.0, 1.0)
+    display.SetApplyThreshold(1)
+    display.SetLowerThreshold(TRANSPARENT_BELOW)
+    display.SetUpperThreshold(1.0)
     node.SetAttribute(HEATMAP_ATTRIBUTE, "1")
     if source_volume is not None:
         node.SetNodeReferenceID("BreastUSAI.Source", source_volume.GetID())

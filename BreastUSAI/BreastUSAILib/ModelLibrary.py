@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from BreastUSAITraining.bundle.bundle import read_metadata
+from BreastUSAITraining.bundle.metadata import read_metadata
 from BreastUSAITraining.dataset.schema import MODALITIES
 from BreastUSAITraining.errors import BreastUSAIError
 

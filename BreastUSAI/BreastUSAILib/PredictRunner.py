@@ -19,7 +19,6 @@ import json
 import os
 import queue
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -27,6 +26,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .ProcessTree import killTree, startHidden, terminateTree, treeAlive
 
 ENGINE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding BreastUSAITraining (source checkout)
 STATES = ("not started", "running", "finished", "failed", "cancelled")
@@ -150,6 +151,8 @@ class SubprocessRunner(_Progress):
         super().__init__()
         self.python = python or backgroundPython()
         self.process: subprocess.Popen | None = None
+        self._stopping: list = []
+        self._kill_at: float | None = None
         self._lines: queue.Queue[str | None] = queue.Queue()
         self.returncode: int | None = None
 
@@ -157,8 +160,8 @@ class SubprocessRunner(_Progress):
         if self.state == "running":
             raise RuntimeError("a prediction is already running")
         command = [self.python, "-m", "BreastUSAITraining", *job.arguments()]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                        env=job.environment(), start_new_session=True, bufsize=1)
+        self.process = startHidden(command, job.environment())
+        self._stopping, self._kill_at = [], None
         self.state = "running"
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -169,7 +172,11 @@ class SubprocessRunner(_Progress):
         self._lines.put(None)
 
     def poll(self) -> list[dict[str, Any]]:
-        """New progress events since the last call (never blocks); updates ``state``."""
+        """New progress events since the last call (never blocks); updates ``state``. After
+        :meth:`cancel`, a process tree still alive past the grace period is killed here."""
+        if self._kill_at is not None and time.monotonic() >= self._kill_at and self.process is not None:
+            killTree(self.process.pid, self._stopping)
+            self._kill_at = None
         new = []
         while True:
             try:
@@ -193,19 +200,14 @@ class SubprocessRunner(_Progress):
             if self.state == "finished":
                 self.fraction = 1.0
 
-    def cancel(self, grace_s: float = 5.0) -> None:
-        """Stop the process and its children (SIGTERM, then SIGKILL after ``grace_s``)."""
+    def cancel(self, grace_s: float = 2.0) -> None:
+        """Stop the process and everything it started, on every platform, without blocking: the
+        tree is asked to terminate now and killed by :meth:`poll` once ``grace_s`` has passed."""
         if self.process is None or self.process.poll() is not None:
             return
         self.state = "cancelled"
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGTERM)
-        try:
-            self.process.wait(grace_s)
-        except subprocess.TimeoutExpired:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        self._stopping = terminateTree(self.process.pid)
+        self._kill_at = time.monotonic() + grace_s
 
     def wait(self, timeout_s: float | None = None) -> str:
         """Block until the process ends (blocking mode); returns the final state."""
@@ -214,9 +216,23 @@ class SubprocessRunner(_Progress):
             self.poll()
             if deadline is not None and time.monotonic() > deadline:
                 self.cancel()
+                self.waitStopped()
                 raise TimeoutError(f"predict did not finish within {timeout_s} s; it was cancelled")
             time.sleep(0.05)
+        if self.state == "cancelled":
+            self.waitStopped()
         return self.state
+
+    def waitStopped(self, limit_s: float = 30.0) -> None:
+        """After :meth:`cancel` (blocking mode, tests): poll until the whole tree has ended."""
+        deadline = time.monotonic() + limit_s
+        while self.process is not None and treeAlive(self.process.pid, self._stopping):
+            self.poll()
+            if time.monotonic() > deadline:
+                raise TimeoutError("the cancelled prediction did not stop")
+            time.sleep(0.05)
+        if self.process is not None:
+            self.returncode = self.process.wait()
 
 
 class _LineSink(io.TextIOBase):

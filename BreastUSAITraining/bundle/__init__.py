@@ -12,6 +12,15 @@ Loading verifies every listed file's sha256, refuses paths that leave the folder
 reads weights with ``torch.load(weights_only=True)``: a bundle can never run code.
 """
 
-from .bundle import Bundle, load_bundle, save_bundle, BUNDLE_FORMAT
+from .metadata import BUNDLE_FORMAT
 
 __all__ = ["Bundle", "load_bundle", "save_bundle", "BUNDLE_FORMAT"]
+
+
+def __getattr__(name: str):
+    """``Bundle``, ``load_bundle``, ``save_bundle`` import torch: loaded on first use (PEP 562)."""
+    if name in ("Bundle", "load_bundle", "save_bundle"):
+        from . import bundle
+
+        return getattr(bundle, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

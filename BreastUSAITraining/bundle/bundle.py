@@ -18,10 +18,7 @@ from .. import __version__
 from ..atomic import atomic_directory, write_bytes_atomic, write_json_atomic
 from ..errors import InputFileError
 
-BUNDLE_FORMAT = "breastusai-bundle/1"
-METADATA = "configs/metadata.json"
-INFERENCE = "configs/inference.json"
-WEIGHTS = "models/model.pt"
+from .metadata import BUNDLE_FORMAT, INFERENCE, METADATA, WEIGHTS, read_metadata  # noqa: F401 (re-exported)
 
 
 def sha256_of(path: Path) -> str:
@@ -133,33 +130,6 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise InputFileError(path, "weights must be a state_dict of tensors")
     return state
-
-
-def read_metadata(root: str | Path) -> dict[str, Any]:
-    """``configs/metadata.json`` of a bundle (no weights read), with basic checks."""
-    root = Path(root)
-    path = root / METADATA
-    if not root.is_dir():
-        raise InputFileError(root, "model bundle folder not found")
-    if not path.is_file():
-        raise InputFileError(path, "not a model bundle: configs/metadata.json is missing")
-    try:
-        metadata = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputFileError(path, f"metadata is not valid JSON ({error})") from None
-    if not isinstance(metadata, dict) or metadata.get("format") != BUNDLE_FORMAT:
-        raise InputFileError(path, f"unknown bundle format {metadata.get('format') if isinstance(metadata, dict) else metadata!r}; expected {BUNDLE_FORMAT}")
-    for key in ("task", "files", "weights_sha256"):
-        if key not in metadata:
-            raise InputFileError(path, f"metadata has no {key!r}")
-    if not isinstance(metadata["files"], dict) or WEIGHTS not in metadata["files"]:
-        raise InputFileError(path, f"metadata 'files' must list {WEIGHTS} with its sha256")
-    for relative, digest in metadata["files"].items():
-        if not (isinstance(digest, str) and re.fullmatch(r"[0-9a-f]{64}", digest)):
-            raise InputFileError(path, f"metadata 'files': {relative!r} must map to a sha256 (64 hex digits), got {str(digest)[:40]!r}")
-    if not isinstance(metadata["task"], str) or not isinstance(metadata["weights_sha256"], str):
-        raise InputFileError(path, "metadata 'task' and 'weights_sha256' must be text")
-    return metadata
 
 
 def load_bundle(root: str | Path, task: str | None = None) -> Bundle:

@@ -9,9 +9,21 @@
 * :mod:`.summary`   - counts for people
 """
 
-from .contract import Dataset, LesionItem, load_dataset, save_dataset
 from .schema import BIRADS_CATEGORIES, CLINICAL_VARIABLES, MODALITIES, PATHOLOGIES, SCHEMA_VERSION
-from .validate import validate_dataset_folder, validate_document
+
+# The contract and its validation are imported on first use (PEP 562): importing the schema alone
+# (the Slicer panel's lists) needs no package a stock 3D Slicer lacks.
+_LAZY = {"Dataset": ".contract", "LesionItem": ".contract", "load_dataset": ".contract", "save_dataset": ".contract",
+         "validate_document": ".validate", "validate_dataset_folder": ".validate"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from importlib import import_module
+
+        return getattr(import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Dataset",

@@ -13,7 +13,6 @@ from collections import defaultdict
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import nrrd
 import numpy as np
 
 from ..errors import InputFileError, Violation
@@ -77,6 +76,8 @@ class _PathChecker:
         full = self.root / value
         if full not in self._segment_names:
             try:
+                import nrrd  # pynrrd: imported where needed (a stock 3D Slicer lacks it)
+
                 header = nrrd.read_header(str(full))
                 names = {str(v) for k, v in header.items() if re.match(r"^Segment\d+_(Name|ID)$", k)}
                 self._segment_names[full] = names
@@ -339,6 +340,8 @@ def validate_dataset_folder(root: str | Path, deep: bool = False) -> list[Violat
             for modality, rel in item.segmentation.items():
                 if rel not in seg_grids:
                     try:
+                        import nrrd
+
                         header = nrrd.read_header(str(folder / rel))
                         directions = np.asarray(header["space directions"], dtype=float)[-3:]
                         matrix = np.eye(4)

@@ -170,6 +170,33 @@ class BreastUSAILogicTest(unittest.TestCase):
         self.assertEqual(logic.parseClinicalText("age=52; palpable=true; shape=irregular"),
                          {"age": 52, "palpable": True, "shape": "irregular"})
 
+        # the panel's form: selecting the lesion shows what is saved; saving a BI-RADS alone keeps the rest
+        form = logic.annotationForm(reloaded, lesion)
+        self.assertEqual((form["pathology"], form["birads"], form["note"]), ("malignant", "4C", note))
+        self.assertEqual(logic.parseClinicalText(form["clinical"]),
+                         {"age": 57, "palpable": True, "shape": "irregular", "x_site": "10 o'clock"})
+        logic.saveAnnotationForm(reloaded, lesion, birads="5")
+        after = logic.lesionAnnotation(reloaded, lesion)
+        self.assertEqual((after["pathology"], after["birads"], after["note"]), ("malignant", "5", note))
+        self.assertEqual(after["clinical"], annotation["clinical"])
+        self.assertEqual(logic.annotationForm(None, ""), {"pathology": "", "birads": "", "clinical": "", "note": ""})
+
+    def test_panel_lists_and_the_models_folder_field(self):
+        logic = _logic(settings_path=self.tmp / "settings.json")
+        choices = logic.panelChoices()
+        self.assertEqual(choices["birads"][:3], ["", "0", "1"])  # every category, 0 and 1 included
+        self.assertIn("2D ultrasound, B-mode (grey)", choices["image_kinds"].values())
+        self.assertEqual(logic.imageKindFromWords("2D ultrasound, B-mode (grey)"), "us_bmode")
+        with self.assertRaisesRegex(ValueError, "unknown image kind"):
+            logic.imageKindFromWords("x-ray")
+        folder = self.tmp / "models"
+        folder.mkdir()
+        for partial in ("", str(self.tmp / "mo"), str(self.tmp / "models/x")):  # keystrokes on the way
+            self.assertFalse(logic.acceptModelsFolder(partial))
+        self.assertIsNone(logic.modelsFolder())  # nothing remembered from a partial path
+        self.assertTrue(logic.acceptModelsFolder(str(folder)))
+        self.assertEqual(logic.modelsFolder(), folder.resolve())
+
     # ------------------------------------------- 3 + 8. segment, correct, re-classify
     def test_segment_in_process_then_correct_and_reclassify(self):
         from BreastUSAILib.LesionMasks import addLesionSegment, lesionMask
@@ -342,6 +369,18 @@ class BreastUSAILogicTest(unittest.TestCase):
         colour = heatmap.GetDisplayNode().GetColorNode()
         self.assertEqual(colour.GetName(), "BreastUSAI Heatmap")
         self.assertEqual(colour.GetNumberOfColors(), 256)
+        rgba = [0.0] * 4
+        colour.GetColor(0, rgba)
+        self.assertEqual(rgba[3], 0.0)  # zero evidence is transparent: the image under it is not dimmed
+        colour.GetColor(255, rgba)
+        self.assertEqual(rgba[3], 1.0)
+        alphas = []
+        for index in range(256):
+            colour.GetColor(index, rgba)
+            alphas.append(rgba[3])
+        self.assertEqual(alphas, sorted(alphas))  # opacity grows with the evidence
+        display = heatmap.GetDisplayNode()
+        self.assertTrue(display.GetApplyThreshold() and 0 < display.GetLowerThreshold() < 0.1)
         for composite in sliceCompositeNodes(logic.scene).values():
             self.assertEqual(composite.GetBackgroundVolumeID(), volume.GetID())
             self.assertEqual(composite.GetForegroundVolumeID(), heatmap.GetID())
@@ -446,8 +485,9 @@ class BreastUSAILogicTest(unittest.TestCase):
         self.assertIn("--progress", job.arguments())
         cancelled = SubprocessRunner()
         cancelled.start(job)
-        cancelled.cancel()
+        cancelled.cancel()  # returns at once (the panel stays responsive); the tree is stopped in the background
         self.assertEqual(cancelled.state, "cancelled")
+        cancelled.waitStopped()
         self.assertIsNotNone(cancelled.process.poll())
         out = self.tmp / "cancelled"
         if out.exists():  # either nothing, or a complete result: never a partial one
@@ -596,6 +636,27 @@ class BreastUSAILogicTest(unittest.TestCase):
             Dependencies.REQUIREMENTS.update(saved)
         self.assertEqual(asked, [f'-c "{self.tmp / "slicer-constraints.txt"}" "breastusai-absent-package>=1"'])
         self.assertIn("numpy==", (self.tmp / "slicer-constraints.txt").read_text())
+
+        # torch missing (a stock Slicer with the PyTorch extension, which installs no torch by itself):
+        # the extension is asked first, then the pinned packages; a refusal ends with the user's message
+        have_torch = {"value": False}
+
+        def version_of(name):
+            return None if name == "torch" and not have_torch["value"] else Dependencies.installedVersion(name)
+
+        def install_torch():
+            have_torch["value"] = True
+            return True
+
+        installed = Dependencies.installRequirements(lambda args: self.fail("nothing else missing"), self.tmp,
+                                                     install_torch=install_torch, version_of=version_of)
+        self.assertEqual(installed, ["torch"])
+        have_torch["value"] = False
+        with self.assertRaisesRegex(RuntimeError, "PyTorch is missing"):
+            Dependencies.installRequirements(lambda args: None, self.tmp, install_torch=lambda: False, version_of=version_of)
+        with self.assertRaisesRegex(RuntimeError, "PyTorch is missing"):
+            Dependencies.installRequirements(lambda args: None, self.tmp, version_of=version_of)
+        self.assertFalse(Dependencies.installTorchWithPyTorchExtension())  # no PyTorch extension outside Slicer
 
 
 def runTest():
