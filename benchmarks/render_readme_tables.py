@@ -285,8 +285,66 @@ def table_encoder_momentum() -> str:
     return "\n\n".join(parts)
 
 
+def _ci95(figures: dict) -> str:
+    return f"{figures['auc']:.3f} ({figures['auc_ci95_cluster'][0]:.3f}-{figures['auc_ci95_cluster'][1]:.3f})"
+
+
+def table_release_models() -> str:
+    """The shipped models' cross-validated figures (BUSI + BUS-BRA) and their speed for a user."""
+    cls, seg, speed = _load("release_classifier_cv"), _load("release_segmentation_cv"), _load("release_demo_speed")
+    parts = []
+    if cls:
+        rows = ["| lesion classifier, reference-mask crops | lesions (malignant) | AUC (95% CI, cluster bootstrap) | "
+                "Brier before / after calibration | ECE before / after |", "|---|---|---|---|---|"]
+        for name, figures in [("all", cls["all"]), *cls["per_site"].items()]:
+            c = figures["calibration"]
+            rows.append(f"| {name} | {figures['lesions']} ({figures['malignant']}) | {_ci95(figures)} | "
+                        f"{c['brier_before']:.3f} / {c['brier_after']:.3f} | {c['ece_before']:.3f} / {c['ece_after']:.3f} |")
+        per_lesion = cls["per_site"].get("busbra", {}).get("per_lesion_views_averaged")
+        if per_lesion:
+            rows.append(f"| busbra, per lesion (two views averaged) | {per_lesion['lesions']} ({per_lesion['malignant']}) | "
+                        f"{_ci95(per_lesion)} | | |")
+        parts.append("\n".join(rows) + f"\n\nFolds {cls['folds_done']}, final epoch of each (nothing chosen on a held-out "
+                     f"fold); calibration: temperature fitted on the other folds' out-of-fold predictions (shipped: T = "
+                     f"{cls.get('release_temperature')}). " + _machine(cls["machine"]))
+        four = cls.get("busbra_birads4")
+        if four:
+            parts.append(f"BUS-BRA BI-RADS 4 lesions (biopsy-proven images): AUC {_ci95(four)}, n = {four['lesions']} "
+                         f"({four['malignant']} malignant). Threshold chosen on the other folds for sensitivity >= "
+                         f"{four['target_sensitivity']}: **{four['benign_biopsies_spared']} of {four['benign']} benign biopsies "
+                         f"spared ({four['spared_fraction']:.1%}, 95% CI {four['spared_fraction_ci95_cluster'][0]:.1%}-"
+                         f"{four['spared_fraction_ci95_cluster'][1]:.1%})**, {four['cancers_missed']} of {four['malignant']} "
+                         f"cancers missed (sensitivity {four['sensitivity']:.3f}).")
+    else:
+        parts.append("_Classifier cross-validation not run yet: `python benchmarks/release_classifier_cv.py`._")
+    if seg:
+        rows = ["| lesion segmentation | images | lesion Dice, mean (median) | missed (Dice < 0.1) |", "|---|---|---|---|"]
+        rows += [f"| {name} | {f['images']} | {f['dice']:.3f} ({f['dice_median']:.3f}) | {f['missed']} |"
+                 for name, f in seg["per_site"].items()]
+        crops = seg.get("classifier_crops")
+        text = "\n".join(rows) + f"\n\nFolds {seg['folds_done']} only, final epoch. "
+        if crops:
+            d = crops["delong_automatic_vs_reference"]
+            text += (f"Classifier on the same held-out lesions: **automatic-segmentation crops AUC "
+                     f"{_ci95(crops['automatic'])}** against reference-mask crops {_ci95(crops['reference'])} "
+                     f"(difference {d['difference']:+.3f}, DeLong p = {d['p_value']:.2g}; {crops['lesions_not_detected']} "
+                     f"lesions not found by the segmentation, classified on the most probable region). ")
+        parts.append(text + _machine(seg["machine"]))
+    else:
+        parts.append("_Segmentation cross-validation not run yet: `python benchmarks/release_segmentation_cv.py`._")
+    if speed:
+        demo, cold, warm = speed["demo"], speed["predict_cold"], speed["predict_warm"]
+        parts.append(f"`make demo` (11 sample images, shipped models, {speed['threads']} threads): {demo['wall_s']:.0f} s "
+                     f"wall, {demo['cpu_s']:.0f} s CPU, peak {demo['peak_rss_mb']:.0f} MB. `predict` of one BUSI sample "
+                     f"image with the default models: **{cold['median_wall_s']:.1f} s cold** (a fresh process: imports and "
+                     f"model loading; median of {len(cold['runs'])}), **{warm['median_s']:.2f} s warm** (models loaded; "
+                     f"median of {len(warm['runs'])}). " + _machine(speed["machine"]))
+    return "\n\n".join(parts)
+
+
 TABLES = {"family_speed": table_family_speed, "reliability": table_reliability, "busi_mupnet": table_busi_mupnet, "busi_classification": table_busi_classification, "foundation": table_foundation, "setup_time": table_setup_time, "predict_speed": table_predict_speed,
-          "busi_segmentation": table_busi_segmentation, "encoder_momentum": table_encoder_momentum}
+          "busi_segmentation": table_busi_segmentation, "encoder_momentum": table_encoder_momentum,
+          "release_models": table_release_models}
 
 
 def main() -> int:

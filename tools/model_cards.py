@@ -167,9 +167,11 @@ def write_card(recipe: Recipe, meta: dict[str, Any], release: dict[str, Any], ca
         f"`{release.get('commit', '?')[:12]}`.", "",
         "## Figures", "", figures, "",
         "## Weights", "",
-        f"float16 (`models/model.pt`, read with `torch.load(weights_only=True)`, sha256 `{weights_sha256}`; every file's "
-        "sha256 is in `configs/metadata.json` and checked on load). The float16 weights change no probability on the "
-        f"sample images by more than 1e-3 against the float32 training result (largest difference - {precision}).", "",
+        f"{release.get('weights_dtype', 'float32')} (`models/model.pt`, {release.get('weights_megabytes', '?')} MB, read with "
+        f"`torch.load(weights_only=True)`, sha256 `{weights_sha256}`; every file's sha256 is in `configs/metadata.json` "
+        "and checked on load). Against the float32 training result, the stored weights find the same lesions on the "
+        f"sample images and change no probability by more than 1e-3 (largest difference - {precision}); where float16 "
+        "did more (the segmentation outlines, MUP-Net's early layers), those weights stay float32.", "",
     ]
     if calibration:
         parts += [f"Calibration: {calibration['method']} scaling, T = {calibration['temperature']:.3f}, fitted on "

@@ -81,6 +81,15 @@ def train(recipe: Recipe, work: Path, threads: int) -> None:
     cli(*train_command(recipe, work), "--overwrite", *resume, threads=threads)
 
 
+def trained_cases(recipe: Recipe, work: Path) -> dict[str, list[str]]:
+    """What ``--val-fold none`` trained on: every training-split case of the recipe's dataset (recorded
+    in the bundle by the engine since it records case ids; filled in here for bundles made before)."""
+    from BreastUSAITraining.dataset import load_dataset
+
+    items = load_dataset(work / recipe.data).items
+    return {"training_case_ids": sorted({i.case_id for i in items if i.split == "training"}), "validation_case_ids": []}
+
+
 def phantom_test(recipe: Recipe, work: Path) -> str:
     """The synthetic model scored on the phantom test split (never trained on), as one sentence."""
     from BreastUSAITraining.evaluation import evaluate_bundle
@@ -108,7 +117,8 @@ def _result(name: str) -> dict[str, Any] | None:
 def sample_inputs(recipe: Recipe) -> list[str]:
     if "abvs" in recipe.image_kinds:
         return [str(p) for p in sorted((SAMPLES / "phantom").glob("*_abvs.nrrd"))]
-    return [str(SAMPLES / row.split(",")[0]) for row in (SAMPLES / "manifest.csv").read_text().splitlines()[1:] if row]
+    rows = (SAMPLES / "manifest.csv").read_text().splitlines()[1:]
+    return [str(SAMPLES / row.split(",")[0]) for row in rows if row.split(",")[0].endswith(".png")]
 
 
 def _probabilities(models: list[str], inputs: list[str]) -> dict[str, float]:
@@ -123,9 +133,9 @@ def _probabilities(models: list[str], inputs: list[str]) -> dict[str, float]:
     for document in results:
         for lesion in document["lesions"]:
             found[f"{document['input']}:{lesion['id']}"] = -1.0  # the lesion itself: both must find it
-            for family in ("classification", "prototype_explanations"):
-                for model, outcome in lesion.get(family, {}).items():
-                    found[f"{document['input']}:{lesion['id']}:{model}"] = outcome["malignant_probability"]
+            for family in ("classification", "prototype_explanations"):  # by order: the release renames the models
+                for number, outcome in enumerate(lesion.get(family, {}).values()):
+                    found[f"{document['input']}:{lesion['id']}:{family}:{number}"] = outcome["malignant_probability"]
     return found
 
 
@@ -138,8 +148,7 @@ def float16_check(recipes: list[Recipe], work: Path, released: dict[str, Path]) 
         full = _probabilities([str(work / "bundles" / r.name) for r in group], inputs)
         half = _probabilities([str(released[r.name]) for r in group], inputs)
         if full.keys() != half.keys():
-            differences[kind] = "lesions differ between float32 and float16 (a boundary moved): see the card"
-            continue
+            raise RuntimeError(f"{kind}: the stored precision changes which lesions are found on the sample images")
         differences[kind] = round(max(abs(full[k] - half[k]) for k in full), 6) if full else 0.0
     return differences
 
@@ -170,7 +179,7 @@ def package(recipes: list[Recipe], work: Path) -> None:
         bundle = load_bundle(source)
         card = write_card(recipe, bundle.metadata, release, calibration, {}, "(computed at packaging)")
         package_release(source, target, card, release, half=True, synthetic_only=recipe.synthetic_only, name=recipe.name,
-                        calibration=calibration)
+                        calibration=calibration, half_parts=recipe.float16, training_data=trained_cases(recipe, work))
         released[recipe.name] = target
     checks = float16_check(recipes, work, released)
     for recipe in recipes:
@@ -181,7 +190,8 @@ def package(recipes: list[Recipe], work: Path) -> None:
         calibration = json.loads((target / "configs" / "inference.json").read_text()).get("calibration")
         card = write_card(recipe, meta, release, calibration, kind_check, meta["weights_sha256"])
         package_release(work / "bundles" / recipe.name, target, card, release, half=True,
-                        synthetic_only=recipe.synthetic_only, name=recipe.name, calibration=calibration)
+                        synthetic_only=recipe.synthetic_only, name=recipe.name, calibration=calibration,
+                        half_parts=recipe.float16, training_data=trained_cases(recipe, work))
         final = json.loads((target / "configs" / "metadata.json").read_text())
         if final["weights_sha256"] != meta["weights_sha256"]:
             raise RuntimeError(f"{target}: weights changed between the two packaging passes")

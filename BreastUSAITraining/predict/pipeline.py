@@ -277,9 +277,9 @@ def predict_one(path: Path, models: Models, options: PredictOptions, index: int,
                 crops = {key: pictures[key.split(":")[0]] for key in similarity_maps}
                 titles = {}
                 for key in similarity_maps:
-                    modality, name = key.split(":")
-                    match = outcome["prototypes"][modality][name]
-                    titles[key] = f"{name} prototype {match['prototype']} ({match['contribution_normalised']:+.2f})"
+                    modality, class_name = key.split(":")  # not `name`: that is the input's file name
+                    match = outcome["prototypes"][modality][class_name]
+                    titles[key] = f"{class_name} prototype {match['prototype']} ({match['contribution_normalised']:+.2f})"
                 sheet = save_plane_overlays(staging / f"prototypes_{lesion.lesion_id}.png", crops, similarity_maps, titles)
                 facts.setdefault("overlays", []).append(sheet.name)
         document = {
