@@ -67,6 +67,8 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         self.timer = qt.QTimer()
         self.timer.setInterval(200)
         self.timer.connect("timeout()", self.onPollPrediction)
+        # Close scene: stop the AI and drop its pending results (they would load against removed nodes)
+        self.sceneCloseTag = slicer.mrmlScene.AddObserver(slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
         ui = self.ui
         # Buttons first (the install button above all): nothing before this line may need a package that a
         # stock 3D Slicer lacks, so the panel always appears and can install what is missing.
@@ -76,10 +78,11 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         ui.setKindButton.connect("clicked(bool)", self.onSetKind)
         ui.saveAnnotationButton.connect("clicked(bool)", self.onSaveAnnotation)
         ui.segmentButton.connect("clicked(bool)", self.onSegment)
+        ui.runAIButton.connect("clicked(bool)", self.onRunAI)
         ui.classifyButton.connect("clicked(bool)", self.onClassify)
         ui.planesButton.connect("clicked(bool)", self.onPlanes)
         ui.cancelButton.connect("clicked(bool)", self.onCancel)
-        ui.heatmapOpacitySlider.connect("valueChanged(double)", self.logic.setHeatmapOpacity)
+        ui.heatmapOpacitySlider.connect("valueChanged(double)", self.onHeatmapOpacity)
         ui.modelsFolderPathLineEdit.connect("currentPathChanged(QString)", self.onModelsFolder)
         ui.exportButton.connect("clicked(bool)", self.onExport)
         ui.generateSampleButton.connect("clicked(bool)", self.onGenerateSample)
@@ -173,6 +176,12 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         if not self.logic.aiAllowed():
             raise ValueError("A read without AI is open: finish it before running the AI.")
 
+    def _setBusy(self, busy):
+        """While a prediction runs only Cancel is live among the AI buttons (a second run would orphan the first)."""
+        for button in (self.ui.segmentButton, self.ui.runAIButton, self.ui.classifyButton):
+            button.enabled = not busy
+        self.ui.cancelButton.enabled = busy
+
     def onSegment(self):
         with slicer.util.tryWithErrorDisplay("Could not start the AI."):
             self._checkAIAllowed()
@@ -181,6 +190,15 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
                                                      device=self.ui.deviceComboBox.currentText,
                                                      expectLesion=self.ui.expectLesionCheckBox.checked)
             self.ui.progressBar.value = 0
+            self._setBusy(True)
+            self.timer.start()
+
+    def onRunAI(self):
+        with slicer.util.tryWithErrorDisplay("Could not start the AI."):
+            self.runner = self.logic.runAIOnImage(self.ui.inputVolumeSelector.currentNode(),
+                                                  device=self.ui.deviceComboBox.currentText)
+            self.ui.progressBar.value = 0
+            self._setBusy(True)
             self.timer.start()
 
     def onPollPrediction(self):
@@ -191,6 +209,7 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         self.ui.statusLabel.text = self.runner.message
         if self.runner.state != "running":
             self.timer.stop()
+            self._setBusy(False)
             with slicer.util.tryWithErrorDisplay("Could not load the AI results."):
                 loaded = self.logic.collectPrediction(self.runner)
                 if loaded:
@@ -203,6 +222,22 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
     def onCancel(self):
         if self.runner is not None:
             self.runner.cancel()
+
+    def onHeatmapOpacity(self, value):
+        with slicer.util.tryWithErrorDisplay("Could not show the heatmap."):
+            self.logic.setHeatmapOpacity(value)
+
+    def onSceneStartClose(self, *_):
+        self.timer.stop()
+        self.runner = None
+        self._setBusy(False)
+        self.logic.cleanup()
+
+    def cleanup(self):
+        """The module is closed (or Slicer quits): stop a running prediction, remove its work files."""
+        self.timer.stop()
+        slicer.mrmlScene.RemoveObserver(self.sceneCloseTag)
+        self.logic.cleanup()
 
     def onClassify(self):
         import qt
@@ -302,6 +337,8 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         self.runnerFactory = runner_factory
         self._models = {}
         self._pending = {}
+        self._runners = {}
+        self._workFolders = []
         self._recorder = None
         self.readClock = time.monotonic  # seconds; tests set their own clock
 
@@ -449,19 +486,62 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
             raise ValueError("Select an image first.")
         if not bundle_paths:
             raise ValueError("Select at least one model.")
+        if not self.aiAllowed():
+            raise ValueError("A read without AI is open: finish it before running the AI.")
+        if self.predictionRunning():
+            raise ValueError("A prediction is running: wait for it or cancel it first.")
         job = stagePrediction(volume_node, bundle_paths, device, segmentation_node, out, cam, clinical, birads, expectLesion)
         runner = (self.runnerFactory or SubprocessRunner)()
         self._pending[id(runner)] = (job, volume_node)
+        self._runners[id(runner)] = (runner, job)
+        if job.work:
+            self._workFolders.append(job.work)
         runner.start(job)
         return runner
 
+    def runAIOnImage(self, volume_node, device="auto"):
+        """The one-click path: the shipped models that fit the image's kind (segmentation, classifier,
+        MUP-Net for B-mode; the phantom ABVS pair for a volume), started in the background."""
+        from BreastUSAILib.ImageKinds import KIND_ATTRIBUTE
+        from BreastUSAILib.ModelLibrary import shippedModelsFor
+
+        if volume_node is None:
+            raise ValueError("Load an image first.")
+        models = shippedModelsFor(self.imageOf(volume_node).is_2d, volume_node.GetAttribute(KIND_ATTRIBUTE) or "")
+        return self.startPrediction(volume_node, models, device=device)
+
+    def predictionRunning(self):
+        return any(runner.state == "running" for runner, _ in self._runners.values())
+
+    def cleanup(self):
+        """Stop every prediction still running and delete the work folders (each holds a copy of the
+        image); called when the module closes and when the scene is closed."""
+        import shutil
+
+        for runner, _ in list(self._runners.values()):
+            if runner.state == "running":
+                runner.cancel(grace_s=0.5)
+                if hasattr(runner, "waitStopped"):
+                    runner.waitStopped()
+        for folder in self._workFolders:
+            shutil.rmtree(folder, ignore_errors=True)
+        self._workFolders.clear()
+        self._runners.clear()
+        self._pending.clear()
+
     def collectPrediction(self, runner):
-        """After the runner ends: the results in the scene (None when cancelled or failed)."""
+        """After the runner ends: the results in the scene (None when cancelled or failed, or when a
+        read without AI started meanwhile: its results are dropped, never shown)."""
         from pathlib import Path
 
         from BreastUSAILib.PredictResults import loadPredictResult
 
         job, volume_node = self._pending.pop(id(runner))
+        self._runners.pop(id(runner), None)
+        if not self.aiAllowed():
+            return None
+        if volume_node.GetScene() is None:  # the image was removed (scene closed) while the AI ran
+            return None
         if runner.state != "finished":
             if runner.state == "failed":
                 raise RuntimeError(runner.message)
@@ -541,8 +621,11 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         showHeatmap(self.scene, heatmap_node, background_node, opacity)
 
     def setHeatmapOpacity(self, opacity):
+        """The opacity slider; refused during a read without AI (only hiding, opacity 0, is allowed)."""
         from BreastUSAILib.HeatmapOverlay import setHeatmapOpacity
 
+        if opacity > 0 and not self.aiAllowed():
+            raise ValueError("A read without AI is open: the heatmap stays hidden until it is finished.")
         setHeatmapOpacity(self.scene, opacity)
 
     def prototypePatches(self, rows):

@@ -23,6 +23,10 @@ SECTIONS = [
         ("Recognised kind:", "QLabel", "imageKindLabel", {"text": "-"}),
         ("Image kind:", "QComboBox", "imageKindComboBox", {"toolTip": "Set when the kind could not be recognised (e.g. PNG files)."}),
         (None, "QPushButton", "setKindButton", {"text": "Set image kind"}),
+        (None, "QPushButton", "runAIButton",
+         {"text": "Run AI on this image",
+          "toolTip": "One click: the shipped models for this image's kind find the lesions, classify them and explain "
+                     "the call (heatmap, MUP-Net prototypes), in the background with progress and Cancel."}),
     ]),
     ("Lesions && annotation", "lesionsCollapsibleButton", [
         ("Lesions:", "qMRMLNodeComboBox", "segmentationSelector",

@@ -85,6 +85,18 @@ def listShippedModels() -> list[ModelEntry]:
     return entries
 
 
+def shippedModelsFor(is_2d: bool, recorded_kind: str = "") -> list[Path]:
+    """The shipped bundles for an image (a volume: ABVS; 2D: its recorded kind, B-mode by default),
+    segmentation first; a clear error when none fits."""
+    from BreastUSAITraining.errors import UsageError
+    from BreastUSAITraining.shipped import image_kind, models_for_kind
+
+    try:
+        return [model.path for model in models_for_kind(image_kind(is_2d, {"modality": recorded_kind}))]
+    except UsageError as error:
+        raise ValueError(str(error)) from None
+
+
 def listModels(folder: str | Path) -> list[ModelEntry]:
     """Every sub-folder of ``folder`` that looks like a bundle (has ``configs/``), sorted by name."""
     folder = Path(folder)

@@ -43,6 +43,7 @@ class PredictJob:
     device: str = "auto"
     segmentation: str | None = None
     extra: list[str] = field(default_factory=list)
+    work: str | None = None  # the job's work folder (a copy of the image): deleted by the Logic's cleanup
 
     def arguments(self) -> list[str]:
         """The ``predict`` command-line arguments (after ``-m BreastUSAITraining``)."""
@@ -93,7 +94,7 @@ def stagePrediction(volume_node, bundle_paths: list, device: str = "auto", segme
     if expect_lesion:
         extra.append("--expect-lesion")
     return PredictJob([str(input_path)], [str(p) for p in bundle_paths], str(out or work / "output"), device, segmentation,
-                      extra)
+                      extra, str(work))
 
 
 def backgroundPython() -> str:

@@ -499,6 +499,50 @@ class BreastUSAILogicTest(unittest.TestCase):
         self.assertEqual(failing.wait(120), "failed")
         self.assertIn("missing.nrrd", failing.message)
 
+    def test_one_click_run_with_the_shipped_models_one_run_at_a_time_and_cleanup(self):
+        """Run AI on this image: the shipped models for the image's kind (here a stand-in catalogue of
+        tiny bundles); a second run is refused while one runs; a read without AI started meanwhile
+        drops the results; cleanup stops the run and deletes the work folders (image copies)."""
+        shipped = self.tmp / "shipped"
+        for name, key, role in (("seg", "seg2d", "segmentation"), ("cls", "planes_2d", "classifier")):
+            shutil.copytree(bundle(key), shipped / name)
+        (shipped / "catalogue.json").write_text(json.dumps({"models": [
+            {"folder": "seg", "image_kinds": ["us_bmode"], "role": "segmentation"},
+            {"folder": "cls", "image_kinds": ["us_bmode"], "role": "classifier"}]}))
+        logic = _logic()
+        item = _item("us2d", pathology="malignant")
+        volume, _ = logic.loadImage(item["us_bmode"], kind="us_bmode")
+        with self.assertRaisesRegex(ValueError, "Load an image"):
+            logic.runAIOnImage(None)
+        with _shipped_models(shipped):
+            runner = logic.runAIOnImage(volume, device="cpu")
+            self.assertEqual(runner.state, "running")
+            with self.assertRaisesRegex(ValueError, "A prediction is running"):
+                logic.runAIOnImage(volume, device="cpu")
+            work = Path(logic._pending[id(runner)][0].work)
+            self.assertTrue((work / "input.nrrd").is_file())
+            self.assertEqual(runner.wait(300), "finished", runner.message)
+            loaded = logic.collectPrediction(runner)
+            self.assertEqual([m["name"] for m in loaded["result"]["models"]],
+                             [json.loads((shipped / n / "configs" / "metadata.json").read_text())["name"] for n in ("seg", "cls")])
+            # a read without AI opens while a second run is under way: its results never reach the screen
+            second = logic.runAIOnImage(volume, device="cpu")
+            logic.startRead(self.tmp / "reads.csv", "R1", "case", "lesion_1", "without_ai")
+            second.wait(300)
+            self.assertIsNone(logic.collectPrediction(second))
+            with self.assertRaisesRegex(ValueError, "read without AI"):
+                logic.setHeatmapOpacity(0.6)
+            logic.setHeatmapOpacity(0.0)  # hiding stays allowed
+            with self.assertRaisesRegex(ValueError, "read without AI"):
+                logic.runAIOnImage(volume, device="cpu")
+            logic.cancelRead()
+            third = logic.runAIOnImage(volume, device="cpu")
+        logic.cleanup()  # the module closes (or the scene does) mid-run
+        self.assertNotEqual(third.state, "running")
+        self.assertIsNotNone(third.process.poll())
+        self.assertFalse(work.exists())
+        self.assertFalse(logic.predictionRunning())
+
     # ------------------------------------------------ 9. models and settings
     def test_models_folder_is_listed_and_remembered(self):
         settings = self.tmp / "settings.json"
