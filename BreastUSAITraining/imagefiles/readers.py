@@ -17,6 +17,7 @@ from ..errors import InputFileError
 from .colour import COLOUR_MODES, apply_colour_mode
 from .dicom import is_dicom_file, read_dicom_file, read_dicom_series
 from .image import SAFE_META_KEYS, ImageData, max_image_bytes
+from .detached_data import check_metaimage_data_file, check_nrrd_data_files
 from .metaimage_check import check_metaimage_header
 from .nifti_check import check_nifti_complete
 from .raster import RASTER_SUFFIXES, read_raster
@@ -46,6 +47,9 @@ def _suffix(path: Path) -> str:
 def _read_with_sitk(path: Path) -> ImageData:
     if _suffix(path) in (".mha", ".mhd"):
         check_metaimage_header(path)  # ITK crashes (not raises) on some hostile MetaImage headers
+        check_metaimage_data_file(path)  # and follows ElementDataFile anywhere on disk
+    if _suffix(path) in (".nrrd", ".nhdr"):
+        check_nrrd_data_files(path)
     reader = sitk.ImageFileReader()
     reader.SetFileName(str(path))
     try:

@@ -23,6 +23,7 @@ import SimpleITK as sitk
 from ..atomic import atomic_path
 from ..errors import InputFileError
 from ..geometry import Geometry
+from .detached_data import check_nrrd_data_files
 from .image import max_image_bytes
 
 #: Colour given to lesions when none is set (Slicer's "tissue" pinkish red).
@@ -128,6 +129,7 @@ def read_segmentation(path: str | Path) -> SegmentationData:
         raise InputFileError(path, "file not found")
     if path.stat().st_size == 0:
         raise InputFileError(path, "file is empty (0 bytes)")
+    check_nrrd_data_files(path)  # a detached 'data file' may not lead out of the file's folder
     try:
         header = nrrd.read_header(str(path))
     except Exception as error:  # pynrrd raises several types on corrupt headers
