@@ -309,9 +309,11 @@ def _image_grid(path: Path) -> tuple[np.ndarray, tuple[int, ...]]:
 
 
 def validate_dataset_folder(root: str | Path, deep: bool = False) -> list[Violation]:
-    """Validate a dataset folder. ``deep`` also opens every image and segmentation header
-    and checks each segmentation lies on its image's voxel grid (same spacing and
-    direction, integer offset, inside the image) - the "wrong geometry" check."""
+    """Validate a dataset folder. ``deep`` also reads every image and segmentation **whole**,
+    through the same readers and limits as training (truncated or corrupt pixel data, NaN or
+    infinite voxels, an implausible size, a detached data file outside the folder: each a
+    violation naming the file), and checks each segmentation lies on its image's voxel grid
+    (same spacing and direction, integer offset, inside the image) - the "wrong geometry" check."""
     from .contract import LesionItem, read_document
 
     folder, document = read_document(root)
@@ -324,8 +326,11 @@ def validate_dataset_folder(root: str | Path, deep: bool = False) -> list[Violat
         if rel not in grids:
             try:
                 grids[rel] = _image_grid(folder / rel)
+                problem = _whole_image_problem(folder / rel)
+                if problem:
+                    grids[rel] = f"{rel}: {problem}"
             except InputFileError as error:
-                grids[rel] = error.problem
+                grids[rel] = f"{rel}: {error.problem}"
         return grids[rel]
 
     seg_grids: dict[str, tuple | str] = {}
@@ -350,6 +355,11 @@ def validate_dataset_folder(root: str | Path, deep: bool = False) -> list[Violat
                         if str(header.get("space", "")).lower().startswith(("right-anterior", "ras")):
                             matrix = np.diag([-1.0, -1.0, 1.0, 1.0]) @ matrix
                         seg_grids[rel] = (matrix, tuple(int(v) for v in header["sizes"][-3:]))
+                        from ..imagefiles import read_segmentation
+
+                        read_segmentation(folder / rel)  # every segment's voxels, as training reads them
+                    except InputFileError as error:
+                        seg_grids[rel] = f"{rel}: {error.problem}"
                     except Exception as error:
                         seg_grids[rel] = f"unreadable segmentation header ({type(error).__name__}: {error})"
                 seg = seg_grids[rel]
@@ -367,6 +377,19 @@ def validate_dataset_folder(root: str | Path, deep: bool = False) -> list[Violat
     for v in violations:
         unique.setdefault(str(v), v)
     return list(unique.values())
+
+
+def _whole_image_problem(path: Path) -> str | None:
+    """Read the image whole with the training readers; the problem, or None when it reads clean."""
+    from ..imagefiles import read_image
+
+    try:
+        image = read_image(path)
+    except InputFileError as error:
+        return error.problem
+    if np.issubdtype(image.array.dtype, np.floating) and not np.all(np.isfinite(image.array)):
+        return "image holds NaN or infinite voxels"
+    return None
 
 
 def _grid_mismatch(image: tuple, seg: tuple) -> str | None:
