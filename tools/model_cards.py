@@ -151,7 +151,7 @@ def write_card(recipe: Recipe, meta: dict[str, Any], release: dict[str, Any], ca
         f"# {recipe.name}" + (" (SYNTHETIC ONLY)" if recipe.synthetic_only else ""), "", recipe.summary, "",
         "## Intended use", "",
         ("Demonstration of the ABVS pipeline on phantom volumes. **Never for a real image.**" if recipe.synthetic_only else
-         "Research on breast-ultrasound AI: a second look at a B-mode image in 3D Slicer, the BreastUSAI web page or "
+         "Research on breast-ultrasound AI: a second look at a B-mode image in 3D Slicer or with "
          "`predict`. **Not a medical device; research use only.**"), "",
         "## Training data", "",
         (f"{data.get('dataset', '?')}: {counts}." if counts else f"{data.get('dataset', '?')}."),
@@ -163,8 +163,8 @@ def write_card(recipe: Recipe, meta: dict[str, Any], release: dict[str, Any], ca
         f"`make models` (`tools/release_models.py`) runs, after importing and merging the data:", "",
         f"    {release['command']}", "",
         f"Trained on {training.get('device', '?')} in {training.get('seconds', 0) / 60:.0f} min "
-        f"({training.get('epochs_run', '?')} epochs, mixed precision {training.get('mixed_precision', 'off')}), commit "
-        f"`{release.get('commit', '?')[:12]}`.", "",
+        f"({training.get('epochs_run', '?')} epochs, mixed precision {training.get('mixed_precision', 'off')}, engine "
+        f"{training.get('software', {}).get('engine', '?')}); packaged at commit `{release.get('commit', '?')[:12]}`.", "",
         "## Figures", "", figures, "",
         "## Weights", "",
         f"{release.get('weights_dtype', 'float32')} (`models/model.pt`, {release.get('weights_megabytes', '?')} MB, read with "
