@@ -58,7 +58,7 @@ def test_classification_ensemble_and_paired_delong(tmp_path):
     reference = np.array([r["probability"] for f in (0, 1) for r in full[f]])
     test = delong_test(labels, np.array(expected), reference)
     assert versus["lesions_paired"] == 60
-    assert versus["without_tta"]["p_value"] == pytest.approx(test.p_value)
+    assert versus["without_tta"]["delong_p_value_images_independent"] == pytest.approx(test.p_value)
     assert versus["without_tta"]["auc_difference"] == pytest.approx(test.auc_a - test.auc_b)
     assert "delong_vs_full" not in runs["full"]["summary"]
 
@@ -119,7 +119,7 @@ def test_segmentation_paired_comparisons_use_the_final_epoch(tmp_path, monkeypat
     assert (pair["missed"], pair["reference_missed"]) == (0, 1)
     monkeypatch.setattr(render_readme_tables, "RESULTS", tmp_path)
     monkeypatch.setattr(render_readme_tables, "_machine", lambda machine: "")
-    assert "| unet-32ch-128px-60ep | unet-128px-60ep | 8 | +0.256 |" in render_readme_tables.table_busi_segmentation()
+    assert "| unet-32ch-128px-60ep | unet-128px-60ep | 8 (8) | +0.256 |" in render_readme_tables.table_busi_segmentation()
     assert "| 0 / 1 |" in render_readme_tables.table_busi_segmentation()
 
 
@@ -151,7 +151,7 @@ def test_classification_last_epoch_figures_pool_and_pair(tmp_path):
     ensemble = runs["full+seed1"]
     assert ensemble["summary"]["last_epoch"]["without_tta"]["auc"] == pytest.approx(auc(labels, (last + partner) / 2))
     test = delong_test(labels, (last + partner) / 2, last)
-    assert ensemble["summary"]["delong_vs_full"]["last_epoch_without_tta"]["p_value"] == pytest.approx(test.p_value)
+    assert ensemble["summary"]["delong_vs_full"]["last_epoch_without_tta"]["delong_p_value_images_independent"] == pytest.approx(test.p_value)
     assert "last_epoch" not in runs["noaug"]["summary"]
     assert "last_epoch_without_tta" not in runs["noaug"]["summary"]["delong_vs_full"]
 
@@ -254,7 +254,7 @@ def test_mupnet_and_plain_classifier_compared_at_their_last_epochs(tmp_path, mon
     summary = busi_mupnet.combine(folds, tmp_path / "pooled.json")["summary"]
     expected = delong_test(np.array(labels), np.array(mupnet_last), np.array(plain_last))
     last = summary["last_epoch"]
-    assert last["delong_mupnet_vs_plain"]["p_value"] == pytest.approx(expected.p_value)
+    assert last["delong_mupnet_vs_plain"]["delong_p_value_images_independent"] == pytest.approx(expected.p_value)
     assert last["plain_classifier"]["auc"] == pytest.approx(auc(np.array(labels), np.array(plain_last)))
     assert summary["delong_mupnet_vs_plain"]["lesions_paired"] == 60  # the best-epoch comparison is still there
 
