@@ -135,7 +135,9 @@ def _probabilities(models: list[str], inputs: list[str]) -> dict[str, float]:
             found[f"{document['input']}:{lesion['id']}"] = -1.0  # the lesion itself: both must find it
             for family in ("classification", "prototype_explanations"):  # by order: the release renames the models
                 for number, outcome in enumerate(lesion.get(family, {}).values()):
-                    found[f"{document['input']}:{lesion['id']}:{family}:{number}"] = outcome["malignant_probability"]
+                    # the network's own probability: the release adds a calibration the trained bundle lacks
+                    found[f"{document['input']}:{lesion['id']}:{family}:{number}"] = outcome.get(
+                        "uncalibrated_probability", outcome["malignant_probability"])
     return found
 
 
