@@ -32,25 +32,21 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tools")]
+sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tools"), str(HERE)]
 
 from machine import machine_info  # noqa: E402
+from release_cv import auc_figures, case_groups, cli, fold_documents, run_missing_folds, train_fold  # noqa: E402
 from release_recipes import recipe  # noqa: E402
 
 from BreastUSAITraining.atomic import write_json_atomic  # noqa: E402
 from BreastUSAITraining.dataset import load_dataset  # noqa: E402
-from BreastUSAITraining.dataset.folds import link_groups  # noqa: E402
 from BreastUSAITraining.dataset.merge import site_of_cases  # noqa: E402
-from BreastUSAITraining.statistics import auc, bootstrap_auc_ci  # noqa: E402
 from BreastUSAITraining.statistics.calibration import (  # noqa: E402
     apply_temperature, brier_score, expected_calibration_error, fit_temperature, reliability_table)
 
@@ -59,19 +55,9 @@ POOLED = HERE / "results" / "release_classifier_cv.json"
 MODEL = "lesion-classifier"
 
 
-def cli(*args: str, threads: int) -> None:
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
-    subprocess.run([sys.executable, "-m", "BreastUSAITraining", "-q", *args], check=True, env=env)
-
-
 def run_fold(data: Path, work: Path, fold: int, threads: int) -> None:
-    bundle, run_dir, evaluation = work / f"fold{fold}", work / f"fold{fold}.run", work / f"fold{fold}_eval"
-    started = time.perf_counter()
-    if not (bundle / "configs" / "metadata.json").exists():
-        resume = ["--resume"] if (run_dir / "checkpoints" / "last.pt").exists() else []
-        cli("train", *recipe(MODEL).train, "--data", str(data), "--out", str(bundle), "--run-dir", str(run_dir),
-            "--val-fold", str(fold), "--keep", "last", "--device", "cpu", "--overwrite", *resume, threads=threads)
-    trained = time.perf_counter() - started
+    bundle, trained = train_fold(MODEL, data, work, fold, threads)
+    evaluation = work / f"fold{fold}_eval"
     cli("evaluate", "--model", str(bundle), "--data", str(data), "--split", f"fold:{fold}", "--out", str(evaluation),
         "--device", "cpu", threads=threads)
     with open(evaluation / "predictions.csv", newline="") as handle:
@@ -80,12 +66,6 @@ def run_fold(data: Path, work: Path, fold: int, threads: int) -> None:
     write_json_atomic(RESULTS / f"fold{fold}.json", {
         "machine": machine_info(), "fold": fold, "recipe": list(recipe(MODEL).train), "kept_epoch": "last",
         "train_seconds": round(trained, 1), "threads": threads, "lesions": rows})
-
-
-def _figures(labels: np.ndarray, scores: np.ndarray, groups: list) -> dict:
-    low, high = bootstrap_auc_ci(labels, scores, groups=groups)
-    return {"lesions": int(labels.size), "malignant": int(labels.sum()), "auc": round(auc(labels, scores), 4),
-            "auc_ci95_cluster": [round(low, 4), round(high, 4)], "groups": len(set(groups))}
 
 
 def _calibration(labels: np.ndarray, raw: np.ndarray, calibrated: np.ndarray) -> dict:
@@ -124,15 +104,10 @@ def spared_biopsies(rows: list[dict], folds: np.ndarray, target_sensitivity: flo
 def combine(data: Path) -> dict:
     dataset = load_dataset(data)
     sites = site_of_cases(dataset)
-    group_of = {}
-    for number, group in enumerate(link_groups(dataset.items)):
-        for index in group:
-            group_of[dataset.items[index].case_id] = number
-    folds_done, rows = [], []
-    for path in sorted(RESULTS.glob("fold*.json")):
-        document = json.loads(path.read_text())
-        folds_done.append(document["fold"])
-        rows += [{**r, "fold": document["fold"]} for r in document["lesions"]]
+    group_of = case_groups(dataset)
+    documents = fold_documents(RESULTS)
+    folds_done = [document["fold"] for document in documents]
+    rows = [{**r, "fold": document["fold"]} for document in documents for r in document["lesions"]]
     labels = np.array([r["label"] for r in rows])
     raw = np.array([r["probability"] for r in rows])
     folds = np.array([r["fold"] for r in rows])
@@ -146,13 +121,13 @@ def combine(data: Path) -> dict:
         calibrated[folds == fold] = apply_temperature(raw[folds == fold], temperatures[fold])
     result = {"machine": machine_info(), "model": MODEL, "recipe": list(recipe(MODEL).train), "kept_epoch": "last",
               "folds_done": folds_done, "crops": "reference masks",
-              "all": {**_figures(labels, raw, groups), "calibration": _calibration(labels, raw, calibrated)},
+              "all": {**auc_figures(labels, raw, groups), "calibration": _calibration(labels, raw, calibrated)},
               "nested_temperatures": temperatures,
               "release_temperature": round(fit_temperature(labels, raw), 4) if len(folds_done) > 1 else None,
               "per_site": {}}
     for name in sorted(set(site)):
         inside = site == name
-        result["per_site"][name] = {**_figures(labels[inside], raw[inside], [g for g, s in zip(groups, inside) if s]),
+        result["per_site"][name] = {**auc_figures(labels[inside], raw[inside], [g for g, s in zip(groups, inside) if s]),
                                     "calibration": _calibration(labels[inside], raw[inside], calibrated[inside])}
     busbra = [i for i, name in enumerate(site) if name == "busbra"]
     if busbra:
@@ -161,7 +136,7 @@ def combine(data: Path) -> dict:
             patients.setdefault(groups[i], []).append(i)
         per_lesion_labels = np.array([labels[v[0]] for v in patients.values()])
         per_lesion_scores = np.array([raw[v].mean() for v in patients.values()])
-        result["per_site"]["busbra"]["per_lesion_views_averaged"] = _figures(
+        result["per_site"]["busbra"]["per_lesion_views_averaged"] = auc_figures(
             per_lesion_labels, per_lesion_scores, list(patients))
         four = [i for i in busbra if rows[i]["birads"] == "4"]
         if four:
@@ -179,7 +154,7 @@ def combine(data: Path) -> dict:
             spared["spared_fraction_ci95_cluster"] = [round(float(np.percentile(draws, 2.5)), 4),
                                                       round(float(np.percentile(draws, 97.5)), 4)]
             four_labels, four_scores = labels[four], raw[four]
-            result["busbra_birads4"] = {**_figures(four_labels, four_scores, [groups[i] for i in four]), **spared}
+            result["busbra_birads4"] = {**auc_figures(four_labels, four_scores, [groups[i] for i in four]), **spared}
     write_json_atomic(POOLED, result)
     return result
 
@@ -194,12 +169,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.combine:
         args.work.mkdir(parents=True, exist_ok=True)
-        for fold in args.folds:
-            if (RESULTS / f"fold{fold}.json").exists():
-                print(f"fold {fold}: done already ({RESULTS / f'fold{fold}.json'})")
-                continue
-            print(f"fold {fold}: training and scoring ...", flush=True)
-            run_fold(args.data, args.work, fold, args.threads)
+        run_missing_folds(args.folds, RESULTS, lambda fold: run_fold(args.data, args.work, fold, args.threads))
     result = combine(args.data)
     print(json.dumps({k: result[k] for k in ("folds_done", "release_temperature")}, indent=1))
     print(json.dumps({"all": {k: v for k, v in result["all"].items() if k != "calibration"}}, indent=1))

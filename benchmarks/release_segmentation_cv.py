@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -34,12 +33,11 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tools"), str(HERE)]
 
 from machine import machine_info  # noqa: E402
-from release_classifier_cv import _figures, cli  # noqa: E402
+from release_cv import auc_figures, case_groups, fold_documents, run_missing_folds, train_fold  # noqa: E402
 from release_recipes import recipe  # noqa: E402
 
 from BreastUSAITraining.atomic import write_json_atomic  # noqa: E402
 from BreastUSAITraining.dataset import load_dataset  # noqa: E402
-from BreastUSAITraining.dataset.folds import link_groups  # noqa: E402
 from BreastUSAITraining.dataset.merge import site_of_cases  # noqa: E402
 
 RESULTS = HERE / "results" / "release_segmentation_cv"
@@ -103,13 +101,7 @@ def score_fold(data: Path, seg_bundle: Path, cls_bundle: Path | None, fold: int)
 
 
 def run_fold(data: Path, work: Path, classifiers: Path, fold: int, threads: int) -> None:
-    bundle, run_dir = work / f"fold{fold}", work / f"fold{fold}.run"
-    started = time.perf_counter()
-    if not (bundle / "configs" / "metadata.json").exists():
-        resume = ["--resume"] if (run_dir / "checkpoints" / "last.pt").exists() else []
-        cli("train", *recipe(MODEL).train, "--data", str(data), "--out", str(bundle), "--run-dir", str(run_dir),
-            "--val-fold", str(fold), "--keep", "last", "--device", "cpu", "--overwrite", *resume, threads=threads)
-    trained = time.perf_counter() - started
+    bundle, trained = train_fold(MODEL, data, work, fold, threads)
     cls_bundle = classifiers / f"fold{fold}"
     images, crops = score_fold(data, bundle, cls_bundle if (cls_bundle / "configs").is_dir() else None, fold)
     write_json_atomic(RESULTS / f"fold{fold}.json", {
@@ -122,16 +114,11 @@ def combine(data: Path) -> dict:
 
     dataset = load_dataset(data)
     sites = site_of_cases(dataset)
-    group_of = {}
-    for number, group in enumerate(link_groups(dataset.items)):
-        for index in group:
-            group_of[dataset.items[index].case_id] = number
-    folds_done, images, crops = [], [], []
-    for path in sorted(RESULTS.glob("fold*.json")):
-        document = json.loads(path.read_text())
-        folds_done.append(document["fold"])
-        images += document["images"]
-        crops += document["lesions"]
+    group_of = case_groups(dataset)
+    documents = fold_documents(RESULTS)
+    folds_done = [document["fold"] for document in documents]
+    images = [row for document in documents for row in document["images"]]
+    crops = [row for document in documents for row in document["lesions"]]
     result = {"machine": machine_info(), "model": MODEL, "recipe": list(recipe(MODEL).train), "kept_epoch": "last",
               "folds_done": folds_done, "per_site": {}}
     for name in sorted({sites.get(r["case_id"], "?") for r in images}) + ["all"]:
@@ -147,7 +134,7 @@ def combine(data: Path) -> dict:
         groups = [group_of[r["case_id"]] for r in usable]
         test = delong_test(labels, automatic, reference)
         result["classifier_crops"] = {
-            "automatic": _figures(labels, automatic, groups), "reference": _figures(labels, reference, groups),
+            "automatic": auc_figures(labels, automatic, groups), "reference": auc_figures(labels, reference, groups),
             "lesions_not_detected": sum(not r["detected"] for r in crops),
             "delong_automatic_vs_reference": {"difference": round(float(test.difference), 4),
                                               "p_value": round(float(test.p_value), 4)},
@@ -168,12 +155,8 @@ def main() -> None:
     args = parser.parse_args()
     if not args.combine:
         args.work.mkdir(parents=True, exist_ok=True)
-        for fold in args.folds:
-            if (RESULTS / f"fold{fold}.json").exists():
-                print(f"fold {fold}: done already")
-                continue
-            print(f"fold {fold}: training and scoring ...", flush=True)
-            run_fold(args.data, args.work, args.classifiers, fold, args.threads)
+        run_missing_folds(args.folds, RESULTS,
+                          lambda fold: run_fold(args.data, args.work, args.classifiers, fold, args.threads))
     print(json.dumps({k: v for k, v in combine(args.data).items() if k != "machine"}, indent=1))
 
 
