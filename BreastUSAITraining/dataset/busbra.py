@@ -22,7 +22,6 @@ the import with an :class:`InputFileError` naming the file.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +32,7 @@ from ..atomic import atomic_directory
 from ..errors import InputFileError
 from ..imagefiles import ImageData, Segment, SegmentationData, read_image_2d, write_nrrd, write_segmentation
 from .contract import Dataset, LesionItem, save_dataset
+from .source_table import read_source_table
 
 CSV_NAME = "bus_data.csv"
 REQUIRED_COLUMNS = ("ID", "Case", "Pathology", "BIRADS", "Width", "Height", "fold")
@@ -66,16 +66,8 @@ def mask_name(image_id: str) -> str:
 def read_table(source: Path) -> list[dict[str, str]]:
     """Rows of ``bus_data.csv`` with every required column and value checked."""
     table = source / CSV_NAME
-    if not table.is_file():
-        raise InputFileError(table, f"BUS-BRA table not found (expected {CSV_NAME} in the source folder)")
-    with open(table, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InputFileError(table, f"missing column(s): {', '.join(missing)}")
-        rows = list(reader)
-    if not rows:
-        raise InputFileError(table, "the table lists no images")
+    rows = read_source_table(table, REQUIRED_COLUMNS, f"BUS-BRA table not found (expected {CSV_NAME} in the source folder)",
+                             "the table lists no images")
     seen: set[str] = set()
     for line, row in enumerate(rows, start=2):
         image_id = row["ID"].strip()

@@ -14,7 +14,6 @@ BI-RADS or clinical data: those fields are null / empty.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from ..errors import InputFileError
 from ..imagefiles import ImageData, Segment, SegmentationData, read_image_2d, write_nrrd, write_segmentation
 from .contract import Dataset, LesionItem, save_dataset
 from .folds import assign_folds
+from .source_table import read_source_table
 
 log = logging.getLogger(__name__)
 
@@ -52,16 +52,8 @@ class BusiImportReport:
 def read_manifest(source: Path) -> list[dict[str, str]]:
     """Rows of ``manifest.csv``, with every required column checked."""
     manifest = source / "manifest.csv"
-    if not manifest.is_file():
-        raise InputFileError(manifest, "BUSI manifest not found (expected manifest.csv in the source folder)")
-    with open(manifest, newline="", encoding="utf-8") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in REQUIRED_COLUMNS if c not in (reader.fieldnames or [])]
-        if missing:
-            raise InputFileError(manifest, f"missing column(s): {', '.join(missing)}")
-        rows = list(reader)
-    if not rows:
-        raise InputFileError(manifest, "manifest lists no images")
+    rows = read_source_table(manifest, REQUIRED_COLUMNS,
+                             "BUSI manifest not found (expected manifest.csv in the source folder)", "manifest lists no images")
     for line, row in enumerate(rows, start=2):
         if row["label"] not in ("benign", "malignant", "normal"):
             raise InputFileError(manifest, f"line {line}: label must be benign, malignant or normal, got {row['label']!r}")
