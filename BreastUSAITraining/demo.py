@@ -65,11 +65,9 @@ def _main_lesion(document: dict[str, Any], found_masks: dict[str, np.ndarray], r
                                        l.get("malignant_probability", 0.0)))
 
 
-def _prototype_patches(document: dict[str, Any], lesion: dict[str, Any], out: Path, case: str) -> list[dict[str, Any]]:
-    """Copy each matched prototype's training patch out of its bundle into the report folder."""
-    from .shipped import shipped_models
-
-    bundles = {m.name: m.path for m in shipped_models()}
+def _prototype_patches(lesion: dict[str, Any], bundles: dict[str, Path], out: Path, case: str) -> list[dict[str, Any]]:
+    """Copy each matched prototype's training patch out of its bundle (``bundles``: model name ->
+    folder) into the report folder."""
     patches = []
     for model, outcome in lesion.get("prototype_explanations", {}).items():
         root = bundles.get(model)
@@ -91,7 +89,9 @@ def analyse(folder: Path, rows: list[dict[str, str]], results: dict[str, dict], 
     """Per sample: Dice against the reference, probabilities, calls, pictures."""
     from .explain.overlay import save_outline_comparison
     from .imagefiles import read_image, read_segmentation
+    from .shipped import shipped_models
 
+    bundles = {m.name: m.path for m in shipped_models()}  # the catalogue, read once
     cases = []
     for row in rows:
         name = Path(row["image"]).name
@@ -134,7 +134,7 @@ def analyse(folder: Path, rows: list[dict[str, str]], results: dict[str, dict], 
             case["sheets"] = [str((result_dir / f).relative_to(out)) for f in main.get("overlays", [])
                               if f.startswith("planes_")]
             case["sheets"] += [str(p.relative_to(out)) for p in sorted(result_dir.glob(f"prototypes_{main['id']}.png"))]
-            case["prototypes"] = _prototype_patches(document, main, out, Path(name).stem)
+            case["prototypes"] = _prototype_patches(main, bundles, out, Path(name).stem)
         cases.append(case)
     return cases
 
