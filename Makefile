@@ -16,7 +16,7 @@ help:
 	@echo "make test   - create .venv if missing, install pinned dependencies, run pytest"
 	@echo "make demo   - same set-up, then the shipped models on the sample images (./$(DEMO_OUT)/report.html)"
 	@echo "make demo-train - the training tour on phantom data (./demo_train_output)"
-	@echo "make models - retrain and package the shipped models from ../shared/data (~80 CPU min; resumable)"
+	@echo "make models - retrain and package the shipped models from ../shared/data (~1 h on 2 CPU cores; resumable)"
 	@echo "make reliability - fuzz 2500 files, 20 training kills, hostile models / datasets, privacy, load"
 	@echo "make clean  - remove .venv, caches and demo output"
 

@@ -289,6 +289,11 @@ def _ci95(figures: dict) -> str:
     return f"{figures['auc']:.3f} ({figures['auc_ci95_cluster'][0]:.3f}-{figures['auc_ci95_cluster'][1]:.3f})"
 
 
+def _p_text(p: float) -> str:
+    """``< 0.0001`` for a p-value stored as 0 after rounding, else ``= 0.012``."""
+    return "< 0.0001" if p < 1e-4 else f"= {p:.2g}"
+
+
 def table_release_models() -> str:
     """The shipped models' cross-validated figures (BUSI + BUS-BRA) and their speed for a user."""
     cls, seg, speed = _load("release_classifier_cv"), _load("release_segmentation_cv"), _load("release_demo_speed")
@@ -327,7 +332,7 @@ def table_release_models() -> str:
             d = crops["delong_automatic_vs_reference"]
             text += (f"Classifier on the same held-out lesions: **automatic-segmentation crops AUC "
                      f"{_ci95(crops['automatic'])}** against reference-mask crops {_ci95(crops['reference'])} "
-                     f"(difference {d['difference']:+.3f}, DeLong p = {d['p_value']:.2g}; {crops['lesions_not_detected']} "
+                     f"(difference {d['difference']:+.3f}, DeLong p {_p_text(d['p_value'])}; {crops['lesions_not_detected']} "
                      f"lesions not found by the segmentation, classified on the most probable region). ")
         parts.append(text + _machine(seg["machine"]))
     else:

@@ -16,9 +16,9 @@ stopped; a training continues from its last checkpoint with ``--resume``):
 6. float16 against float32: the whole ``predict`` pipeline on the sample images with both,
    the largest probability difference recorded in each card (must stay <= 1e-3).
 
-Time on this project's CPU machine (2 cores, one thread per training, two trainings at once):
-about 80 minutes (segmentation 15 epochs x ~200 s; classifier 20 x ~60 s and MUP-Net after it;
-the phantom pair ~10 min). On a GPU the same recipes take a few minutes.
+Time on this project's CPU machine (2 cores, one thread per training, two trainings at once): about
+100 CPU minutes of training (segmentation 53, classifier 22, MUP-Net 18, phantom pair 6, as recorded
+in each bundle's ``training.seconds``), about an hour of wall time. Not yet timed on a GPU.
 
     python tools/release_models.py [--work release_work] [--threads 1] [--package-only] [--only NAME ...]
 """
