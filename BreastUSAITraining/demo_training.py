@@ -19,9 +19,9 @@ from .atomic import write_json_atomic, write_text_atomic
 from .dataset import load_dataset
 from .dataset.summary import format_summary, summarise
 from .dataset.validate import validate_dataset_folder
-from .errors import DatasetError, InputFileError, UsageError
-from .phantom import PhantomSettings, generate_phantom_dataset
 from .demo_folder import prepare_demo_folder
+from .errors import DatasetError, UsageError
+from .phantom import PhantomSettings, generate_phantom_dataset
 from .reports.dataset_overview import plot_dataset_overview
 
 log = logging.getLogger(__name__)

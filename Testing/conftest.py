@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from slicer_standin import install_scripted_module_standin
 
 REPO = Path(__file__).resolve().parents[1]

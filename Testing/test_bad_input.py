@@ -9,13 +9,13 @@ import numpy as np
 import pydicom
 import pytest
 import SimpleITK as sitk
+from dicom_factory import write_enhanced_us_volume, write_mg, write_us_rgb
 from PIL import Image
 
 from BreastUSAITraining.errors import BreastUSAIError, InputFileError
 from BreastUSAITraining.geometry import Geometry
 from BreastUSAITraining.imagefiles import read_image, read_image_2d, read_volume
 from BreastUSAITraining.imagefiles.sitk_bridge import sitk_from_array
-from dicom_factory import write_enhanced_us_volume, write_mg, write_us_rgb
 
 
 def expect_error(call, path, *phrases):

@@ -274,8 +274,9 @@ def test_random_split_copy_draws_folds_image_by_image(tmp_path, phantom_us2d):
     dropped (and counted when they straddle folds), files hard-linked, the source untouched; loadable."""
     from collections import Counter
 
-    from BreastUSAITraining.dataset import load_dataset
     from random_split import write_random_split
+
+    from BreastUSAITraining.dataset import load_dataset
 
     source = tmp_path / "source"
     shutil.copytree(phantom_us2d, source)
@@ -530,9 +531,9 @@ def test_rebuilding_encoder_statistics_touches_only_the_encoder_running_statisti
     """The momentum estimate changes what momentum changes and nothing else: every weight and
     the decoder's statistics stay as trained, the encoder's running statistics move (one update
     per batch, at the asked momentum), and the network is left in evaluation mode."""
+    import busi_segmentation_bn_momentum as estimate
     import torch
 
-    import busi_segmentation_bn_momentum as estimate
     from BreastUSAITraining.networks.segmentation import build_segmentation_network
 
     torch.manual_seed(0)

@@ -8,6 +8,8 @@ import shutil
 
 import numpy as np
 import pytest
+from cli_helpers import run_cli
+from conftest import SHARED
 from PIL import Image
 
 from BreastUSAITraining.dataset import load_dataset
@@ -15,8 +17,6 @@ from BreastUSAITraining.dataset.busbra import import_busbra, mask_name
 from BreastUSAITraining.dataset.merge import merge_datasets, site_of_cases
 from BreastUSAITraining.errors import InputFileError
 from BreastUSAITraining.imagefiles import read_image, read_segmentation
-from cli_helpers import run_cli
-from conftest import SHARED
 
 BUSBRA = SHARED / "data" / "busbra"
 # two patients with both views, one with a single view, one row whose Height disagrees with its PNG

@@ -9,13 +9,13 @@ from collections import Counter
 
 import numpy as np
 import pytest
+from cli_helpers import run_cli
 from PIL import Image
 
 from BreastUSAITraining.dataset import load_dataset
 from BreastUSAITraining.dataset.busi import import_busi
 from BreastUSAITraining.errors import InputFileError
 from BreastUSAITraining.imagefiles import read_image, read_segmentation
-from cli_helpers import run_cli
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from cli_helpers import run_cli
 
 from BreastUSAITraining.bundle import load_bundle
 from BreastUSAITraining.bundle.release import half_precision, package_release
@@ -18,8 +19,12 @@ from BreastUSAITraining.imagefiles import read_image, read_segmentation
 from BreastUSAITraining.shipped import image_kind, models_for_kind, shipped_models
 from BreastUSAITraining.statistics import auc, bootstrap_auc_ci
 from BreastUSAITraining.statistics.calibration import (
-    apply_temperature, brier_score, expected_calibration_error, fit_temperature, reliability_table)
-from cli_helpers import run_cli
+    apply_temperature,
+    brier_score,
+    expected_calibration_error,
+    fit_temperature,
+    reliability_table,
+)
 
 
 def _overconfident(n: int = 4000, temperature: float = 3.0, seed: int = 0):

@@ -8,10 +8,10 @@ import json
 import shutil
 
 import numpy as np
+from cli_helpers import run_cli
 
 from BreastUSAITraining.geometry import Geometry
 from BreastUSAITraining.imagefiles import ImageData, write_nrrd
-from cli_helpers import run_cli
 
 
 def _copy(phantom_us2d, tmp_path):

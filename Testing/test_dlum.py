@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 import torch
+from cli_helpers import run_cli
 from torch import nn
 
 from BreastUSAITraining.bundle import load_bundle
@@ -17,7 +18,6 @@ from BreastUSAITraining.dlum.explain import FusionExplainer
 from BreastUSAITraining.dlum.loss import dlum_loss, focal_loss
 from BreastUSAITraining.dlum.network import DLUM
 from BreastUSAITraining.planes.lesion_crops import build_lesion_crop_samples
-from cli_helpers import run_cli
 
 
 def test_branch_layout_is_vgg19_with_a_head_per_block():

@@ -8,9 +8,9 @@ import json
 
 import numpy as np
 import pytest
+from cli_helpers import run_cli
 
 from BreastUSAITraining.statistics import auc, delong_test
-from cli_helpers import run_cli
 
 
 def _rows(folder):

@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import SimpleITK as sitk
+from dicom_factory import IDENTIFIERS, write_enhanced_us_volume, write_series
 
 from BreastUSAITraining.geometry import Geometry
 from BreastUSAITraining.imagefiles import ImageData, read_volume, write_nrrd
 from BreastUSAITraining.imagefiles.sitk_bridge import sitk_from_array
-from dicom_factory import IDENTIFIERS, write_enhanced_us_volume, write_series
 
 
 def oblique_direction() -> np.ndarray:

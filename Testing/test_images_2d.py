@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from dicom_factory import IDENTIFIERS, write_mg, write_us_palette, write_us_rgb
 from PIL import Image
 
 from BreastUSAITraining.imagefiles import read_image_2d
 from BreastUSAITraining.imagefiles.colour import apply_colour_mode, colour_mode_for, to_grey
-from dicom_factory import IDENTIFIERS, write_mg, write_us_palette, write_us_rgb
 
 ROWS, COLS = 6, 9  # asymmetric
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 
 import numpy as np
-from PIL import Image
-
 from cli_helpers import run_cli
 from dicom_factory import IDENTIFIERS, write_mg, write_us_rgb
+from PIL import Image
 
 
 def test_import_images_with_masks_labels_and_patients(tmp_path):

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import run_cli
 
 from BreastUSAITraining.statistics.mrmc import obuchowski_rockette
-from cli_helpers import run_cli
 
 DATA = Path(__file__).parent / "data" / "van_dyke_1993.csv"
 

@@ -10,6 +10,8 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from cli_helpers import run_cli
+from conftest import tiny_settings
 
 from BreastUSAITraining.bundle import load_bundle
 from BreastUSAITraining.dataset import load_dataset
@@ -18,11 +20,9 @@ from BreastUSAITraining.mupnet.explain import PrototypeExplainer
 from BreastUSAITraining.mupnet.loss import mupnet_loss
 from BreastUSAITraining.mupnet.network import MUPNet
 from BreastUSAITraining.mupnet.push import PUSH_RULES
-from BreastUSAITraining.planes.lesion_crops import build_lesion_crop_samples
 from BreastUSAITraining.mupnet.train import MUPNetOptions, train_mupnet
+from BreastUSAITraining.planes.lesion_crops import build_lesion_crop_samples
 from BreastUSAITraining.segmentation.inference import network_from_bundle
-from cli_helpers import run_cli
-from conftest import tiny_settings
 
 TINY = dict(size=64, prototypes=4, warmup_epochs=1, push_every=2, prototype_dim=16)
 

@@ -13,8 +13,8 @@ from BreastUSAITraining.dataset.validate import validate_dataset_folder
 from BreastUSAITraining.imagefiles import read_image, read_segmentation
 from BreastUSAITraining.phantom import KINDS, PhantomSettings, generate_phantom_dataset
 from BreastUSAITraining.phantom.abvs import render_abvs
-from BreastUSAITraining.phantom.presets import ABVS_SIZES
 from BreastUSAITraining.phantom.lesion_traits import sample_traits
+from BreastUSAITraining.phantom.presets import ABVS_SIZES
 
 
 def arrays_of(folder):

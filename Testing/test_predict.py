@@ -9,12 +9,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import run_cli
+from test_geometry_and_volumes import oblique_direction
 
 from BreastUSAITraining.bundle.bundle import METADATA, WEIGHTS
 from BreastUSAITraining.geometry import Geometry
-from BreastUSAITraining.imagefiles import ImageData, Segment, SegmentationData, read_image, read_segmentation, write_nrrd, write_segmentation
-from cli_helpers import run_cli
-from test_geometry_and_volumes import oblique_direction
+from BreastUSAITraining.imagefiles import (
+    ImageData,
+    Segment,
+    SegmentationData,
+    read_image,
+    read_segmentation,
+    write_nrrd,
+    write_segmentation,
+)
 
 
 def _first(folder: Path, pattern: str) -> Path:

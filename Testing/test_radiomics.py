@@ -11,6 +11,7 @@ import shutil
 import numpy as np
 import pytest
 import torch
+from cli_helpers import run_cli
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.svm import SVC
 
@@ -18,7 +19,6 @@ from BreastUSAITraining.radiomics.clinical import ClinicalEncoder
 from BreastUSAITraining.radiomics.network import DeepRadiomicsModel
 from BreastUSAITraining.radiomics.restratify import restratify_4a
 from BreastUSAITraining.radiomics.train import fit_svm
-from cli_helpers import run_cli
 
 
 def test_clinical_encoding_handles_missing_values_explicitly():

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import run_cli
 from scipy.stats import ttest_rel
 from sklearn.metrics import cohen_kappa_score, roc_auc_score
 from statsmodels.stats.inter_rater import aggregate_raters
@@ -17,7 +18,6 @@ from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 
 from BreastUSAITraining.dataset import load_dataset
 from BreastUSAITraining.dataset.loader import lesion_dicts
-from cli_helpers import run_cli
 
 LESIONS = ["M1", "M2", "M3", "B1", "B2", "B3"]
 TRUTH = {"M1": "malignant", "M2": "malignant", "M3": "malignant", "B1": "benign", "B2": "benign", "B3": "benign"}

@@ -6,14 +6,14 @@ from __future__ import annotations
 import nrrd
 import numpy as np
 import pytest
-import slicerio
 import SimpleITK as sitk
+import slicerio
+from test_geometry_and_volumes import oblique_direction
 
 from BreastUSAITraining.errors import InputFileError
 from BreastUSAITraining.geometry import Geometry
 from BreastUSAITraining.imagefiles import Segment, SegmentationData, read_segmentation, write_segmentation
 from BreastUSAITraining.imagefiles.sitk_bridge import sitk_from_array
-from test_geometry_and_volumes import oblique_direction
 
 SHAPE = (5, 7, 11)  # (K, J, I)
 GEOMETRY = Geometry((0.5, 0.7, 1.3), (12.5, -40.25, 7.0), oblique_direction().ravel())

@@ -7,11 +7,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from cli_helpers import run_cli
+from conftest import REPO
 
 from BreastUSAITraining.bundle import load_bundle
 from BreastUSAITraining.shipped import models_for_kind, shipped_models
-from cli_helpers import run_cli
-from conftest import REPO
 
 MODELS = REPO / "Resources" / "Models"
 SAMPLES = REPO / "Resources" / "SampleData"

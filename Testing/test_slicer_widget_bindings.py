@@ -23,7 +23,6 @@ import types
 import xml.etree.ElementTree as ET
 
 import pytest
-
 from conftest import REPO
 
 MODULE = REPO / "BreastUSAI" / "BreastUSAI.py"

@@ -11,8 +11,7 @@ from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.contingency_tables import mcnemar as sm_mcnemar
 from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss
 
-from BreastUSAITraining.statistics import (biopsy_metrics, cohen_kappa, delong_test, fleiss_kappa, mcnemar_test,
-                                           net_benefit)
+from BreastUSAITraining.statistics import biopsy_metrics, cohen_kappa, delong_test, fleiss_kappa, mcnemar_test, net_benefit
 from BreastUSAITraining.statistics.agreement import BIRADS_ORDER
 
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from cli_helpers import run_cli
 
 from BreastUSAITraining.bundle import load_bundle
 from BreastUSAITraining.training.checkpoint import load_checkpoint
-from cli_helpers import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -33,8 +33,8 @@ REPO = HERE.parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(REPO))
 
-from busi_groups import groups_for  # noqa: E402
 from busi_classification import pooled_figures  # noqa: E402
+from busi_groups import groups_for  # noqa: E402
 from busi_segmentation import prepare_busi_run  # noqa: E402
 from fold_files import fold_done, last_epoch_checkpoint, newest_machine, save_json, with_last_epoch_weights  # noqa: E402
 from machine import machine_info  # noqa: E402

@@ -44,11 +44,11 @@ def default_result(device: str) -> Path:
 
 
 def make_bundles(work: Path) -> tuple[Path, Path]:
-    from BreastUSAITraining.bundle import save_bundle
-    from BreastUSAITraining.networks import build_network, network_config
-
     import torch
     from torch import nn
+
+    from BreastUSAITraining.bundle import save_bundle
+    from BreastUSAITraining.networks import build_network, network_config
 
     torch.manual_seed(0)
     seg_net = network_config("segmentation", arch="unet", spatial_dims=2, base_channels=16)

@@ -18,7 +18,6 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-
 from fold_files import save_json
 
 

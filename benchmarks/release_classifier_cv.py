@@ -48,7 +48,12 @@ from BreastUSAITraining.atomic import write_json_atomic  # noqa: E402
 from BreastUSAITraining.dataset import load_dataset  # noqa: E402
 from BreastUSAITraining.dataset.merge import site_of_cases  # noqa: E402
 from BreastUSAITraining.statistics.calibration import (  # noqa: E402
-    apply_temperature, brier_score, expected_calibration_error, fit_temperature, reliability_table)
+    apply_temperature,
+    brier_score,
+    expected_calibration_error,
+    fit_temperature,
+    reliability_table,
+)
 
 RESULTS = HERE / "results" / "release_classifier_cv"
 POOLED = HERE / "results" / "release_classifier_cv.json"

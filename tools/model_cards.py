@@ -160,7 +160,7 @@ def write_card(recipe: Recipe, meta: dict[str, Any], release: dict[str, Any], ca
         "ten sample images in `Resources/SampleData/` and every image linked to them (same duplicate group or patient); "
         "all folds train (`--val-fold none`), the final epoch is kept (`--keep last`).",
         "", "## Recipe and the command that remakes it", "",
-        f"`make models` (`tools/release_models.py`) runs, after importing and merging the data:", "",
+        "`make models` (`tools/release_models.py`) runs, after importing and merging the data:", "",
         f"    {release['command']}", "",
         f"Trained on {training.get('device', '?')} in {training.get('seconds', 0) / 60:.0f} min "
         f"({training.get('epochs_run', '?')} epochs, mixed precision {training.get('mixed_precision', 'off')}, engine "

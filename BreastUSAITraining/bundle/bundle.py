@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import re
 import shutil
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -17,7 +16,6 @@ import torch
 from .. import __version__
 from ..atomic import atomic_directory, write_bytes_atomic, write_json_atomic
 from ..errors import InputFileError
-
 from .metadata import BUNDLE_FORMAT, INFERENCE, METADATA, WEIGHTS, read_metadata  # noqa: F401 (re-exported)
 
 

@@ -14,8 +14,8 @@ from ..explain.gradcam import METHODS, class_activation_maps
 from ..imagefiles import ImageData
 from ..networks.three_plane import PLANE_NAMES
 from ..planes import LesionPlanes, extract_planes
-from ..statistics.calibration import apply_temperature
 from ..segmentation.inference import network_from_bundle
+from ..statistics.calibration import apply_temperature
 
 CAM_METHODS = METHODS
 

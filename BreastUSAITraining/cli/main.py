@@ -14,8 +14,15 @@ import traceback
 
 from .. import __version__
 from ..errors import BreastUSAIError
-from . import (dataset_commands, demo_command, evaluate_command, phantom_command, predict_command, reader_study_command,
-               train_command)
+from . import (
+    dataset_commands,
+    demo_command,
+    evaluate_command,
+    phantom_command,
+    predict_command,
+    reader_study_command,
+    train_command,
+)
 
 DESCRIPTION = """\
 BreastUSAI headless engine: breast ultrasound / mammography AI from the dataset

@@ -16,12 +16,20 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 from tqdm import tqdm
 
 from ..atomic import atomic_directory, write_text_atomic
 from ..errors import InputFileError, UsageError
-from ..imagefiles import ImageData, Segment, SegmentationData, SUPPORTED_SUFFIXES, read_image, read_segmentation, write_nrrd, write_segmentation
+from ..imagefiles import (
+    SUPPORTED_SUFFIXES,
+    ImageData,
+    Segment,
+    SegmentationData,
+    read_image,
+    read_segmentation,
+    write_nrrd,
+    write_segmentation,
+)
 from ..imagefiles.colour import colour_mode_for
 from ..imagefiles.dicom import is_dicom_file, quiet_pydicom
 from .contract import Dataset, LesionItem, save_dataset

@@ -283,9 +283,10 @@ def validate_document(document: Any, root: str | Path, check_files: bool = True)
 
 def _image_grid(path: Path) -> tuple[np.ndarray, tuple[int, ...]]:
     """ijk->LPS matrix and (I, J, K) size of an image file, from its header only."""
+    import SimpleITK as sitk
+
     from ..imagefiles import read_image
     from ..imagefiles.readers import VOLUME_SUFFIXES
-    import SimpleITK as sitk
 
     name = path.name.lower()
     if name.endswith(VOLUME_SUFFIXES) and not name.endswith(".seg.nrrd"):

@@ -10,8 +10,8 @@ import torch
 from torch import nn
 from torch.utils.data import Dataset
 
-from ..training.crop_dataset import CropDataset, crop_augmentation, stack_crops
 from ..statistics.roc import auc_and_accuracy
+from ..training.crop_dataset import CropDataset, crop_augmentation, stack_crops
 from .loss import dlum_loss
 from .network import DLUM
 

@@ -64,7 +64,6 @@ def crop_model_rows(bundle: Bundle, device, dataset: Dataset, split: str, folds:
     from ..dlum.explain import FusionExplainer
     from ..mupnet.explain import PrototypeExplainer
     from ..planes.lesion_crops import build_lesion_crop_samples
-
     from ..radiomics.labels import select
     from ..radiomics.predictor import RadiomicsPredictor
 

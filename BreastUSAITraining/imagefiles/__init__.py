@@ -10,9 +10,9 @@ Every input problem raises :class:`BreastUSAITraining.errors.InputFileError`.
 """
 
 from .image import ImageData, max_image_bytes
-from .readers import read_image, read_image_2d, read_volume, SUPPORTED_SUFFIXES
-from .writers import write_nrrd
+from .readers import SUPPORTED_SUFFIXES, read_image, read_image_2d, read_volume
 from .segmentation import Segment, SegmentationData, read_segmentation, write_segmentation
+from .writers import write_nrrd
 
 __all__ = [
     "ImageData",

@@ -15,9 +15,9 @@ import SimpleITK as sitk
 
 from ..errors import InputFileError
 from .colour import COLOUR_MODES, apply_colour_mode
+from .detached_data import check_metaimage_data_file, check_nrrd_data_files
 from .dicom import is_dicom_file, read_dicom_file, read_dicom_series
 from .image import SAFE_META_KEYS, ImageData, max_image_bytes
-from .detached_data import check_metaimage_data_file, check_nrrd_data_files
 from .metaimage_check import check_metaimage_header
 from .nifti_check import check_nifti_complete
 from .raster import RASTER_SUFFIXES, read_raster

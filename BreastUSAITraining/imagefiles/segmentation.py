@@ -17,8 +17,8 @@ from pathlib import Path
 
 import nrrd
 import numpy as np
-import slicerio
 import SimpleITK as sitk
+import slicerio
 
 from ..atomic import atomic_path
 from ..errors import InputFileError

@@ -17,8 +17,8 @@ import torch
 import torch.nn.functional as F
 
 from ..bundle import Bundle
-from ..errors import InputFileError
 from ..classification.inference import calibration_temperature
+from ..errors import InputFileError
 from ..segmentation.inference import network_from_bundle
 from ..statistics.calibration import apply_temperature
 

@@ -17,9 +17,9 @@ from ..dataset import load_dataset
 from ..dataset.loader import fold_split
 from ..errors import UsageError
 from ..networks import network_config
+from ..planes.lesion_crops import build_lesion_crop_samples, channels_of
 from ..training import TrainingSettings, train
 from ..training.bundle_facts import resolve_val_fold, run_log_files, training_facts
-from ..planes.lesion_crops import build_lesion_crop_samples, channels_of
 from .network import BACKBONES, MUPNet
 from .task import MUPNetTask
 

@@ -24,6 +24,7 @@ from .lesion_shape import LesionOutline, lesion_field_3d, reach_mm, semi_axes_mm
 from .lesion_traits import LesionTraits
 from .presets import ABVS_SIZES
 
+
 @dataclass
 class AbvsVolume:
     """A rendered ABVS volume: ``array`` (K, J, I) uint8, one mask (K, J, I) per lesion."""

@@ -28,13 +28,15 @@ from ..dataset.folds import assign_folds, assign_test_split, link_groups
 from ..errors import InputFileError
 from ..geometry import Geometry
 from ..imagefiles import ImageData, Segment, SegmentationData, write_nrrd, write_segmentation
-from .abvs import max_lesion_diameter_mm as abvs_max_diameter, render_abvs
+from .abvs import max_lesion_diameter_mm as abvs_max_diameter
+from .abvs import render_abvs
 from .doppler import render_doppler
 from .elastography import render_elastography
 from .lesion_traits import LesionTraits, sample_traits
 from .mammography import render_mammogram
 from .presets import ABVS_SIZES, KINDS
-from .ultrasound2d import max_lesion_diameter_mm as us_max_diameter, render_bmode
+from .ultrasound2d import max_lesion_diameter_mm as us_max_diameter
+from .ultrasound2d import render_bmode
 
 log = logging.getLogger(__name__)
 

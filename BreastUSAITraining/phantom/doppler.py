@@ -8,6 +8,7 @@ common in cancers). Flow towards the probe is red, away is blue.
 from __future__ import annotations
 
 import numpy as np
+
 from .lesion_traits import LesionTraits
 from .ultrasound2d import BModePlane
 

@@ -24,22 +24,22 @@ from ..atomic import atomic_directory, write_json_atomic
 from ..bundle import Bundle, load_bundle
 from ..bundle.bundle import read_metadata
 from ..classification.inference import CAM_METHODS, PlaneClassifier
+from ..dlum.explain import FusionExplainer
 from ..errors import BreastUSAIError, InputFileError, UsageError
 from ..explain import heatmap_from_planes, save_image_overlay, save_plane_overlays
-from ..dlum.explain import FusionExplainer
-from ..mupnet.explain import PrototypeExplainer
 from ..imagefiles import ImageData, read_image, read_segmentation, write_nrrd, write_segmentation
+from ..mupnet.explain import PrototypeExplainer
 from ..networks.three_plane import PLANE_NAMES
-from ..segmentation.inference import LesionSegmenter
-from ..segmentation.lesions import BELOW_THRESHOLD_TAG, Lesion, lesions_from_segmentation, lesions_to_segmentation
-from ..training.device import describe_device, resolve_device
 from ..radiomics.predictor import RadiomicsPredictor
 from ..radiomics.restratify import restratify_4a
+from ..segmentation.inference import LesionSegmenter
+from ..segmentation.lesions import BELOW_THRESHOLD_TAG, Lesion, lesions_from_segmentation, lesions_to_segmentation
+from ..shipped import image_kind, models_for_kind
+from ..training.device import describe_device, resolve_device
 from .clinical_args import parse_birads, parse_clinical
 from .companions import Companion, lesion_crops, load_companions, parse_companions
 from .inputs import expand_inputs, output_name
 from .progress import ProgressReporter
-from ..shipped import image_kind, models_for_kind
 
 log = logging.getLogger(__name__)
 

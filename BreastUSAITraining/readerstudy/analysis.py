@@ -28,8 +28,16 @@ from typing import Any, Iterable
 import numpy as np
 from scipy.stats import t as student_t
 
-from ..statistics import (auc, biopsy_metrics, bootstrap_auc_ci, cohen_kappa, delong_test, fleiss_kappa, mcnemar_test,
-                          threshold_metrics)
+from ..statistics import (
+    auc,
+    biopsy_metrics,
+    bootstrap_auc_ci,
+    cohen_kappa,
+    delong_test,
+    fleiss_kappa,
+    mcnemar_test,
+    threshold_metrics,
+)
 from ..statistics.mrmc import obuchowski_rockette
 from .reads import BIOPSY_FROM, MODES, READ_BIRADS, Read
 from .truth import Lesion

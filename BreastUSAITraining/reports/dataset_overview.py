@@ -10,10 +10,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .figures import save_figure  # noqa: E402
 from ..dataset.contract import Dataset, LesionItem  # noqa: E402
 from ..dataset.schema import MODALITIES  # noqa: E402
 from ..imagefiles import read_image, read_segmentation  # noqa: E402
+from .figures import save_figure  # noqa: E402
 
 
 def _view(item: LesionItem, dataset: Dataset, modality: str) -> tuple[np.ndarray, np.ndarray | None, str]:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .figures import save_figure
 from ..statistics import auc, bootstrap_auc_ci, roc_points
+from .figures import save_figure
 
 
 def plot_roc(path: str | Path, curves: dict[str, tuple[np.ndarray, np.ndarray]], title: str = "ROC") -> Path:

@@ -6,7 +6,6 @@ of a valid seed, fed to the tool, and held when it is refused with the documente
 from __future__ import annotations
 
 import json
-import os
 import pickle
 import shutil
 import subprocess

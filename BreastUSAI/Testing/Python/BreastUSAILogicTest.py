@@ -11,7 +11,6 @@ import unittest
 from pathlib import Path
 
 import numpy as np
-
 from BreastUSAILogicFixtures import bundle, dicomFactory, phantom
 
 
@@ -139,9 +138,8 @@ class BreastUSAILogicTest(unittest.TestCase):
     def test_annotations_survive_seg_nrrd_save_and_reload(self):
         logic = _logic()
         geometry = _oblique_geometry()
-        from BreastUSAITraining.imagefiles import ImageData
-
         from BreastUSAILib.SceneVolumes import volumeNodeFromImage
+        from BreastUSAITraining.imagefiles import ImageData
 
         volume = volumeNodeFromImage(logic.scene, ImageData(np.zeros((8, 9, 10), np.uint8), geometry), "v", "abvs")
         segmentation = logic.createLesionSegmentation(volume)
