@@ -633,7 +633,7 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         modality, source lesion and normalised contribution, ordered as the paper shows them."""
         patches = []
         for row in rows:
-            if row.get("task") != "mupnet":
+            if "prototypes" not in row.get("details", {}):
                 continue
             root = next(p.bundle.root for p in self._loadedPredictors() if p.bundle.name == row["model"])
             for modality, matches in row["details"]["prototypes"].items():

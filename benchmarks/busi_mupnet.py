@@ -49,16 +49,16 @@ def evaluate_fold(bundle: Path, dataset_dir: Path, fold: int, device: str) -> li
     final epoch (``probability_last_epoch``; the run's ``last.pt``, pushed too, chosen on nothing)."""
     from BreastUSAITraining.bundle import load_bundle
     from BreastUSAITraining.dataset import load_dataset
-    from BreastUSAITraining.evaluation.predictions import crop_model_rows
+    from BreastUSAITraining.evaluation.predictions import lesion_rows
     from BreastUSAITraining.training.device import resolve_device
 
     dataset = load_dataset(dataset_dir)
-    rows = crop_model_rows(load_bundle(bundle, "mupnet"), resolve_device(device), dataset, "training", [fold], progress=False)
+    rows = lesion_rows(load_bundle(bundle, "mupnet"), resolve_device(device), dataset, "training", [fold], progress=False)
     result = [{"case_id": r["case_id"], "lesion_id": r["lesion_id"], "label": r["label"], "probability": r["probability"]}
               for r in rows]
     if last_epoch_checkpoint(bundle).is_file():
         model = with_last_epoch_weights(bundle, "mupnet")[0]
-        final = crop_model_rows(model, resolve_device(device), dataset, "training", [fold], progress=False)
+        final = lesion_rows(model, resolve_device(device), dataset, "training", [fold], progress=False)
         for row, other in zip(result, final):
             assert (row["case_id"], row["lesion_id"]) == (other["case_id"], other["lesion_id"])
             row["probability_last_epoch"] = other["probability"]

@@ -5,12 +5,10 @@ that exact mask. A lesion is given as its images: image kind -> (volume node,
 segmentation node, segment id); the mask is read on each image's own grid, so
 co-registered images can share one segment.
 
-* ``abvs-planes``: three-plane (ABVS) or single-plane (2D) ResNet -> fused probability
-  and one per plane;
-* ``mupnet``: probability, matched prototypes and the six contribution scores;
-* ``dlum``: US + MG fusion probability;
-* ``dlr``: CLDLR / DLR_LH / DLR_BM with the lesion's clinical fields; with DLR_LH and
-  DLR_BM both given, a BI-RADS 4A lesion gets the two-stage re-stratification.
+Every family of the engine's registry runs through its own predictor: the probability, the
+call at the bundle's threshold and the family's details (per-plane probabilities, matched
+prototypes with contribution scores ...); a family's combined decision (e.g. DLR_LH + DLR_BM:
+the BI-RADS 4A re-stratification) becomes one more row.
 
 Rows go to a vtkMRMLTableNode (image, lesion, model, probability, prediction, BI-RADS
 suggestion, decision, reason) that Slicer shows as a table.
@@ -22,11 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from BreastUSAITraining.bundle import Bundle, load_bundle
 from BreastUSAITraining.imagefiles.colour import colour_mode_for, to_grey
-from BreastUSAITraining.planes.lesion_crops import crop_to_uint8, modality_crop
 
 from .LesionAnnotations import lesionAnnotation
 from .LesionMasks import lesionMask
@@ -58,102 +53,86 @@ class LoadedModels:
 
 
 def _predictor(bundle: Bundle, device):
-    if bundle.task == "abvs-planes":
-        from BreastUSAITraining.classification.inference import PlaneClassifier
+    from BreastUSAITraining.families import CLASSIFIER, family_for_task
 
-        return PlaneClassifier(bundle, device)
-    if bundle.task == "mupnet":
-        from BreastUSAITraining.mupnet.explain import PrototypeExplainer
-
-        return PrototypeExplainer(bundle, device)
-    if bundle.task == "dlum":
-        from BreastUSAITraining.dlum.explain import FusionExplainer
-
-        return FusionExplainer(bundle, device)
-    if bundle.task == "dlr":
-        from BreastUSAITraining.radiomics.predictor import RadiomicsPredictor
-
-        return RadiomicsPredictor(bundle, device)
-    raise ValueError(f"{bundle.root}: a {bundle.task!r} model does not classify lesions")
+    family = family_for_task(bundle.task, bundle.root)
+    if family.role != CLASSIFIER:
+        raise ValueError(f"{bundle.root}: a {bundle.task!r} model does not classify lesions")
+    return family.load_predictor(bundle, device)
 
 
 def requiredKinds(predictor) -> list[str]:
     """Image kinds a predictor needs for each lesion."""
-    return [predictor.modality] if predictor.bundle.task == "abvs-planes" else list(predictor.modalities)
+    return list(predictor.kinds)
 
 
-def _crop(view: tuple[Any, Any, str], kind: str, size: int, margin: float) -> np.ndarray:
-    volume, segmentation, segment_id = view
-    image = imageFromVolumeNode(volume)
-    if not image.is_2d:
-        raise ValueError(f"{kind} image {volume.GetName()!r} must be 2D, it has {image.shape_kji[0]} slices")
-    plane = image.plane
-    if image.is_colour and colour_mode_for(kind) != "keep":
-        plane = to_grey(plane)
-    mask = lesionMask(segmentation, segment_id, volume)[0]
-    if not mask.any():
-        raise ValueError(f"segment {segment_id!r} does not cover any pixel of {volume.GetName()!r}")
-    return modality_crop(plane, image.geometry, mask, kind, size, margin)
+def _lesionInput(lesion: dict[str, tuple[Any, Any, str]], name: str, annotation: dict[str, Any]):
+    """The scene's views of one lesion -> the engine's LesionInput (each image as its kind wants it:
+    colour kept for Doppler / elastography, grey otherwise; the segment on each image's own grid)."""
+    from BreastUSAITraining.families import LesionInput, LesionView
+    from BreastUSAITraining.segmentation.lesions import Lesion
+
+    views = {}
+    for kind, (volume, segmentation, segment_id) in lesion.items():
+        image = imageFromVolumeNode(volume)
+        if image.is_colour and colour_mode_for(kind) != "keep":
+            image.array = to_grey(image.array)
+        mask = lesionMask(segmentation, segment_id, volume)
+        if not mask.any():
+            raise ValueError(f"segment {segment_id!r} does not cover any pixel of {volume.GetName()!r}")
+        views[kind] = LesionView(image, Lesion(str(name), mask))
+    return LesionInput(str(name), views, next(iter(lesion)), dict(annotation.get("clinical") or {}),
+                       annotation.get("birads") or None)
+
+
+def _combinedRow(image_name: str, name: str, task: str, combined: dict[str, Any]) -> dict[str, Any]:
+    """A decision drawn from several models of one family (the BI-RADS 4A re-stratification) as a row."""
+    model = ("BI-RADS 4A re-stratification (DLR_LH + DLR_BM)" if combined.get("key") == "restratification"
+             else str(combined.get("key", task)))
+    return {"image": image_name, "lesion": name, "model": model, "task": "restratify",
+            "probability": combined.get("probability", ""), "prediction": "biopsy" if combined.get("biopsy") else "follow-up",
+            "birads_suggestion": combined.get("suggested_birads", ""), "decision": combined.get("decision", ""),
+            "reason": combined.get("reason", ""), "details": {}}
 
 
 def classifyLesion(models: LoadedModels, bundle_paths: list[str | Path], lesion: dict[str, tuple[Any, Any, str]],
                    lesion_name: str | None = None) -> list[dict[str, Any]]:
-    """One row per model (plus a re-stratification row when it applies) for the lesion
-    given as image kind -> (volume node, segmentation node, segment id).
+    """One row per model (plus one per combined decision, e.g. the BI-RADS 4A re-stratification)
+    for the lesion given as image kind -> (volume node, segmentation node, segment id).
 
-    A model whose image kinds the lesion lacks raises ValueError naming what is missing.
+    A model whose image kinds the lesion lacks raises ValueError naming what is missing. The
+    call is the engine's: the bundle's threshold, the one rule ``predict`` and ``evaluate`` use.
     """
+    from BreastUSAITraining.families import family_for_task
+
     if not lesion:
         raise ValueError("no image given for the lesion")
     first_view = next(iter(lesion.values()))
     annotation = lesionAnnotation(first_view[1], first_view[2])
     name = lesion_name or annotation["lesion_id"] or annotation["name"]
     image_name = first_view[0].GetName()
+    lesion_input = _lesionInput(lesion, name, annotation)
     rows: list[dict[str, Any]] = []
-    risk: dict[str, float] = {}
+    outcomes: dict[str, list[Any]] = {}
     for path in bundle_paths:
         predictor = models.get(path)
         bundle = predictor.bundle
-        missing = [k for k in requiredKinds(predictor) if k not in lesion]
+        kinds = requiredKinds(predictor)
+        missing = [k for k in kinds if k not in lesion]
         if missing:
             raise ValueError(f"model {bundle.name} needs {', '.join(missing)} image(s) of lesion {name}; "
                              f"the lesion has {', '.join(lesion) or 'none'}")
-        row: dict[str, Any] = {"image": image_name, "lesion": name, "model": bundle.name, "task": bundle.task, "birads_suggestion": "",
-                               "decision": "", "reason": "", "details": {}}
-        if bundle.task == "abvs-planes":
-            volume, segmentation, segment_id = lesion[predictor.modality]
-            image = imageFromVolumeNode(volume)
-            if image.is_colour:
-                image.array = to_grey(image.array)
-            predictor.check_image(image)
-            outcome = predictor.classify(predictor.lesion_planes(image, lesionMask(segmentation, segment_id, volume)))
-            probability, row["details"] = outcome["malignant_probability"], {"per_plane": outcome["per_plane"]}
-        else:
-            x = np.concatenate([_crop(lesion[k], k, predictor.size, predictor.margin) for k in requiredKinds(predictor)])
-            x = crop_to_uint8(x).astype(np.float32) / 255.0  # as in training (uint8 crops)
-            if bundle.task == "dlr":
-                probability = predictor.probability(x, annotation["clinical"])
-                risk[predictor.kind] = probability
-                row["details"] = {"kind": predictor.kind}
-            else:
-                document, _ = predictor.explain(x)
-                probability = document["malignant_probability"]
-                if bundle.task == "mupnet":
-                    row["details"] = {"prototypes": document["prototypes"], "contribution_scores": document["contribution_scores"],
-                                      "contribution_order": document["contribution_order"]}
-        threshold = float(bundle.inference.get("threshold", 0.5))
-        label = ("high risk" if probability >= threshold else "low risk") if row["details"].get("kind") == "lh" else \
-            ("malignant" if probability >= threshold else "benign")
-        row.update(probability=round(float(probability), 4), prediction=label)
-        rows.append(row)
-    if "lh" in risk and "bm" in risk:
-        from BreastUSAITraining.radiomics.restratify import restratify_4a
-
-        result = restratify_4a(annotation["birads"], risk["lh"], risk["bm"])
-        rows.append({"image": image_name, "lesion": name, "model": "BI-RADS 4A re-stratification (DLR_LH + DLR_BM)", "task": "restratify",
-                     "probability": round(risk["bm"], 4), "prediction": "biopsy" if result.biopsy else "follow-up",
-                     "birads_suggestion": result.suggested_birads, "decision": result.decision, "reason": result.reason,
-                     "details": {}})
+        outcome = predictor.predict(lesion_input)
+        outcomes.setdefault(bundle.task, []).append(outcome)
+        details = {k: outcome.document[k] for k in ("per_plane", "prototypes", "contribution_scores",
+                                                    "contribution_order", "kind") if k in outcome.document}
+        rows.append({"image": image_name, "lesion": name, "model": bundle.name, "task": bundle.task,
+                     "probability": round(float(outcome.probability), 4), "prediction": outcome.call,
+                     "birads_suggestion": "", "decision": "", "reason": "", "details": details})
+    for task, found in outcomes.items():
+        combined = family_for_task(task).combine(found, lesion_input)
+        if combined is not None:
+            rows.append(_combinedRow(image_name, name, task, combined))
     return rows
 
 

@@ -20,9 +20,20 @@ from BreastUSAITraining.errors import BreastUSAIError
 
 MODELS_FOLDER_KEY = "BreastUSAI/ModelsFolder"
 DEVICE_KEY = "BreastUSAI/Device"
-TASK_WORDS = {"segmentation": "lesion segmentation", "abvs-planes": "three-plane / single-plane classifier",
-              "mupnet": "MUP-Net prototype classifier", "dlum": "DL-UM ultrasound + mammography fusion",
-              "dlr": "deep radiomics with clinical data"}
+
+
+def taskWords(task: str) -> str:
+    """A bundle's task in words, from the engine's model-family registry."""
+    from BreastUSAITraining.families import task_words
+
+    return task_words(task)
+
+
+def modelTasks() -> list[tuple[str, str]]:
+    """(task, words) of every model family the engine knows, segmentation first."""
+    from BreastUSAITraining.families import families
+
+    return [(family.task, family.words) for family in families()]
 
 
 @dataclass
@@ -52,7 +63,7 @@ class ModelEntry:
         data = self.training.get("dataset") or {}
         trained = f"; trained on {data.get('name')}" if isinstance(data, dict) and data.get("name") else ""
         origin = "[shipped, SYNTHETIC ONLY] " if self.synthetic_only else "[shipped] " if self.shipped else ""
-        return (f"{origin}{self.name} v{self.version} - {TASK_WORDS.get(self.task, self.task)}; needs {', '.join(self.inputs)}"
+        return (f"{origin}{self.name} v{self.version} - {taskWords(self.task)}; needs {', '.join(self.inputs)}"
                 + (f"; {score}" if score else "") + trained)
 
 
@@ -124,8 +135,14 @@ def missingModelMessage(entries: list[ModelEntry], task: str) -> str | None:
     """A clear message when no usable model of ``task`` is in the folder."""
     if modelsForTask(entries, task):
         return None
-    return (f"No {TASK_WORDS.get(task, task)} model in the models folder. Train one with "
-            f"'python -m BreastUSAITraining train {task} ...' or copy a bundle folder there.")
+    from BreastUSAITraining.families import family_for_task
+
+    try:
+        command = family_for_task(task).name
+    except BreastUSAIError:
+        command = task
+    return (f"No {taskWords(task)} model in the models folder. Train one with "
+            f"'breastusai train {command} ...' or copy a bundle folder there.")
 
 
 class JsonSettings:

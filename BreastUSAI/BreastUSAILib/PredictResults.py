@@ -31,28 +31,30 @@ def readResult(folder: str | Path) -> dict[str, Any]:
         raise ValueError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
 
 
+def resultKeys() -> list[tuple[str, str]]:
+    """(result.json key, task) of every classifier family the engine knows."""
+    from BreastUSAITraining.families import CLASSIFIER, families
+
+    return [(family.result_key, family.task) for family in families(CLASSIFIER)]
+
+
 def resultRows(document: dict[str, Any], image_name: str) -> list[dict[str, Any]]:
     """One results-table row per lesion and model of a ``result.json``."""
     rows = []
     for lesion in document.get("lesions", []):
         # a lesion outlined below the segmentation threshold (predict --expect-lesion) says so on its rows
         detection = lesion.get("tags", {}).get("BreastUSAI.Detection", "")
-        for family, task in (("classification", "abvs-planes"), ("prototype_explanations", "mupnet"),
-                             ("fusion_classification", "dlum")):
-            for model, outcome in lesion.get(family, {}).items():
+        for key, task in resultKeys():
+            for model, outcome in lesion.get(key, {}).items():
+                probability = outcome.get("malignant_probability", outcome.get("probability"))
                 rows.append({"image": image_name, "lesion": lesion["id"], "model": model, "task": task,
-                             "probability": outcome["malignant_probability"], "prediction": outcome["prediction"],
+                             "probability": probability, "prediction": outcome.get("prediction", ""),
                              "birads_suggestion": "", "decision": "", "reason": detection})
         ensemble = lesion.get("ensemble")
         if ensemble:
             rows.append({"image": image_name, "lesion": lesion["id"], "model": "ensemble of " + " + ".join(ensemble["models"]),
                          "task": "ensemble", "probability": ensemble["malignant_probability"],
                          "prediction": ensemble["prediction"], "birads_suggestion": "", "decision": "", "reason": detection})
-        for model, outcome in lesion.get("radiomics", {}).items():
-            label = outcome.get("prediction") or ("high risk" if outcome["probability"] >= 0.5 else "low risk")
-            rows.append({"image": image_name, "lesion": lesion["id"], "model": model, "task": "dlr",
-                         "probability": outcome["probability"], "prediction": label,
-                         "birads_suggestion": "", "decision": "", "reason": ""})
         step = lesion.get("restratification")
         if step:
             rows.append({"image": image_name, "lesion": lesion["id"], "model": "BI-RADS 4A re-stratification (DLR_LH + DLR_BM)",

@@ -3,6 +3,7 @@ fused (mean over frames, seed 004), and Grad-CAM / Grad-CAM++ maps per plane."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,11 +12,15 @@ import torch
 from ..bundle import Bundle
 from ..errors import InputFileError
 from ..explain.gradcam import METHODS, class_activation_maps
+from ..families.family import ExplainOptions
+from ..families.lesion import LesionInput, LesionOutcome, call_words, timed
 from ..imagefiles import ImageData
+from ..imagefiles.colour import to_grey
 from ..networks.three_plane import PLANE_NAMES
 from ..planes import LesionPlanes, extract_planes
 from ..segmentation.inference import network_from_bundle
 from ..statistics.calibration import apply_temperature
+from .explanation_files import write_plane_explanation
 
 CAM_METHODS = METHODS
 
@@ -75,7 +80,7 @@ class PlaneClassifier:
         probability = float(apply_temperature(raw, self.temperature)) if self.temperature != 1.0 else raw
         outcome = {
             "malignant_probability": round(probability, 4),
-            "prediction": "malignant" if probability > self.threshold else "benign",
+            "prediction": call_words(probability, self.threshold),
             "per_plane": {PLANE_NAMES[p]: round(float(plane_p[:, i].mean()), 4) for i, p in enumerate(self.planes)},
             "frames": [round(float(v), 4) for v in fused_p],
         }
@@ -91,3 +96,39 @@ class PlaneClassifier:
         layers = {plane: f"branches.{plane}.layer4" for plane in self.planes}
         _, maps = class_activation_maps(self.network, x, layers, class_index, method)
         return {plane: m[0] for plane, m in maps.items()}
+
+    # -- the family's predictor interface (families.LesionPredictor) ---------------------------
+    @property
+    def kinds(self) -> list[str]:
+        return [self.modality]
+
+    def predict(self, lesion: LesionInput, explain: bool = False, options: ExplainOptions | None = None) -> LesionOutcome:
+        """The lesion's image of this model's kind (else the one it was found on) -> fused probability,
+        one per plane and per frame; with ``explain`` the CAM of the called class on every plane."""
+        view = lesion.view(self.modality, fallback_to_main=True)
+        image = view.image
+        if image.is_colour:
+            image = ImageData(to_grey(image.array), image.geometry, image.source, dict(image.meta))
+        self.check_image(image)
+        seconds: dict[str, float] = {}
+        with timed(seconds, "planes"):
+            planes = self.lesion_planes(image, view.lesion.box_mask, view.lesion.offset_kji)
+        with timed(seconds, "classify"):
+            found = self.classify(planes)
+        outcome = LesionOutcome(self.bundle.name, self.bundle.task, found["malignant_probability"], self.threshold,
+                                document={"model_version": self.bundle.version, **found},
+                                columns={f"probability_{plane}": value for plane, value in found["per_plane"].items()},
+                                seconds=seconds)
+        if explain:
+            method = (options or ExplainOptions()).cam
+            with timed(seconds, "explain"):
+                maps = self.explain(planes, method, class_index=1 if outcome.positive else 0)
+            outcome.explanation = (image, view.lesion, planes, maps)
+        return outcome
+
+    def write_explanation(self, folder: Path, lesion: LesionInput, outcome: LesionOutcome, options: ExplainOptions,
+                          facts: dict[str, Any]) -> None:
+        image, found, planes, maps = outcome.explanation
+        facts["planes"] = planes.describe(image.geometry)
+        write_plane_explanation(folder, image, found, planes, maps, outcome.result_entry(), self.bundle.name, options.cam,
+                                options.heatmap_grid, options.overlays, facts)

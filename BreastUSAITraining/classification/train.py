@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,46 +12,14 @@ from ..dataset import load_dataset
 from ..dataset.loader import fold_split
 from ..errors import UsageError
 from ..networks import network_config
-from ..networks.three_plane import BACKBONES, PLANE_NAMES, PLANE_SETS
+from ..networks.three_plane import PLANE_NAMES
 from ..training import TrainingSettings, train
 from ..training.bundle_facts import resolve_val_fold, run_log_files, training_facts
+from .options import PlaneClassifierOptions  # noqa: E402,F401 (re-exported)
 from .samples import build_lesion_samples
 from .task import PlaneClassifierTask
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class PlaneClassifierOptions:
-    """Model and data choices of ``train abvs-planes``."""
-
-    planes: str = "TSC"
-    backbone: str = "resnet50"
-    size: int = 224
-    frames: int = 3
-    margin: float = 0.3
-    val_fold: int | None = 0
-    weights: str | None = None
-    oversample: bool = True
-    augment: bool = True
-    flip_tta: bool = True
-    width: float = 1.0
-
-    def problems(self) -> list[str]:
-        found = []
-        if self.planes not in PLANE_SETS:
-            found.append(f"--planes must be one of {', '.join(PLANE_SETS)}, got {self.planes!r}")
-        if self.backbone not in BACKBONES:
-            found.append(f"--backbone must be one of {', '.join(BACKBONES)}, got {self.backbone!r}")
-        if self.size < 32:
-            found.append(f"--size must be at least 32, got {self.size}")
-        if not 0 < self.width <= 4:
-            found.append(f"--width must be within (0, 4], got {self.width}")
-        if self.frames < 1:
-            found.append(f"--frames must be at least 1, got {self.frames}")
-        if not 0 <= self.margin <= 2:
-            found.append(f"--margin must be within 0..2, got {self.margin}")
-        return found
 
 
 def _modality_of(dataset_items: list[dict[str, Any]]) -> str:

@@ -78,7 +78,10 @@ def _configure_logging(verbose: bool, quiet: bool) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the process exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help / --version (0) or a usage error (2): returned, so main() runs in-process
+        return stop.code if isinstance(stop.code, int) else 0 if stop.code is None else 2
     _configure_logging(args.verbose, args.quiet)
     try:
         return int(args.handler(args) or 0)

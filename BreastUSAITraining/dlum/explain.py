@@ -3,6 +3,7 @@ and the class-activation map of every block for both images (SPEC 3.4)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,11 @@ import torch.nn.functional as F
 
 from ..bundle import Bundle
 from ..errors import InputFileError
+from ..families.family import ExplainOptions
+from ..families.lesion import LesionInput, LesionOutcome, call_words, timed
+from ..planes.lesion_crops import crops_of_lesion
 from ..segmentation.inference import network_from_bundle
+from . import network as _network  # noqa: F401 (importing it registers the family's network)
 
 
 class FusionExplainer:
@@ -42,8 +47,33 @@ class FusionExplainer:
                 cams[name].append(((cam - cam.min()) / span if span > 0 else np.zeros_like(cam)).astype(np.float32))
         document = {
             "malignant_probability": round(probability, 4),
-            "prediction": "malignant" if probability > self.threshold else "benign",
+            "prediction": call_words(probability, self.threshold),
             "block_probabilities": {name: [round(float(torch.sigmoid(v.float())[0]), 4) for v in logits]
                                     for name, logits in block_logits.items()},
         }
         return document, cams
+
+    # -- the family's predictor interface (families.LesionPredictor) ---------------------------
+    @property
+    def kinds(self) -> list[str]:
+        return list(self.modalities)
+
+    def check_image(self, image) -> None:
+        if not image.is_2d:
+            raise InputFileError(image.source, f"DL-UM model {self.bundle.name} reads 2D images; this is a volume")
+
+    def predict(self, lesion: LesionInput, explain: bool = False, options: ExplainOptions | None = None) -> LesionOutcome:
+        """Fused probability and every supervision head's probability; the block CAMs of both
+        images kept as the explanation."""
+        seconds: dict[str, float] = {}
+        with timed(seconds, "classify"):
+            x, _ = crops_of_lesion(lesion, self.kinds, self.size, self.margin)
+            document, cams = self.explain(x)
+        probability = document.pop("malignant_probability")
+        document.pop("prediction")
+        return LesionOutcome(self.bundle.name, self.bundle.task, probability, self.threshold, document=document,
+                             explanation=cams if explain else None, seconds=seconds)
+
+    def write_explanation(self, folder: Path, lesion: LesionInput, outcome: LesionOutcome, options: ExplainOptions,
+                          facts: dict[str, Any]) -> None:
+        """DL-UM's block CAMs stay in memory (the Slicer module shows them); no file."""

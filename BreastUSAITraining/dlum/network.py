@@ -17,8 +17,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ..networks.registry import register_network
+
 BLOCKS = ((2, 64), (2, 128), (4, 256), (4, 512), (4, 512))
-VARIANTS = {"dlum": ("us", "mg"), "dlu": ("us",), "dlm": ("mg",)}
+from .options import VARIANTS  # noqa: E402,F401 (re-exported)
 
 
 class SupervisionHead(nn.Module):
@@ -104,3 +106,6 @@ class DLUM(nn.Module):
         if with_details:
             return final, block_logits, maps
         return final
+
+
+register_network("dlum", DLUM)

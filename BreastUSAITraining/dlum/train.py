@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..bundle import save_bundle
@@ -14,37 +13,10 @@ from ..networks import network_config
 from ..planes.lesion_crops import build_lesion_crop_samples
 from ..training import TrainingSettings, train
 from ..training.bundle_facts import resolve_val_fold, run_log_files, training_facts
-from .network import VARIANTS
+from .options import DLUMOptions  # noqa: E402,F401 (re-exported)
 from .task import DLUMTask
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class DLUMOptions:
-    variant: str = "dlum"
-    mg_view: str = "mg_cc"
-    width: float = 1.0
-    size: int = 224
-    margin: float = 0.3
-    val_fold: int | None = 0
-    augment: bool = True
-
-    def problems(self) -> list[str]:
-        found = []
-        if self.variant not in VARIANTS:
-            found.append(f"--variant must be one of {', '.join(VARIANTS)}")
-        if self.mg_view not in ("mg_cc", "mg_mlo"):
-            found.append("--mg-view must be mg_cc or mg_mlo")
-        if not 0 < self.width <= 2:
-            found.append(f"--width must be within (0, 2], got {self.width}")
-        if self.size < 32 or self.size % 16:
-            found.append(f"--size must be a multiple of 16 (at least 32), got {self.size}")
-        return found
-
-    @property
-    def modalities(self) -> list[str]:
-        return [{"us": "us_bmode", "mg": self.mg_view}[name] for name in VARIANTS[self.variant]]
 
 
 def train_dlum(data_dir: str | Path, out: str | Path, options: DLUMOptions, settings: TrainingSettings) -> Path | None:

@@ -24,11 +24,12 @@ from ..atomic import atomic_directory, write_json_atomic
 from ..bundle import load_bundle
 from ..dataset import load_dataset
 from ..errors import UsageError
+from ..families import SEGMENTATION, family_for_task
 from ..statistics import auc, bootstrap_auc_ci, threshold_metrics, youden_threshold
 from ..training.device import resolve_device
 from .overlap import evaluation_overlap
 from .plots import calibration_bins, plot_calibration, plot_confusion, plot_decision_curve, plot_roc_with_band
-from .predictions import classifier_rows, crop_model_rows, parse_split, segmentation_rows, write_rows_csv
+from .predictions import lesion_rows, parse_split, segmentation_rows, write_rows_csv
 
 log = logging.getLogger(__name__)
 
@@ -75,16 +76,16 @@ def evaluate_bundle(bundle_path: str | Path, data_dir: str | Path, split: str, o
     for warning in document["data_overlap"]["warnings"]:
         log.warning("%s: %s", bundle.name, warning)
     with atomic_directory(out, overwrite=True) as staging:
-        if bundle.task == "segmentation":
+        family = family_for_task(bundle.task, bundle_path)
+        if family.role == SEGMENTATION:
             rows = segmentation_rows(bundle, torch_device, dataset, split_name, folds, progress)
             write_rows_csv(staging / "predictions.csv", rows)
             for key in ("dice", "iou"):
                 values = [r[key] for r in rows]
                 document[key] = {"mean": statistics.fmean(values), "sd": statistics.pstdev(values),
                                  "median": statistics.median(values), "n": len(values)}
-        elif bundle.task in ("abvs-planes", "mupnet", "dlum", "dlr"):
-            collect = classifier_rows if bundle.task == "abvs-planes" else crop_model_rows
-            rows = collect(bundle, torch_device, dataset, split_name, folds, progress)
+        else:
+            rows = lesion_rows(bundle, torch_device, dataset, split_name, folds, progress)
             write_rows_csv(staging / "predictions.csv", rows)
             labels = np.array([r["label"] for r in rows])
             scores = np.array([r["probability"] for r in rows])
@@ -98,7 +99,5 @@ def evaluate_bundle(bundle_path: str | Path, data_dir: str | Path, split: str, o
             plot_confusion(staging / "confusion.png", document["at_0.5"], 0.5)
             plot_calibration(staging / "calibration.png", document["calibration"])
             _, document["decision_curve"] = plot_decision_curve(staging / "decision_curve.png", labels, scores)
-        else:
-            raise UsageError(f"evaluate cannot run a {bundle.task!r} model yet")
         write_json_atomic(staging / "metrics.json", document)
     return document

@@ -13,12 +13,11 @@ from tqdm import tqdm
 
 from ..atomic import write_text_atomic
 from ..bundle import Bundle
-from ..classification.inference import PlaneClassifier
 from ..dataset.contract import Dataset
-from ..dataset.loader import case_dicts, lesion_dicts
+from ..dataset.loader import case_dicts
 from ..errors import UsageError
-from ..imagefiles import read_image, read_segmentation
-from ..segmentation.inference import LesionSegmenter
+from ..families import family_for_task
+from ..families.dataset_lesions import lesion_from_item
 from ..segmentation.samples import read_case
 from ..segmentation.task import dice_and_iou
 
@@ -37,61 +36,30 @@ def parse_split(text: str) -> tuple[str, list[int] | None]:
     raise UsageError(f"--split must be test, all or fold:K, got {text!r}")
 
 
-def classifier_rows(bundle: Bundle, device, dataset: Dataset, split: str, folds: list[int] | None,
-                    progress: bool = True) -> list[dict[str, Any]]:
-    """Malignant probability of every labelled lesion of the split the model can read."""
-    classifier = PlaneClassifier(bundle, device)
-    items = [i for i in lesion_dicts(dataset, split, folds=folds) if i["modality"] == classifier.modality]
+def lesion_rows(bundle: Bundle, device, dataset: Dataset, split: str, folds: list[int] | None,
+                progress: bool = True) -> list[dict[str, Any]]:
+    """A classifier family's probability and call of every lesion of the split it is scored on (its
+    family chooses them), through the same predictor ``predict`` and the Slicer module use."""
+    family = family_for_task(bundle.task, bundle.root)
+    predictor = family.load_predictor(bundle, device)
+    items = family.evaluation_items(predictor, dataset, split, folds)
     if not items:
-        raise UsageError(f"{dataset.root}: no labelled {classifier.modality} lesion in split {split}"
+        raise UsageError(f"{dataset.root}: no labelled lesion with {', '.join(predictor.kinds)} in split {split}"
                          + (f" fold {folds[0]}" if folds else ""))
     rows = []
     for item in tqdm(items, desc="classifying lesions", disable=not progress, unit="lesion"):
-        image = read_image(item["image"])
-        mask = read_segmentation(item["segmentation"]).on_grid(image.geometry, image.shape_kji).segment(item["segment"]).mask
-        outcome = classifier.classify(classifier.lesion_planes(image, mask))
+        outcome = predictor.predict(lesion_from_item(item, predictor.kinds))
         rows.append({"case_id": item["case_id"], "lesion_id": item["lesion_id"] or "", "label": item["label"],
                      "pathology": item["pathology"], "birads": item["birads"] or "",
-                     "probability": outcome["malignant_probability"],
-                     **{f"probability_{plane}": value for plane, value in outcome["per_plane"].items()}})
-    return rows
-
-
-def crop_model_rows(bundle: Bundle, device, dataset: Dataset, split: str, folds: list[int] | None,
-                    progress: bool = True) -> list[dict[str, Any]]:
-    """MUP-Net / DL-UM / deep radiomics: every labelled lesion of the split that has all the model's
-    images (DLR_LH: labelled low / high risk by BI-RADS; DLR_BM: the BI-RADS 4A lesions)."""
-    from ..dlum.explain import FusionExplainer
-    from ..mupnet.explain import PrototypeExplainer
-    from ..planes.lesion_crops import build_lesion_crop_samples
-    from ..radiomics.labels import select
-    from ..radiomics.predictor import RadiomicsPredictor
-
-    if bundle.task == "dlr":
-        model = RadiomicsPredictor(bundle, device)
-        items = select(lesion_dicts(dataset, split, folds=folds, modalities=model.modalities, labelled_only=model.kind != "lh"),
-                       model.kind)
-    else:
-        model = PrototypeExplainer(bundle, device) if bundle.task == "mupnet" else FusionExplainer(bundle, device)
-        items = lesion_dicts(dataset, split, folds=folds, modalities=model.modalities)
-    if not items:
-        raise UsageError(f"{dataset.root}: no labelled lesion with {', '.join(model.modalities)} in split {split}")
-    samples = build_lesion_crop_samples(items, model.modalities, model.size, model.margin, progress)
-    rows = []
-    for item, sample in zip(items, samples):
-        crop = sample["x"].astype(np.float32) / 255.0
-        probability = (model.probability(crop, item["clinical"]) if bundle.task == "dlr"
-                       else model.explain(crop)[0]["malignant_probability"])
-        rows.append({"case_id": item["case_id"], "lesion_id": item["lesion_id"] or "", "label": item["label"],
-                     "pathology": item["pathology"], "birads": item["birads"] or "",
-                     "probability": round(float(probability), 4)})
+                     "probability": round(float(outcome.probability), 4), "threshold": outcome.threshold,
+                     "call": outcome.call, **outcome.columns})
     return rows
 
 
 def segmentation_rows(bundle: Bundle, device, dataset: Dataset, split: str, folds: list[int] | None,
                       progress: bool = True) -> list[dict[str, Any]]:
     """Dice and IoU of every case with a lesion, at the image's own resolution."""
-    segmenter = LesionSegmenter(bundle, device)
+    segmenter = family_for_task(bundle.task, bundle.root).load_predictor(bundle, device)
     rows = []
     for case in tqdm(case_dicts(dataset, split, folds=folds), desc="segmenting cases", disable=not progress, unit="case"):
         if not case["segments"]:

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,8 +20,13 @@ import torch.nn.functional as F
 from ..bundle import Bundle
 from ..classification.inference import calibration_temperature
 from ..errors import InputFileError
+from ..explain import save_plane_overlays
+from ..families.family import ExplainOptions
+from ..families.lesion import LesionInput, LesionOutcome, call_words, timed
+from ..planes.lesion_crops import crops_of_lesion
 from ..segmentation.inference import network_from_bundle
 from ..statistics.calibration import apply_temperature
+from . import network as _network  # noqa: F401 (importing it registers the family's network)
 
 CLASSES = ("benign", "malignant")
 
@@ -46,8 +52,8 @@ class PrototypeExplainer:
         tensor = torch.as_tensor(x, dtype=torch.float32, device=self.device)[None]
         with torch.no_grad():
             logits, _, maps, scores = net(tensor, with_details=True)
-        raw = float(torch.softmax(logits.float(), 1)[0, 1])
-        probability = float(apply_temperature(raw, self.temperature)) if self.temperature != 1.0 else raw
+        uncalibrated = float(torch.softmax(logits.float(), 1)[0, 1])
+        probability = float(apply_temperature(uncalibrated, self.temperature)) if self.temperature != 1.0 else uncalibrated
         weights = net.last_layer.weight.detach().float().cpu().numpy()
         scores_np = scores[0].float().cpu().numpy()
         classes = net.prototype_class.cpu().numpy()
@@ -78,9 +84,45 @@ class PrototypeExplainer:
                 matched[modality][name]["contribution"] = round(matched[modality][name]["contribution"], 4)
                 k += 1
         document = {"malignant_probability": round(probability, 4),
-                    "prediction": "malignant" if probability > self.threshold else "benign",
-                    **({"uncalibrated_probability": round(raw, 4)} if self.temperature != 1.0 else {}),
+                    "prediction": call_words(probability, self.threshold),
+                    **({"uncalibrated_probability": round(uncalibrated, 4)} if self.temperature != 1.0 else {}),
                     "prototypes": matched,
                     "contribution_scores": [round(v / total, 4) for v in raw],
                     "contribution_order": [f"{m}:{c}" for m in net.modalities for c in CLASSES]}
         return document, maps_out
+
+    # -- the family's predictor interface (families.LesionPredictor) ---------------------------
+    @property
+    def kinds(self) -> list[str]:
+        return list(self.modalities)
+
+    def check_image(self, image) -> None:
+        if not image.is_2d:
+            raise InputFileError(image.source, f"MUP-Net model {self.bundle.name} reads 2D images; this is a volume")
+
+    def predict(self, lesion: LesionInput, explain: bool = False, options: ExplainOptions | None = None) -> LesionOutcome:
+        """Probability, the matched prototype of each class and modality with its contribution score,
+        and (kept for the writer) every matched prototype's similarity map on the lesion's crops."""
+        seconds: dict[str, float] = {}
+        with timed(seconds, "classify"):
+            x, pictures = crops_of_lesion(lesion, self.kinds, self.size, self.margin)
+            document, maps = self.explain(x)
+        probability = document.pop("malignant_probability")
+        document.pop("prediction")
+        return LesionOutcome(self.bundle.name, self.bundle.task, probability, self.threshold, document=document,
+                             explanation=(pictures, maps) if explain else None, seconds=seconds)
+
+    def write_explanation(self, folder: Path, lesion: LesionInput, outcome: LesionOutcome, options: ExplainOptions,
+                          facts: dict[str, Any]) -> None:
+        """``prototypes_<lesion>.png``: each matched prototype's similarity map on the lesion's crop."""
+        if not options.overlays or outcome.explanation is None:
+            return
+        pictures, maps = outcome.explanation
+        crops = {key: pictures[key.split(":")[0]] for key in maps}
+        titles = {}
+        for key in maps:
+            modality, class_name = key.split(":")
+            match = outcome.document["prototypes"][modality][class_name]
+            titles[key] = f"{class_name} prototype {match['prototype']} ({match['contribution_normalised']:+.2f})"
+        sheet = save_plane_overlays(folder / f"prototypes_{lesion.main.lesion.lesion_id}.png", crops, maps, titles)
+        facts.setdefault("overlays", []).append(sheet.name)

@@ -21,8 +21,11 @@ import torch.nn.functional as F
 from monai.networks.nets import resnet
 from torch import nn
 
+from ..networks.names import RESNET_FEATURES
+from ..networks.registry import register_network
+
 EPSILON = 1e-4
-BACKBONES = {"resnet18": (resnet.resnet18, 512), "resnet34": (resnet.resnet34, 512), "resnet50": (resnet.resnet50, 2048)}
+BACKBONES = {name: (getattr(resnet, name), width) for name, width in RESNET_FEATURES.items()}
 
 
 class FeatureMap(nn.Module):
@@ -120,3 +123,6 @@ class MUPNet(nn.Module):
 
     def modality_of(self, index: int) -> str:
         return self.modalities[index // self.per_modality]
+
+
+register_network("mupnet", MUPNet)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import logging
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,45 +19,11 @@ from ..networks import network_config
 from ..planes.lesion_crops import build_lesion_crop_samples, channels_of
 from ..training import TrainingSettings, train
 from ..training.bundle_facts import resolve_val_fold, run_log_files, training_facts
-from .network import BACKBONES, MUPNet
+from .network import MUPNet
+from .options import MUPNET_MODALITIES, MUPNetOptions  # noqa: E402,F401 (re-exported)
 from .task import MUPNetTask
 
-MUPNET_MODALITIES = ("us_bmode", "us_doppler", "us_elastography")
-
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class MUPNetOptions:
-    """Model and data choices of ``train mupnet``."""
-
-    modalities: list[str] = field(default_factory=list)  # empty: every US modality the dataset has
-    prototypes: int = 10
-    backbone: str = "resnet18"
-    prototype_dim: int = 128
-    top_k: int = 5
-    size: int = 224
-    margin: float = 0.3
-    warmup_epochs: int = 10
-    push_every: int = 10
-    val_fold: int | None = 0
-    oversample: bool = True
-    augment: bool = True
-
-    def problems(self) -> list[str]:
-        found = []
-        unknown = [m for m in self.modalities if m not in MUPNET_MODALITIES]
-        if unknown:
-            found.append(f"--modalities must be among {', '.join(MUPNET_MODALITIES)}, got {', '.join(unknown)}")
-        if self.prototypes < 2 or self.prototypes % 2:
-            found.append(f"--prototypes must be an even number of at least 2, got {self.prototypes}")
-        if self.backbone not in BACKBONES:
-            found.append(f"--backbone must be one of {', '.join(BACKBONES)}")
-        if self.size < 32:
-            found.append(f"--size must be at least 32, got {self.size}")
-        if self.push_every < 1 or self.warmup_epochs < 0:
-            found.append("--push-every must be at least 1 and --warmup at least 0")
-        return found
 
 
 def _png(array: np.ndarray) -> bytes:

@@ -20,7 +20,8 @@ from __future__ import annotations
 from monai.networks.nets import FlexibleUNet, UNet
 from torch import nn
 
-SEGMENTATION_ARCHS = ("unet", "flexunet-effb0")
+from .names import SEGMENTATION_ARCHS  # noqa: F401 (re-exported)
+
 MONAI_ENCODER_BN_MOMENTUM = 0.01  # what MONAI's EfficientNet encoder uses unless told otherwise
 
 

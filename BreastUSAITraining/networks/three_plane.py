@@ -24,9 +24,9 @@ import torch
 from monai.networks.nets import resnet
 from torch import nn
 
-PLANE_SETS = ("T", "S", "C", "TS", "TSC")
-PLANE_NAMES = {"T": "transverse", "S": "sagittal", "C": "coronal"}
-BACKBONES = {"resnet18": (resnet.resnet18, 512), "resnet34": (resnet.resnet34, 512), "resnet50": (resnet.resnet50, 2048)}
+from .names import PLANE_NAMES, PLANE_SETS, RESNET_FEATURES  # noqa: E402,F401 (PLANE_* re-exported)
+
+BACKBONES = {name: (getattr(resnet, name), width) for name, width in RESNET_FEATURES.items()}
 
 
 def plane_branch(backbone: str, width: float = 1.0) -> tuple[nn.Module, int]:

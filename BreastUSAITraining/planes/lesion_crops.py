@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from ..errors import InputFileError
 from ..imagefiles import read_image, read_segmentation
-from ..imagefiles.colour import colour_mode_for
+from ..imagefiles.colour import colour_mode_for, to_grey
 from .extract import crop_lesion_2d
 
 
@@ -66,3 +66,22 @@ def build_lesion_crop_samples(items: list[dict[str, Any]], modalities: list[str]
         samples.append({"x": x, "label": int(item["label"]), "birads": item.get("birads"), "case_id": item["case_id"],
                         "lesion_id": item.get("lesion_id"), "pathology": item.get("pathology")})
     return samples
+
+
+def crops_of_lesion(lesion, kinds: list[str], size: int, margin: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """A :class:`~..families.lesion.LesionInput`'s crop in every kind a model reads, stacked as
+    channels in [0, 1] rounded to 1/255 steps as in training, and each kind's crop as a grey picture.
+    The same crops whoever built the lesion (``predict``, ``evaluate``, the Slicer module)."""
+    crops, pictures = [], {}
+    for kind in kinds:
+        view = lesion.view(kind, fallback_to_main=len(kinds) == 1)
+        image = view.image
+        if not image.is_2d:
+            raise InputFileError(image.source, f"the {kind} image must be 2D, it has {image.shape_kji[0]} slices")
+        plane = image.plane
+        if image.is_colour and colour_mode_for(kind) != "keep":
+            plane = to_grey(plane)
+        crop = modality_crop(plane, image.geometry, view.lesion.mask[0], kind, size, margin)
+        crops.append(crop)
+        pictures[kind] = crop.mean(axis=0)
+    return crop_to_uint8(np.concatenate(crops)).astype(np.float32) / 255.0, pictures

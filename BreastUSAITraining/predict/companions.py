@@ -16,10 +16,10 @@ import numpy as np
 
 from ..dataset.schema import MODALITIES
 from ..errors import InputFileError, UsageError
+from ..families.lesion import LesionView
 from ..geometry import Geometry
 from ..imagefiles import ImageData, SegmentationData, read_image, read_segmentation
 from ..imagefiles.colour import colour_mode_for
-from ..planes.lesion_crops import crop_to_uint8, modality_crop
 from ..segmentation.lesions import Lesion, lesions_to_segmentation
 
 
@@ -67,27 +67,15 @@ def _mask_on(companion: Companion, lesion: Lesion, geometry: Geometry, shape_kji
     return single.on_grid(companion.image.geometry, companion.image.shape_kji).segments[0].mask[0]
 
 
-def lesion_crops(modalities: list[str], image: ImageData, lesion: Lesion, companions: dict[str, Companion], size: int,
-                 margin: float) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """The lesion's crop in every modality a model needs, stacked as channels in [0, 1]
-    (rounded to 1/255 steps, as in training), and each modality's crop as a grey picture."""
-    crops, pictures = [], {}
-    for kind in modalities:
-        if kind == "us_bmode":
-            plane, plane_geometry, mask = image.array[0], image.geometry, lesion.mask[0]
-        elif kind in companions:
-            companion = companions[kind]
-            plane, plane_geometry = companion.image.plane, companion.image.geometry
-            mask = _mask_on(companion, lesion, image.geometry, image.shape_kji)
-        else:
-            raise UsageError(f"the model needs a {kind} image of each lesion: give --companion {kind}=IMAGE[,SEG]")
+def companion_views(companions: dict[str, Companion], lesion: Lesion, image: ImageData) -> dict[str, LesionView]:
+    """The lesion (found or drawn on the input ``image``) on every companion image, by kind."""
+    views = {}
+    for kind, companion in companions.items():
+        mask = _mask_on(companion, lesion, image.geometry, image.shape_kji)
         if not mask.any():
-            raise InputFileError(companions[kind].image.source if kind in companions else image.source,
-                                 f"lesion {lesion.lesion_id} does not fall on the {kind} image")
-        crop = modality_crop(plane, plane_geometry, mask, kind, size, margin)
-        crops.append(crop)
-        pictures[kind] = crop.mean(axis=0)
-    return crop_to_uint8(np.concatenate(crops)).astype(np.float32) / 255.0, pictures
+            raise InputFileError(companion.image.source, f"lesion {lesion.lesion_id} does not fall on the {kind} image")
+        views[kind] = LesionView(companion.image, Lesion(lesion.lesion_id, mask[None]))
+    return views
 
 
 def companion_paths(spec: dict[str, tuple[str, str | None]]) -> list[Path]:

@@ -17,6 +17,8 @@ import torch
 from monai.networks.nets import resnet
 from torch import nn
 
+from ..networks.registry import register_network
+
 VGG11 = (64, "M", 128, "M", 256, 256, "M", 512, 512, "M", 512, 512, "M")
 RESNETS = {"resnet18": (resnet.resnet18, 512), "resnet50": (resnet.resnet50, 2048)}
 
@@ -100,3 +102,6 @@ class DeepRadiomicsModel(nn.Module):
 
     def forward(self, x: torch.Tensor, clinical: torch.Tensor) -> torch.Tensor:
         return self.probability_from_features(self.second_stage_input(x, clinical))
+
+
+register_network("deep_radiomics", DeepRadiomicsModel)

@@ -5,7 +5,6 @@ fits the second-stage model on the training lesions' features; the bundle holds 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,34 +27,9 @@ from ..training import TrainingSettings, train
 from ..training.bundle_facts import resolve_val_fold, run_log_files, training_facts
 from ..training.crop_dataset import CropDataset, crop_augmentation, stack_crops
 from .clinical import DEFAULT_VARIABLES, ClinicalEncoder
-from .labels import KINDS, select
+from .labels import select
 from .network import DeepRadiomicsModel, RadiomicsCNN
-
-
-@dataclass
-class DLROptions:
-    kind: str = "cldlr"
-    arch: str | None = None          # default: vgg11 for cldlr, resnet50 for lh / bm
-    width: float = 1.0
-    size: int = 224
-    margin: float = 0.3
-    val_fold: int | None = 0
-    augment: bool = True
-
-    @property
-    def network(self) -> str:
-        return self.arch or ("vgg11" if self.kind == "cldlr" else "resnet50")
-
-    def problems(self) -> list[str]:
-        found = []
-        if self.kind not in KINDS:
-            found.append(f"--kind must be one of {', '.join(KINDS)}")
-        if self.network not in ("vgg11", "resnet18", "resnet50"):
-            found.append("--arch must be vgg11, resnet18 or resnet50")
-        if self.size < 32:
-            found.append(f"--size must be at least 32, got {self.size}")
-        return found
-
+from .options import DLROptions  # noqa: E402,F401 (re-exported)
 
 log = logging.getLogger(__name__)
 

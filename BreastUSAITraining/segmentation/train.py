@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,51 +12,13 @@ from ..dataset import load_dataset
 from ..dataset.loader import case_dicts
 from ..errors import InputFileError, UsageError
 from ..networks import network_config
-from ..networks.segmentation import SEGMENTATION_ARCHS
 from ..training import TrainingSettings, train
 from ..training.bundle_facts import resolve_val_fold, run_log_files, training_facts
+from .options import SegmentationOptions  # noqa: E402,F401 (re-exported)
 from .samples import build_2d_samples, build_3d_samples
 from .task import SegmentationTask
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class SegmentationOptions:
-    """Model and data choices of ``train segmentation``."""
-
-    arch: str = "unet"
-    spatial: str = "2d"
-    size: int = 256
-    base_channels: int = 16
-    patch_kji: tuple[int, int, int] = (32, 64, 64)
-    val_fold: int | None = 0
-    include_normal: bool = True
-    modality: str | None = None
-    augment: float = 1.0
-    threshold: float = 0.5
-    min_size_mm: float = 4.0
-    min_voxels: int = 50
-    weights: str | None = None  # a segmentation bundle or a state_dict file to start from
-    encoder_bn_momentum: float = 0.1  # FlexibleUNet encoder batch norms (MONAI's own 0.01 lags short runs)
-
-    def problems(self) -> list[str]:
-        found = []
-        if self.arch not in SEGMENTATION_ARCHS:
-            found.append(f"--arch must be one of {', '.join(SEGMENTATION_ARCHS)}, got {self.arch!r}")
-        if self.spatial not in ("2d", "3d"):
-            found.append(f"--spatial must be 2d or 3d, got {self.spatial!r}")
-        if self.spatial == "2d" and (self.size < 32 or self.size % 32):
-            found.append(f"--size must be a multiple of 32 (at least 32), got {self.size}")
-        if self.spatial == "3d" and self.arch != "unet":
-            found.append("--spatial 3d supports --arch unet only")
-        if self.spatial == "3d" and any(v % 16 for v in self.patch_kji):
-            found.append(f"--patch sizes must be multiples of 16, got {self.patch_kji}")
-        if not 0 < self.encoder_bn_momentum <= 1:
-            found.append(f"--encoder-bn-momentum must be within (0, 1], got {self.encoder_bn_momentum}")
-        if not 0 < self.threshold < 1:
-            found.append(f"--threshold must be within (0, 1), got {self.threshold}")
-        return found
 
 
 def select_cases(data_dir: str | Path, options: SegmentationOptions) -> tuple[Any, list[dict], list[dict]]:

@@ -25,6 +25,7 @@ from tqdm import tqdm
 from ..errors import InputFileError, UsageError
 from . import distributed
 from .checkpoint import BEST, LAST, load_checkpoint, save_checkpoint
+from .choices import KEEP, OPTIMISERS, SCHEDULERS
 from .device import describe_device, resolve_device
 from .history import TensorBoardLog, plot_history, write_history_csv
 from .seeding import epoch_seed, make_deterministic, seed_everything
@@ -93,11 +94,11 @@ class TrainingSettings:
             found.append(f"--batch-size must be at least 1, got {self.batch_size}")
         if not (self.learning_rate > 0 and math.isfinite(self.learning_rate)):
             found.append(f"--lr must be a positive number, got {self.learning_rate}")
-        if self.optimiser not in ("adamw", "adam", "sgd"):
-            found.append(f"--optimiser must be adamw, adam or sgd, got {self.optimiser!r}")
-        if self.scheduler not in ("cosine", "step", "none"):
-            found.append(f"--scheduler must be cosine, step or none, got {self.scheduler!r}")
-        if self.keep not in ("best", "last"):
+        if self.optimiser not in OPTIMISERS:
+            found.append(f"--optimiser must be one of {', '.join(OPTIMISERS)}, got {self.optimiser!r}")
+        if self.scheduler not in SCHEDULERS:
+            found.append(f"--scheduler must be one of {', '.join(SCHEDULERS)}, got {self.scheduler!r}")
+        if self.keep not in KEEP:
             found.append(f"--keep must be best or last, got {self.keep!r}")
         return found
 

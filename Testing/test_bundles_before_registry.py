@@ -1,0 +1,63 @@
+"""Bundles written before the model-family registry load and predict as they did (issue 18, item 4):
+the shipped models (segmentation, single-plane classifier, MUP-Net, ABVS segmentation, three-plane
+classifier) on every sample image, and small DL-UM and CLDLR bundles on phantom lesions, against
+``predict``'s outputs recorded by the code before the change (Testing/data/bundles_before_registry)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from BreastUSAITraining.cli.main import main as cli_main
+
+REPO = Path(__file__).resolve().parents[1]
+OLD = REPO / "Testing" / "data" / "bundles_before_registry"
+EXPECTED = json.loads((OLD / "predict_outputs.json").read_text())
+RESULT_KEYS = ("classification", "prototype_explanations", "fusion_classification", "radiomics")
+
+
+def _predict(capsys, out: Path, *args: str) -> dict:
+    code = cli_main(["predict", *args, "--out", str(out), "--progress", "none", "-q"])
+    assert code == 0, capsys.readouterr().err
+    results = {}
+    for folder in sorted(out.iterdir()):
+        document = json.loads((folder / "result.json").read_text())
+        lesions = {}
+        for lesion in document["lesions"]:
+            models = {model: {"probability": entry.get("malignant_probability", entry.get("probability")),
+                              "prediction": entry.get("prediction")}
+                      for key in RESULT_KEYS for model, entry in lesion.get(key, {}).items()}
+            lesions[lesion["id"]] = {"voxels": lesion.get("voxels"), "models": models}
+        results[document["input"]] = lesions
+    return results
+
+
+def _phantom_items(kind: str, tmp_path: Path) -> list[dict]:
+    from BreastUSAITraining.dataset import load_dataset
+    from BreastUSAITraining.dataset.loader import lesion_dicts
+    from BreastUSAITraining.phantom import PhantomSettings, generate_phantom_dataset
+
+    folder = tmp_path / kind
+    seed = {"mg": dict(cases=12, image_size=64, seed=2), "us2d": dict(cases=24, image_size=64, seed=3)}[kind]
+    generate_phantom_dataset(folder, PhantomSettings(kind=kind, **seed), progress=False)
+    return [i for i in lesion_dicts(load_dataset(folder), "training") if i.get("segment")][:2]
+
+
+def test_shipped_models_predict_the_sample_images_as_before(capsys, tmp_path):
+    samples = sorted(p for p in (REPO / "Resources" / "SampleData").rglob("*") if p.suffix in (".png", ".nrrd")
+                     and not p.name.endswith(".seg.nrrd") and "mask" not in p.name)
+    assert len(samples) == len(EXPECTED["shipped"]) == 11
+    assert _predict(capsys, tmp_path / "p", *map(str, samples)) == EXPECTED["shipped"]
+
+
+@pytest.mark.parametrize("name,kind", [("dlum", "mg"), ("cldlr", "us2d")])
+def test_small_bundles_of_the_other_families_predict_as_before(name, kind, capsys, tmp_path):
+    found = {}
+    for number, item in enumerate(_phantom_items(kind, tmp_path)):
+        extra = [f"--clinical={k}={json.dumps(v) if not isinstance(v, str) else v}" for k, v in item["clinical"].items()
+                 if v is not None] if name == "cldlr" else ["--companion", f"mg_cc={item['mg_cc']},{item['segmentation_mg_cc']}"]
+        found.update(_predict(capsys, tmp_path / f"p{number}", item["us_bmode"], "--model", str(OLD / name),
+                              "--segmentation", item["segmentation"], *extra))
+    assert found == EXPECTED[name]
