@@ -179,7 +179,7 @@ def run_import_images(args: argparse.Namespace) -> int:
     for problem in report.skipped:
         print(f"skipped: {problem}")
     for warning in report.warnings:
-        print(f"warning: {warning}")
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from .common import add_threads
+
 
 def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
@@ -19,6 +21,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("--out", default="demo_output", metavar="DIR", help="output folder (default: ./demo_output)")
+    add_threads(p)
     p.set_defaults(handler=run)
 
     t = commands.add_parser(
@@ -36,6 +39,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     t.add_argument("--cases", type=int, default=40, metavar="N", help="phantom lesions per data kind (default: 40)")
     t.add_argument("--epochs", type=int, default=8, metavar="N", help="training epochs of each model (default: 8)")
     t.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default: 0)")
+    add_threads(t)
     t.set_defaults(handler=run_training_tour)
 
 

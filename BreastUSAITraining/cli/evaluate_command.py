@@ -6,6 +6,8 @@ import argparse
 import json
 import sys
 
+from .common import add_device, add_output_folder, add_threads, check_output_folder
+
 
 def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser(
@@ -21,8 +23,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--data", required=True, metavar="DIR", help="dataset folder")
     p.add_argument("--split", default="test", metavar="test|fold:K|all",
                    help="the dataset's test split, one cross-validation fold, or every training item (default: test)")
-    p.add_argument("--out", required=True, metavar="DIR", help="evaluation folder to write (replaced whole)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="(default: auto)")
+    add_output_folder(p, "evaluation folder to write")
+    add_device(p)
+    add_threads(p)
     p.set_defaults(handler=run_evaluate)
 
     c = commands.add_parser(
@@ -31,7 +34,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                     "test of the calls at 0.5 (exact when fewer than 25 pairs disagree); ROC curves on one plot.")
     c.add_argument("results_a", metavar="RESULTS_A", help="evaluation folder of model A")
     c.add_argument("results_b", metavar="RESULTS_B", help="evaluation folder of model B")
-    c.add_argument("--out", metavar="DIR", help="write compare.json and roc_compare.png here")
+    add_output_folder(c, "write compare.json and roc_compare.png here", required=False)
     c.set_defaults(handler=run_compare)
 
     r = commands.add_parser(
@@ -44,13 +47,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     r.add_argument("--bm", required=True, metavar="BUNDLE", help="DLR_BM bundle (train dlr --kind bm)")
     r.add_argument("--data", required=True, metavar="DIR", help="dataset folder")
     r.add_argument("--split", default="test", metavar="test|fold:K|all", help="(default: test)")
-    r.add_argument("--out", required=True, metavar="DIR", help="output folder (replaced whole)")
-    r.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="(default: auto)")
+    add_output_folder(r, "output folder")
+    add_device(r)
+    add_threads(r)
     r.set_defaults(handler=run_restratify)
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from ..evaluation import evaluate_bundle
+
+    check_output_folder(args.out, args.overwrite)
 
     document = evaluate_bundle(args.model, args.data, args.split, args.out, args.device, progress=not args.quiet)
     if "auc" in document:
@@ -68,6 +74,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
 def run_compare(args: argparse.Namespace) -> int:
     from ..evaluation import compare_evaluations
 
+    check_output_folder(args.out, args.overwrite)
+
     document = compare_evaluations(args.results_a, args.results_b, args.out)
     if args.quiet:
         print(json.dumps(document))
@@ -84,6 +92,8 @@ def run_compare(args: argparse.Namespace) -> int:
 
 def run_restratify(args: argparse.Namespace) -> int:
     from ..radiomics.restratify_run import restratify_split
+
+    check_output_folder(args.out, args.overwrite)
 
     s = restratify_split(args.lh, args.bm, args.data, args.split, args.out, args.device, progress=not args.quiet)
     print(f"{s['lesions_4a']} BI-RADS 4A lesions ({s['malignant']} malignant): {s['decisions']['downgrade']} downgraded "

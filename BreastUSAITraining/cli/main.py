@@ -11,6 +11,7 @@ import argparse
 import logging
 import sys
 import traceback
+from pathlib import Path
 
 from .. import __version__
 from ..errors import BreastUSAIError
@@ -23,13 +24,21 @@ from . import (
     reader_study_command,
     train_command,
 )
+from .common import apply_threads
 
 DESCRIPTION = """\
 BreastUSAI headless engine: breast ultrasound / mammography AI from the dataset
 contract exported by the BreastUSAI 3D Slicer module (or imported from public data).
 
-Start with:  python -m BreastUSAITraining demo
+Start with:  breastusai demo        (or: python -m BreastUSAITraining demo)
 Every command has its own --help."""
+
+EXIT_CODES = """exit codes:
+  0  success
+  1  the run failed part-way (e.g. predict over a folder with one unreadable file: the others are done)
+  2  a usage or input error (one clear message on stderr; --debug shows the traceback)
+  130  interrupted (Ctrl-C)
+Results go to stdout; warnings and errors to stderr."""
 
 
 def _add_common_options(parser: argparse.ArgumentParser, default=None) -> None:
@@ -49,10 +58,16 @@ def _leaf_parsers(parser: argparse.ArgumentParser):
                 yield from _leaf_parsers(child)
 
 
+def program_name() -> str:
+    """``breastusai`` when run as the console script, ``python -m BreastUSAITraining`` otherwise."""
+    return "breastusai" if Path(sys.argv[0]).name.startswith("breastusai") else "python -m BreastUSAITraining"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m BreastUSAITraining",
+        prog=program_name(),
         description=DESCRIPTION,
+        epilog=EXIT_CODES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"BreastUSAITraining {__version__}")
@@ -84,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         return stop.code if isinstance(stop.code, int) else 0 if stop.code is None else 2
     _configure_logging(args.verbose, args.quiet)
     try:
+        apply_threads(getattr(args, "threads", None))
         return int(args.handler(args) or 0)
     except BreastUSAIError as error:
         if args.debug:
@@ -98,3 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def console() -> None:
+    """The ``breastusai`` console script."""
+    sys.exit(main())

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .common import EXIT_OK, EXIT_PARTLY_FAILED, EXIT_USAGE, add_device, add_output_folder, add_threads, check_output_folder
+
 HELP = """\
 Find lesions and classify them. Inputs are image files (NRRD, NIfTI, MetaImage, DICOM,
 PNG/JPEG/TIFF/BMP) or folders (of such files, or one DICOM series). Without --model the
@@ -14,7 +16,8 @@ classifier bundle then gives a malignant probability per lesion, fused and per p
 and the first one a Grad-CAM heatmap; a MUP-Net bundle shows the matched prototypes.
 A model trained on phantom images only is named in a warning whenever it runs. Per input, OUT/<name>/ receives
 result.json, lesions.seg.nrrd, heatmap_<lesion>.nrrd and PNG overlays, written whole or
-not at all. Exit code 2 if any input failed (the others are still done)."""
+not at all. Exit code 1 if some inputs failed and the others were done, 2 when no input could be
+done or for a usage error."""
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -25,7 +28,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                    help="a model bundle; repeat for several (at most one segmentation model). Default: the shipped models "
                         "(Resources/Models, or $BREASTUSAI_MODELS) that fit each input - a 2D image gets lesion "
                         "segmentation + lesion classifier + B-mode MUP-Net, a volume the phantom ABVS pair")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder (one sub-folder per input)")
+    add_output_folder(p, "output folder (one sub-folder per input)")
     p.add_argument("--segmentation", metavar="SEG_NRRD",
                    help="use this .seg.nrrd's segments as the lesions (e.g. corrected in Slicer) instead of a segmentation model")
     p.add_argument("--companion", dest="companions", action="append", default=[], metavar="KIND=IMAGE[,SEG]",
@@ -51,7 +54,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                    help="heatmap on the full input grid, or on the lesion's box (a sub-grid with the input's spacing and "
                         "direction); auto: full up to 20 million voxels (default: auto)")
     p.add_argument("--no-overlays", action="store_true", help="skip the PNG overlays")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto: CUDA when present (default: auto)")
+    add_device(p)
+    add_threads(p)
     p.add_argument("--progress", choices=("bar", "json", "none"), default=None,
                    help="bar for people, json lines on stdout for programs (default: bar, none with -q)")
     p.set_defaults(handler=run)
@@ -59,6 +63,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..predict import PredictOptions, predict_inputs
+
+    check_output_folder(args.out, args.overwrite)
 
     progress = args.progress or ("none" if args.quiet else "bar")
     options = PredictOptions(models=args.models, out=args.out, device=args.device, segmentation=args.segmentation,
@@ -76,4 +82,6 @@ def run(args: argparse.Namespace) -> int:
             print(f"warning: {warning}", file=sys.stderr)
     for path, message in failures:
         print(f"error: {message}", file=sys.stderr)
-    return 2 if failures else 0
+    if not failures:
+        return EXIT_OK
+    return EXIT_PARTLY_FAILED if results else EXIT_USAGE  # some inputs done / nothing could be done (an input error)

@@ -6,6 +6,7 @@ import argparse
 import math
 
 from ..readerstudy.reads import BIOPSY_FROM, READ_BIRADS
+from .common import add_output_folder, check_output_folder
 
 HELP = f"""\
 Analyse a reader study: every reader's BI-RADS (and optionally benign / malignant call and reading
@@ -32,7 +33,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     p = commands.add_parser("reader-study", help="readers without and with AI: Table 5 of the ABVS paper",
                             description=HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("reads", metavar="READS_CSV", help="the reads, one row per reader, lesion and mode")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder (replaced whole)")
+    add_output_folder(p, "output folder")
     p.add_argument("--data", metavar="DIR",
                    help="dataset whose dataset.json gives each lesion's pathology (when the CSV has no pathology "
                         "column; when it has one, both must agree)")
@@ -47,6 +48,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 def run_reader_study_command(args: argparse.Namespace) -> int:
     from ..readerstudy import run_reader_study
 
+    check_output_folder(args.out, args.overwrite)
     document = run_reader_study(args.reads, args.out, args.data, args.ai, args.ai_threshold)
     pooled = document["all_readers"]
     without, with_ai = pooled["without_ai"], pooled["with_ai"]

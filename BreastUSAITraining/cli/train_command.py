@@ -7,7 +7,8 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..families import ModelFamily, families
-from ..training.choices import DEVICES, KEEP, OPTIMISERS, SCHEDULERS
+from ..training.choices import KEEP, OPTIMISERS, SCHEDULERS
+from .common import add_device, add_threads
 
 HELP = """\
 Train a model from a dataset folder (the contract exported by the Slicer module or made by
@@ -36,8 +37,8 @@ def _common(parser: argparse.ArgumentParser, epochs: int, batch: int, lr: float,
     parser.add_argument("--scheduler", choices=SCHEDULERS, default="cosine",
                         help="learning-rate schedule over the epochs (default: cosine)")
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed; same seed, same data, same result on CPU (default: 0)")
-    parser.add_argument("--device", choices=DEVICES, default="auto",
-                        help="auto: CUDA when present, else CPU (default: auto)")
+    add_device(parser)
+    add_threads(parser)
     parser.add_argument("--no-amp", action="store_true", help="no mixed precision on CUDA (CPU never uses it)")
     parser.add_argument("--workers", type=int, default=0, metavar="N", help="data-loading worker processes (default: 0)")
     parser.add_argument("--resume", action="store_true", help="continue the run in --run-dir from its last checkpoint")
