@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from cli_helpers import run_cli
 
+
 def _parsers():
     """(command words, parser) of the top level and every sub-command, from the real parser."""
     import argparse
