@@ -17,6 +17,7 @@ from cli_helpers import run_cli
 
 from BreastUSAITraining.bundle import load_bundle
 from BreastUSAITraining.training.checkpoint import load_checkpoint
+from BreastUSAITraining.training.task import TrainingTask
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -130,7 +131,7 @@ def test_torchrun_two_processes_end_with_identical_weights(phantom_us2d, tmp_pat
     assert len((tmp_path / "ddp.run" / "training_log.csv").read_text().strip().splitlines()) == 3
 
 
-class _FallingScoreTask:
+class _FallingScoreTask(TrainingTask):
     """A linear model whose validation score falls every epoch (best at epoch 1), so the
     best and the last epoch hold different weights."""
 

@@ -22,6 +22,7 @@ from torch.utils.data import Dataset
 from ..networks.three_plane import ThreePlaneClassifier
 from ..statistics.roc import auc_and_accuracy
 from ..training.crop_dataset import CropDataset
+from ..training.task import TrainingTask
 
 PLANE_HEAD_WEIGHT = 0.3
 
@@ -49,7 +50,7 @@ class LesionFrameDataset(CropDataset):
         return torch.as_tensor(np.stack([frames[f, p] for p, f in enumerate(picks)]).astype(np.float32) / 255.0)
 
 
-class PlaneClassifierTask:
+class PlaneClassifierTask(TrainingTask):
     """Train :class:`~BreastUSAITraining.networks.three_plane.ThreePlaneClassifier` on lesion samples."""
 
     name = "abvs-planes"
@@ -80,10 +81,6 @@ class PlaneClassifierTask:
 
     def training_data(self) -> Dataset:
         return LesionFrameDataset(self.train_samples, self.transform, self.oversample)
-
-    def set_epoch_seed(self, seed: int) -> None:
-        if self.transform is not None:
-            self.transform.set_random_state(seed=seed)
 
     def training_loss(self, model: nn.Module, batch: Any, device: torch.device) -> torch.Tensor:
         image, label = batch["image"].to(device), batch["label"].to(device)

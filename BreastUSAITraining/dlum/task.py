@@ -5,27 +5,25 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import Dataset
 
-from ..statistics.roc import auc_and_accuracy
-from ..training.crop_dataset import CropDataset, crop_augmentation, stack_crops
+from ..training.crop_dataset import crop_augmentation
+from ..training.crop_task import CropClassifierTask
 from .loss import dlum_loss
 from .network import DLUM
 
 
-class DLUMTask:
+class DLUMTask(CropClassifierTask):
     name = "dlum"
     metric = "loss"
     metric_goal = "min"
+    oversample = False
 
     def __init__(self, train_samples: list[dict[str, Any]], val_samples: list[dict[str, Any]], variant: str, width: float,
                  augment: bool = True, description: dict[str, Any] | None = None) -> None:
-        self.train_samples, self.val_samples = train_samples, val_samples
+        super().__init__(train_samples, val_samples, crop_augmentation() if augment else None)
         self.variant, self.width, self.augment = variant, width, augment
-        self.transform = crop_augmentation() if augment else None
         self.description = dict(description or {})
 
     def network_arguments(self) -> dict[str, Any]:
@@ -34,30 +32,19 @@ class DLUMTask:
     def build_model(self) -> nn.Module:
         return DLUM(**self.network_arguments())
 
-    def training_data(self) -> Dataset:
-        return CropDataset(self.train_samples, self.transform, oversample=False)
-
-    def set_epoch_seed(self, seed: int) -> None:
-        if self.transform is not None:
-            self.transform.set_random_state(seed=seed)
-
     def training_loss(self, model: nn.Module, batch: Any, device: torch.device) -> torch.Tensor:
         image, label = batch["image"].to(device), batch["label"].to(device)
         final, block_logits, _ = model(image, with_details=True)
         return dlum_loss(final, block_logits, label)["total"]
 
-    def validate(self, model: nn.Module, device: torch.device) -> dict[str, float]:
-        if not self.val_samples:
-            return {}
-        x = stack_crops(self.val_samples)
-        y = torch.tensor([s["label"] for s in self.val_samples])
-        losses, probabilities = [], []
-        for start in range(0, len(x), 16):
-            final, blocks, _ = model(x[start : start + 16].to(device), with_details=True)
-            losses.append(float(dlum_loss(final, blocks, y[start : start + 16].to(device))["total"]) * len(final))
-            probabilities.append(torch.sigmoid(final.float()).cpu().numpy())
-        p, labels = np.concatenate(probabilities), y.numpy()
-        return {"loss": sum(losses) / len(x), **auc_and_accuracy(labels, p)}
+    def probabilities(self, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+        final, _, _ = model(x, with_details=True)
+        return torch.sigmoid(final.float()).reshape(-1)
+
+    def validation_extras(self, model: nn.Module, x: torch.Tensor, labels: torch.Tensor) -> dict[str, float]:
+        """The training loss on the validation lesions (summed; the model is selected by its mean)."""
+        final, blocks, _ = model(x, with_details=True)
+        return {"loss": float(dlum_loss(final, blocks, labels)["total"]) * len(final)}
 
     def fingerprint(self) -> dict[str, Any]:
         return {"task": self.name, **self.network_arguments(), "augment": self.augment,

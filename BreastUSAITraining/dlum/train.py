@@ -6,13 +6,10 @@ import logging
 from pathlib import Path
 
 from ..bundle import save_bundle
-from ..dataset import load_dataset
-from ..dataset.loader import fold_split
-from ..errors import UsageError
 from ..networks import network_config
-from ..planes.lesion_crops import build_lesion_crop_samples
 from ..training import TrainingSettings, train
-from ..training.bundle_facts import resolve_val_fold, run_log_files, training_facts
+from ..training.bundle_facts import run_log_files, training_facts
+from ..training.crop_training import crop_training_data
 from .options import DLUMOptions  # noqa: E402,F401 (re-exported)
 from .task import DLUMTask
 
@@ -20,17 +17,9 @@ log = logging.getLogger(__name__)
 
 
 def train_dlum(data_dir: str | Path, out: str | Path, options: DLUMOptions, settings: TrainingSettings) -> Path | None:
-    problems = options.problems()
-    if problems:
-        raise UsageError("; ".join(problems))
-    dataset = load_dataset(data_dir)
-    options.val_fold = resolve_val_fold(dataset, options.val_fold)
-    modalities = options.modalities
-    training, validation = fold_split(dataset, options.val_fold, modalities=modalities)
-    if {i["label"] for i in training} != {0, 1}:
-        raise UsageError(f"{data_dir}: {options.variant} needs benign and malignant lesions with {' and '.join(modalities)} images")
-    train_samples = build_lesion_crop_samples(training, modalities, options.size, options.margin, settings.progress)
-    val_samples = build_lesion_crop_samples(validation, modalities, options.size, options.margin, settings.progress)
+    data = crop_training_data(data_dir, options, lambda _dataset: options.modalities, f"{options.variant} needs benign and "
+                              "malignant lesions with {modalities} images", settings.progress)
+    dataset, modalities, train_samples, val_samples = data.dataset, data.modalities, data.train_samples, data.val_samples
     task = DLUMTask(train_samples, val_samples, options.variant, options.width, options.augment,
                     {"dataset": dataset.name, "val_fold": options.val_fold, "size": options.size, "modalities": modalities})
     result = train(task, settings)

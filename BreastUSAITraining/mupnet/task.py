@@ -12,19 +12,17 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
-from torch.utils.data import Dataset
 
-from ..statistics.roc import auc_and_accuracy
-from ..training.crop_dataset import CropDataset, crop_augmentation, stack_crops
+from ..training.crop_dataset import crop_augmentation, stack_crops
+from ..training.crop_task import CropClassifierTask
 from .loss import mupnet_loss
 from .network import MUPNet
 from .push import push_prototypes
 
 
-class MUPNetTask:
+class MUPNetTask(CropClassifierTask):
     """See the module docstring."""
 
     name = "mupnet"
@@ -33,12 +31,11 @@ class MUPNetTask:
     def __init__(self, train_samples: list[dict[str, Any]], val_samples: list[dict[str, Any]], network_arguments: dict[str, Any],
                  epochs: int, warmup_epochs: int, push_every: int, last_layer_passes: int = 2, oversample: bool = True,
                  augment: bool = True, description: dict[str, Any] | None = None) -> None:
-        self.train_samples, self.val_samples = train_samples, val_samples
+        super().__init__(train_samples, val_samples, crop_augmentation() if augment else None)
         self.arguments = dict(network_arguments)
         self.warmup_epochs, self.last_layer_passes = warmup_epochs, last_layer_passes
         self.push_epochs = sorted({e for e in range(push_every, epochs + 1, push_every)} | {epochs})
         self.oversample, self.augment = oversample, augment
-        self.transform = crop_augmentation() if augment else None
         self.description = dict(description or {})
         self.push_report: dict[str, Any] = {}
 
@@ -48,13 +45,6 @@ class MUPNetTask:
     def parameter_groups(self, model: MUPNet, lr: float) -> list[dict[str, Any]]:
         return [{"params": list(model.branches.parameters()), "lr": lr / 15},
                 {"params": list(model.add_on.parameters()) + list(model.prototypes.parameters()), "lr": lr}]
-
-    def training_data(self) -> Dataset:
-        return CropDataset(self.train_samples, self.transform, self.oversample)
-
-    def set_epoch_seed(self, seed: int) -> None:
-        if self.transform is not None:
-            self.transform.set_random_state(seed=seed)
 
     def on_epoch_start(self, model: MUPNet, epoch: int) -> None:
         warm = epoch <= self.warmup_epochs
@@ -98,15 +88,6 @@ class MUPNetTask:
         for p in model.parameters():
             p.requires_grad_(True)
         model.train()
-
-    def validate(self, model: MUPNet, device: torch.device) -> dict[str, float]:
-        if not self.val_samples:
-            return {}
-        x = stack_crops(self.val_samples)
-        labels = np.array([s["label"] for s in self.val_samples])
-        probability = np.concatenate([torch.softmax(model(x[i : i + 32].to(device)).float(), 1)[:, 1].cpu().numpy()
-                                      for i in range(0, len(x), 32)])
-        return auc_and_accuracy(labels, probability)
 
     def fingerprint(self) -> dict[str, Any]:
         return {"task": self.name, **self.arguments, "push_epochs": self.push_epochs, "warmup": self.warmup_epochs,

@@ -12,13 +12,12 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from ..bundle import save_bundle
-from ..dataset import load_dataset
-from ..dataset.loader import fold_split
 from ..errors import UsageError
 from ..networks import network_config
-from ..planes.lesion_crops import build_lesion_crop_samples, channels_of
+from ..planes.lesion_crops import channels_of
 from ..training import TrainingSettings, train
-from ..training.bundle_facts import resolve_val_fold, run_log_files, training_facts
+from ..training.bundle_facts import run_log_files, training_facts
+from ..training.crop_training import crop_training_data
 from .network import MUPNet
 from .options import MUPNET_MODALITIES, MUPNetOptions  # noqa: E402,F401 (re-exported)
 from .task import MUPNetTask
@@ -66,23 +65,20 @@ def prototype_images(model: MUPNet, samples: list[dict[str, Any]]) -> tuple[list
 
 
 def train_mupnet(data_dir: str | Path, out: str | Path, options: MUPNetOptions, settings: TrainingSettings) -> Path:
-    problems = options.problems()
-    if problems:
-        raise UsageError("; ".join(problems))
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         raise UsageError("MUP-Net trains in one process (its warm-up and push phases change which parameters learn); "
                          "run it without torchrun")
-    dataset = load_dataset(data_dir)
-    options.val_fold = resolve_val_fold(dataset, options.val_fold)
-    present = {m for item in dataset.items for m in item.images}
-    modalities = options.modalities or [m for m in MUPNET_MODALITIES if m in present]
-    if not modalities:
-        raise UsageError(f"{data_dir}: no ultrasound image (B-mode, Doppler or elastography) for MUP-Net")
-    training, validation = fold_split(dataset, options.val_fold, modalities=modalities)
-    if {i["label"] for i in training} != {0, 1}:
-        raise UsageError(f"{data_dir}: MUP-Net needs benign and malignant lesions with all of {', '.join(modalities)}")
-    train_samples = build_lesion_crop_samples(training, modalities, options.size, options.margin, settings.progress)
-    val_samples = build_lesion_crop_samples(validation, modalities, options.size, options.margin, settings.progress)
+
+    def modalities_of(dataset) -> list[str]:
+        present = {m for item in dataset.items for m in item.images}
+        chosen = options.modalities or [m for m in MUPNET_MODALITIES if m in present]
+        if not chosen:
+            raise UsageError(f"{data_dir}: no ultrasound image (B-mode, Doppler or elastography) for MUP-Net")
+        return chosen
+
+    data = crop_training_data(data_dir, options, modalities_of,
+                              "MUP-Net needs benign and malignant lesions with all of {modalities}", settings.progress)
+    dataset, modalities, train_samples, val_samples = data.dataset, data.modalities, data.train_samples, data.val_samples
     arguments = {"modalities": modalities, "channels": [channels_of(m) for m in modalities],
                  "prototypes_per_modality": options.prototypes, "backbone": options.backbone,
                  "prototype_dim": options.prototype_dim, "top_k": options.top_k}

@@ -16,16 +16,14 @@ from sklearn.svm import SVC
 from torch import nn
 
 from ..bundle import save_bundle
-from ..dataset import load_dataset
-from ..dataset.loader import fold_split
 from ..errors import UsageError
 from ..networks import network_config
-from ..planes.lesion_crops import build_lesion_crop_samples
 from ..statistics import auc
-from ..statistics.roc import auc_and_accuracy
 from ..training import TrainingSettings, train
-from ..training.bundle_facts import resolve_val_fold, run_log_files, training_facts
-from ..training.crop_dataset import CropDataset, crop_augmentation, stack_crops
+from ..training.bundle_facts import run_log_files, training_facts
+from ..training.crop_dataset import crop_augmentation, stack_crops
+from ..training.crop_task import CropClassifierTask
+from ..training.crop_training import crop_training_data
 from .clinical import DEFAULT_VARIABLES, ClinicalEncoder
 from .labels import select
 from .network import DeepRadiomicsModel, RadiomicsCNN
@@ -34,38 +32,22 @@ from .options import DLROptions  # noqa: E402,F401 (re-exported)
 log = logging.getLogger(__name__)
 
 
-class RadiomicsCNNTask:
+class RadiomicsCNNTask(CropClassifierTask):
     """Stage 1: the CNN on grey lesion ROIs, cross-entropy, validation AUC."""
 
     metric = "auc"
 
     def __init__(self, kind: str, train_samples: list[dict[str, Any]], val_samples: list[dict[str, Any]],
                  arguments: dict[str, Any], augment: bool, description: dict[str, Any]) -> None:
-        self.name = f"dlr-{kind}"
-        self.train_samples, self.val_samples, self.arguments = train_samples, val_samples, arguments
-        self.transform = crop_augmentation() if augment else None
+        super().__init__(train_samples, val_samples, crop_augmentation() if augment else None)
+        self.name, self.arguments = f"dlr-{kind}", arguments
         self.augment, self.description = augment, description
 
     def build_model(self) -> nn.Module:
         return RadiomicsCNN(**self.arguments)
 
-    def training_data(self) -> CropDataset:
-        return CropDataset(self.train_samples, self.transform, oversample=True)
-
-    def set_epoch_seed(self, seed: int) -> None:
-        if self.transform is not None:
-            self.transform.set_random_state(seed=seed)
-
     def training_loss(self, model: nn.Module, batch: Any, device: torch.device) -> torch.Tensor:
         return torch.nn.functional.cross_entropy(model(batch["image"].to(device)).float(), batch["label"].to(device))
-
-    def validate(self, model: nn.Module, device: torch.device) -> dict[str, float]:
-        if not self.val_samples:
-            return {}
-        x = stack_crops(self.val_samples)
-        labels = np.array([s["label"] for s in self.val_samples])
-        p = np.concatenate([torch.softmax(model(x[i : i + 32].to(device)).float(), 1)[:, 1].cpu().numpy() for i in range(0, len(x), 32)])
-        return auc_and_accuracy(labels, p)
 
     def fingerprint(self) -> dict[str, Any]:
         return {"task": self.name, **self.arguments, "augment": self.augment, "train": len(self.train_samples),
@@ -105,21 +87,13 @@ def fit_mlp(model: DeepRadiomicsModel, features: np.ndarray, labels: np.ndarray,
 
 
 def train_dlr(data_dir: str | Path, out: str | Path, options: DLROptions, settings: TrainingSettings) -> Path | None:
-    problems = options.problems()
-    if problems:
-        raise UsageError("; ".join(problems))
-    dataset = load_dataset(data_dir)
-    options.val_fold = resolve_val_fold(dataset, options.val_fold)
-    training, validation = (select(items, options.kind) for items in
-                            fold_split(dataset, options.val_fold, modalities=["us_bmode"], labelled_only=options.kind != "lh"))
-    if {i["label"] for i in training} != {0, 1}:
-        need = {"cldlr": "benign and malignant lesions", "lh": "lesions assessed BI-RADS 2/3 and 4/5",
-                "bm": "benign and malignant BI-RADS 4A lesions"}[options.kind]
-        raise UsageError(f"{data_dir}: {options.kind} needs {need} (with B-mode images) in training")
-    train_samples = build_lesion_crop_samples(training, ["us_bmode"], options.size, options.margin, settings.progress)
-    val_samples = build_lesion_crop_samples(validation, ["us_bmode"], options.size, options.margin, settings.progress)
-    for sample, item in zip(train_samples + val_samples, training + validation):
-        sample["label"] = item["label"]
+    need = {"cldlr": "benign and malignant lesions", "lh": "lesions assessed BI-RADS 2/3 and 4/5",
+            "bm": "benign and malignant BI-RADS 4A lesions"}.get(options.kind, "")
+    data = crop_training_data(data_dir, options, lambda _dataset: ["us_bmode"],
+                              f"{options.kind} needs {need} (with B-mode images) in training", settings.progress,
+                              labelled_only=options.kind != "lh", select=lambda items: select(items, options.kind))
+    dataset, training, validation = data.dataset, data.training, data.validation
+    train_samples, val_samples = data.train_samples, data.val_samples
     arguments = {"arch": options.network, "width": options.width}
     task = RadiomicsCNNTask(options.kind, train_samples, val_samples, arguments, options.augment,
                             {"dataset": dataset.name, "val_fold": options.val_fold, "size": options.size})

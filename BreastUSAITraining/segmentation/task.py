@@ -13,6 +13,7 @@ from monai.losses import DiceCELoss
 from torch import nn
 
 from ..networks.segmentation import MONAI_ENCODER_BN_MOMENTUM, build_segmentation_network
+from ..training.task import TrainingTask
 from .augment import training_transforms_2d, training_transforms_3d
 
 
@@ -27,7 +28,7 @@ def dice_and_iou(predicted: np.ndarray, truth: np.ndarray) -> tuple[float, float
     return 2 * inter / total, inter / union
 
 
-class SegmentationTask:
+class SegmentationTask(TrainingTask):
     """Train a 2D or 3D lesion segmentation network on prepared samples."""
 
     name = "segmentation"
@@ -63,9 +64,6 @@ class SegmentationTask:
 
     def training_data(self) -> Dataset:
         return Dataset(self.train_samples, transform=self.transform)
-
-    def set_epoch_seed(self, seed: int) -> None:
-        self.transform.set_random_state(seed=seed)
 
     def training_loss(self, model: nn.Module, batch: Any, device: torch.device) -> torch.Tensor:
         image = batch["image"].to(device, non_blocking=True)

@@ -15,11 +15,11 @@ import math
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from torch.utils.data import DataLoader, DistributedSampler
 from tqdm import tqdm
 
 from ..errors import InputFileError, UsageError
@@ -29,39 +29,9 @@ from .choices import KEEP, OPTIMISERS, SCHEDULERS
 from .device import describe_device, resolve_device
 from .history import TensorBoardLog, plot_history, write_history_csv
 from .seeding import epoch_seed, make_deterministic, seed_everything
+from .task import TrainingTask
 
 log = logging.getLogger(__name__)
-
-
-class TrainingTask(Protocol):
-    """What a model family tells the engine."""
-
-    #: short name used in logs ("segmentation", "abvs-planes", ...)
-    name: str
-    #: validation metric to maximise ("dice", "auc", ...; optional ``metric_goal = "min"`` to minimise)
-    metric: str
-
-    def build_model(self) -> nn.Module: ...
-
-    def training_data(self) -> Dataset: ...
-
-    def set_epoch_seed(self, seed: int) -> None:
-        """Re-seed the random augmentations (called at the start of every epoch)."""
-
-    def training_loss(self, model: nn.Module, batch: Any, device: torch.device) -> torch.Tensor: ...
-
-    def validate(self, model: nn.Module, device: torch.device) -> dict[str, float]:
-        """Validation figures; must hold ``self.metric`` (empty dict: no validation data)."""
-
-    def fingerprint(self) -> dict[str, Any]:
-        """JSON-safe description of the model and data; a resumed run must match it."""
-
-    # Optional:
-    #   ``collate``                        a DataLoader collate_fn when batches need one
-    #   ``parameter_groups(model, lr)``    optimiser parameter groups (per-part learning rates)
-    #   ``on_epoch_start(model, epoch)``   e.g. freeze / unfreeze parts (warm-up)
-    #   ``on_epoch_end(model, epoch, device)``  e.g. MUP-Net's push and last-layer phase
-    #   ``selectable(epoch)``              False for epochs that may not become the bundle
 
 
 @dataclass
@@ -130,10 +100,7 @@ class TrainingResult:
 
 
 def _optimiser(settings: TrainingSettings, model: nn.Module, task: TrainingTask) -> torch.optim.Optimizer:
-    if hasattr(task, "parameter_groups"):
-        params = task.parameter_groups(model, settings.learning_rate)
-    else:
-        params = [p for p in model.parameters() if p.requires_grad]
+    params = task.parameter_groups(model, settings.learning_rate)
     if settings.optimiser == "sgd":
         return torch.optim.SGD(params, lr=settings.learning_rate, momentum=settings.momentum,
                                weight_decay=settings.weight_decay, nesterov=True)
@@ -234,7 +201,7 @@ def _train(task: TrainingTask, settings: TrainingSettings, context: distributed.
         wrapped = nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
 
     data = task.training_data()
-    collate = getattr(task, "collate", None)
+    collate = task.collate
     if len(data) == 0:
         raise UsageError(f"{task.name}: no training samples")
     if context.is_main:
@@ -247,8 +214,7 @@ def _train(task: TrainingTask, settings: TrainingSettings, context: distributed.
         seed = epoch_seed(settings.seed, epoch, context.rank)
         seed_everything(seed)
         task.set_epoch_seed(seed)
-        if hasattr(task, "on_epoch_start"):
-            task.on_epoch_start(model, epoch)
+        task.on_epoch_start(model, epoch)
         if context.enabled:
             sampler = DistributedSampler(data, num_replicas=context.world_size, rank=context.rank, shuffle=True, seed=settings.seed)
             sampler.set_epoch(epoch)
@@ -283,8 +249,7 @@ def _train(task: TrainingTask, settings: TrainingSettings, context: distributed.
             steps += 1
             bar.set_postfix(loss=f"{total_loss / max(samples, 1):.4f}")
         scheduler.step()
-        if hasattr(task, "on_epoch_end"):
-            task.on_epoch_end(model, epoch, device)
+        task.on_epoch_end(model, epoch, device)
         train_seconds = time.perf_counter() - epoch_start
         context.average_buffers(model)
         if context.enabled:
@@ -301,8 +266,8 @@ def _train(task: TrainingTask, settings: TrainingSettings, context: distributed.
                 figures = task.validate(model, device)
             row.update({f"val_{k}": float(v) for k, v in figures.items()})
             value = figures.get(task.metric)
-            selectable = getattr(task, "selectable", lambda _epoch: True)(epoch)
-            lower_is_better = getattr(task, "metric_goal", "max") == "min"
+            selectable = task.selectable(epoch)
+            lower_is_better = task.metric_goal == "min"
             improved = value is not None and math.isfinite(value) and (
                 best_metric is None or (value < best_metric if lower_is_better else value > best_metric))
             # no validation data, or --keep last: the last (selectable) epoch is kept, whatever its metric
