@@ -33,7 +33,7 @@ def test_import_images_with_masks_labels_and_patients(tmp_path):
                      "--labels", str(tmp_path / "labels.csv"), "--mapping", str(tmp_path / "map.csv"))
     assert result.returncode == 0, result.stderr
     assert "3 images of 2 patient(s), 2 lesion(s)" in result.stdout
-    assert result.stdout.count("burned-in annotation") == 2  # both DICOM files carry BurnedInAnnotation = YES
+    assert result.stderr.count("burned-in annotation") == 2  # both DICOM files carry BurnedInAnnotation = YES (a warning: stderr)
     assert run_cli("dataset", "validate", str(out), "--deep").returncode == 0
     items = {i["case_id"]: i for i in json.loads((out / "dataset.json").read_text())["training"]}
     by_pathology = {i["pathology"]: i for i in items.values()}
