@@ -785,14 +785,14 @@ class BreastUSAITest(ScriptedLoadableModuleTest):
         self.test_PhantomDatasetReport()
         self.runLogicSuites()
 
-    def runLogicSuites(self):
+    def logicSuite(self):
+        """The logic test suites of ``Testing/Python`` as one unittest suite (None when not installed)."""
         import sys
         import unittest
 
         testing = os.path.join(os.path.dirname(os.path.abspath(__file__)), "Testing", "Python")
         if not os.path.isdir(testing):
-            logging.info("BreastUSAI: %s not found; only the module check ran", testing)
-            return
+            return None
         if testing not in sys.path:
             sys.path.insert(0, testing)
         import BreastUSAIDatasetLogicTest
@@ -801,6 +801,15 @@ class BreastUSAITest(ScriptedLoadableModuleTest):
         suite = unittest.TestSuite()
         for module in (BreastUSAIDatasetLogicTest, BreastUSAILogicTest):
             suite.addTests(unittest.TestLoader().loadTestsFromModule(module))
+        return suite
+
+    def runLogicSuites(self):
+        import unittest
+
+        suite = self.logicSuite()
+        if suite is None:
+            logging.info("BreastUSAI: Testing/Python not found; only the module check ran")
+            return
         result = unittest.TextTestRunner(verbosity=2).run(suite)
         self.assertTrue(result.wasSuccessful(), f"{len(result.failures)} failure(s), {len(result.errors)} error(s)")
 

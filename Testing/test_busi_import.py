@@ -81,11 +81,11 @@ def test_pixels_and_masks_match_the_source_pngs(imported, busi_source, manifest)
         assert seg.segment(name).tags["pathology"] == row["label"]
 
 
-def fake_busi(tmp_path, busi_source, manifest, rows=4):
+def fake_busi(tmp_path, busi_source, manifest, rows=4, chosen=None):
     root = tmp_path / "fake"
     (root / "images").mkdir(parents=True)
     (root / "masks").mkdir()
-    chosen = manifest[:rows]
+    chosen = chosen or manifest[:rows]
     for row in chosen:
         shutil.copy(busi_source / row["image"], root / row["image"])
         for mask in row["masks"].split(";"):
@@ -121,8 +121,27 @@ def test_empty_lesion_mask_is_an_error(tmp_path, busi_source, manifest):
         import_busi(root, tmp_path / "out", n_folds=2, progress=False)
 
 
-def test_train_and_predict_on_real_busi(imported, tmp_path):
-    """The headless chain on real data (few steps: a smoke test, not an accuracy claim)."""
+def _thirty_images(manifest) -> list[dict]:
+    """A 30-image BUSI manifest for the training chain: 12 benign, 12 malignant (malignant_001 among
+    them), 6 normal, whole duplicate groups only."""
+    chosen, groups = [], set()
+    for label, count in (("malignant", 12), ("benign", 12), ("normal", 6)):
+        for row in manifest:
+            same = [r for r in manifest if r["dup_group"] == row["dup_group"]]
+            if row["label"] == label and row["dup_group"] not in groups and len(same) == 1 and row["label_conflict"] == "0":
+                chosen.append(row)
+                groups.add(row["dup_group"])
+                if sum(r["label"] == label for r in chosen) == count:
+                    break
+    return chosen
+
+
+def test_train_and_predict_on_real_busi(busi_source, manifest, tmp_path):
+    """The headless chain on real data (30 real images, few steps: a smoke test, not an accuracy claim)."""
+    source, _ = fake_busi(tmp_path, busi_source, manifest, chosen=_thirty_images(manifest))
+    imported = tmp_path / "busi30"
+    result = run_cli("dataset", "import-busi", str(source), "--out", str(imported), "-q")
+    assert result.returncode == 0 and "Imported 30 BUSI images" in result.stdout, result.stdout + result.stderr
     seg = run_cli("train", "segmentation", "--data", str(imported), "--out", str(tmp_path / "seg"), "--size", "64",
                   "--channels", "8", "--epochs", "1", "--max-steps-per-epoch", "3", "--val-fold", "2", "-q")
     assert seg.returncode == 0, seg.stderr

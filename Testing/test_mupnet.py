@@ -119,11 +119,10 @@ def test_bmode_only_mupnet_through_the_cli_and_predict(phantom_us2d, tiny_bundle
     assert meta["inputs"]["modalities"] == ["us_bmode"] and len(meta["prototypes"]) == 4
     image = sorted((phantom_us2d / "images").glob("*_us_bmode.nrrd"))[0]
     pred = run_cli("predict", "--model", str(tiny_bundles["seg2d"]), "--model", str(tmp_path / "m1"), str(image),
-                   "--out", str(tmp_path / "p"), "--threshold", "0.05", "-q")
+                   "--out", str(tmp_path / "p"), "--threshold", "0.05", "--expect-lesion", "-q")
     assert pred.returncode == 0, pred.stderr
     document = json.loads(next((tmp_path / "p").glob("*/result.json")).read_text())
-    if not document["lesions"]:
-        pytest.skip("the tiny segmentation model found no lesion")
+    assert document["lesions"], document["message"]  # --expect-lesion: the image holds a lesion
     lesion = document["lesions"][0]
     explanation = lesion["prototype_explanations"][meta["name"]]
     assert len(explanation["contribution_scores"]) == 2 and lesion["malignant_probability"] == explanation["malignant_probability"]

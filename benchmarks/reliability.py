@@ -27,7 +27,7 @@ from fold_files import save_json  # noqa: E402
 from machine import machine_info  # noqa: E402
 
 RESULT = HERE / "results" / "reliability.json"
-QUICK = {"fuzz": 300, "training_kills": 2, "predict_kills": 2, "export_kills": 2, "load_inputs": 40, "writer_rounds": 1}
+QUICK = {"fuzz": 40, "training_kills": 2, "predict_kills": 2, "export_kills": 2, "load_inputs": 40, "writer_rounds": 1}
 FULL = {"fuzz": 2500, "training_kills": 20, "predict_kills": 10, "export_kills": 10, "load_inputs": 500, "writer_rounds": 3}
 
 
