@@ -5,7 +5,10 @@ the papers' input size, through the real training engine (data loading, augmenta
 loss, optimiser step); throughput is the second epoch's training images per second
 (the first one warms up). Latency is the time of one lesion through the bundle's own
 predictor (what ``predict`` and the Slicer module call), median of ``--repeats`` after
-two warm-up calls. Run it on a CPU machine and on a GPU machine; results are kept per
+two warm-up calls. Since issue 18 every row trains through its registered family (``train``'s own
+parser) and the latency is ``predict(LesionInput)`` of the family's predictor, which includes
+cropping the lesion from its image as ``predict`` does; ``results/family_speed.json`` was measured
+before, on pre-cropped lesions (the crop is not in those figures) - re-run to refresh it. Run it on a CPU machine and on a GPU machine; results are kept per
 device.
 
     python benchmarks/family_speed.py [--families ...] [--device auto|cpu|cuda] [--threads N]
@@ -23,8 +26,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
@@ -33,16 +34,21 @@ from fold_files import save_json  # noqa: E402
 from machine import machine_info  # noqa: E402
 
 RESULT = HERE / "results" / "family_speed.json"
-#: family -> (phantom kind, input size, description)
+#: benchmark row -> (phantom kind, input size, the family's ``train`` options, description). Each row is
+#: trained through its registered family (``train <family> ...``, parsed by the real CLI parser).
 FAMILIES = {
-    "segmentation-unet": ("us2d", 256, "MONAI UNet (16 base channels), 2D, 256 x 256"),
-    "three-plane-resnet50": ("abvs", 224, "three-plane ResNet50 fusion (T+S+C), 224 x 224, 3 frames per plane"),
-    "single-plane-resnet18": ("us2d", 224, "single-plane ResNet-18 on lesion crops, 224 x 224"),
-    "mupnet-bmode": ("us2d", 224, "MUP-Net, B-mode only (M = 1), ResNet-18, 224 x 224"),
-    "mupnet-3-modalities": ("multimodal", 224, "MUP-Net, B-mode + Doppler + elastography (M = 3), 224 x 224"),
-    "dlum": ("mg", 224, "DL-UM, VGG19-style US + MG branches, 224 x 224"),
-    "cldlr-vgg11": ("us2d", 224, "CLDLR: VGG11 features + clinical data -> SVM, 224 x 224"),
-    "dlr-resnet50": ("us2d", 224, "DLR_LH: ResNet50 embedding + age -> MLP, 224 x 224"),
+    "segmentation-unet": ("us2d", 256, ["segmentation", "--channels", "16"], "MONAI UNet (16 base channels), 2D, 256 x 256"),
+    "three-plane-resnet50": ("abvs", 224, ["abvs-planes", "--backbone", "resnet50"],
+                             "three-plane ResNet50 fusion (T+S+C), 224 x 224, 3 frames per plane"),
+    "single-plane-resnet18": ("us2d", 224, ["abvs-planes", "--backbone", "resnet18"],
+                              "single-plane ResNet-18 on lesion crops, 224 x 224"),
+    "mupnet-bmode": ("us2d", 224, ["mupnet", "--modalities", "us_bmode", "--warmup", "0", "--push-every", "2"],
+                     "MUP-Net, B-mode only (M = 1), ResNet-18, 224 x 224"),
+    "mupnet-3-modalities": ("multimodal", 224, ["mupnet", "--warmup", "0", "--push-every", "2"],
+                            "MUP-Net, B-mode + Doppler + elastography (M = 3), 224 x 224"),
+    "dlum": ("mg", 224, ["dlum"], "DL-UM, VGG19-style US + MG branches, 224 x 224"),
+    "cldlr-vgg11": ("us2d", 224, ["dlr", "--kind", "cldlr"], "CLDLR: VGG11 features + clinical data -> SVM, 224 x 224"),
+    "dlr-resnet50": ("us2d", 224, ["dlr", "--kind", "lh"], "DLR_LH: ResNet50 embedding + age -> MLP, 224 x 224"),
 }
 
 
@@ -56,65 +62,39 @@ def _phantom(work: Path, kind: str, lesions: int, size: int) -> Path:
     return folder
 
 
-def _train(family: str, data: Path, out: Path, size: int, settings) -> Path:
-    if family == "segmentation-unet":
-        from BreastUSAITraining.segmentation.train import SegmentationOptions, train_segmentation
+def _train(options: list[str], data: Path, out: Path, size: int, settings) -> Path:
+    """Train one benchmark row through its registered family, options parsed by the real ``train`` parser."""
+    from BreastUSAITraining.cli.main import build_parser
+    from BreastUSAITraining.families import family_named
 
-        return train_segmentation(data, out, SegmentationOptions(size=size, base_channels=16), settings)
-    if family in ("three-plane-resnet50", "single-plane-resnet18"):
-        from BreastUSAITraining.classification.train import PlaneClassifierOptions, train_plane_classifier
-
-        backbone = "resnet50" if family == "three-plane-resnet50" else "resnet18"
-        return train_plane_classifier(data, out, PlaneClassifierOptions(backbone=backbone, size=size), settings)
-    if family.startswith("mupnet"):
-        from BreastUSAITraining.mupnet.train import MUPNetOptions, train_mupnet
-
-        modalities = ["us_bmode"] if family == "mupnet-bmode" else []
-        return train_mupnet(data, out, MUPNetOptions(modalities=modalities, size=size, warmup_epochs=0, push_every=2), settings)
-    if family == "dlum":
-        from BreastUSAITraining.dlum.train import DLUMOptions, train_dlum
-
-        return train_dlum(data, out, DLUMOptions(size=size), settings)
-    from BreastUSAITraining.radiomics.train import DLROptions, train_dlr
-
-    kind = "cldlr" if family == "cldlr-vgg11" else "lh"
-    return train_dlr(data, out, DLROptions(kind=kind, size=size), settings)
+    args = build_parser().parse_args(["train", *options, "--data", str(data), "--out", str(out), "--size", str(size),
+                                      "--overwrite"])
+    args.val_fold = int(args.val_fold)
+    return family_named(options[0]).train(args, settings)
 
 
 def _latency(bundle: Path, data: Path, device, repeats: int) -> float:
-    """Median seconds of one lesion through the bundle's predictor."""
+    """Median seconds of one lesion through the bundle's family predictor (the path ``predict``,
+    ``evaluate`` and the Slicer module take; a segmenter: one image segmented into lesions)."""
     from BreastUSAITraining.bundle import load_bundle
     from BreastUSAITraining.dataset import load_dataset
     from BreastUSAITraining.dataset.loader import lesion_dicts
-    from BreastUSAITraining.imagefiles import read_image, read_segmentation
+    from BreastUSAITraining.families import SEGMENTATION, family_for_task
+    from BreastUSAITraining.families.dataset_lesions import lesion_from_item
+    from BreastUSAITraining.imagefiles import read_image
 
     loaded = load_bundle(bundle)
+    family = family_for_task(loaded.task)
+    model = family.load_predictor(loaded, device)
     dataset = load_dataset(data)
     items = lesion_dicts(dataset, "training") + lesion_dicts(dataset, "test")
-    if loaded.task == "segmentation":
-        from BreastUSAITraining.segmentation.inference import LesionSegmenter
-
-        model = LesionSegmenter(loaded, device)
+    if family.role == SEGMENTATION:
         image = read_image(items[0]["image"])
         call = lambda: model.lesions(image, model.probability(image))  # noqa: E731
-    elif loaded.task == "abvs-planes":
-        from BreastUSAITraining.classification.inference import PlaneClassifier
-
-        model = PlaneClassifier(loaded, device)
-        image = read_image(items[0]["image"])
-        mask = read_segmentation(items[0]["segmentation"]).on_grid(image.geometry, image.shape_kji).segment(items[0]["segment"]).mask
-        call = lambda: model.classify(model.lesion_planes(image, mask))  # noqa: E731
     else:
-        from BreastUSAITraining.dlum.explain import FusionExplainer
-        from BreastUSAITraining.mupnet.explain import PrototypeExplainer
-        from BreastUSAITraining.planes.lesion_crops import build_lesion_crop_samples
-        from BreastUSAITraining.radiomics.predictor import RadiomicsPredictor
-
-        model = {"mupnet": PrototypeExplainer, "dlum": FusionExplainer, "dlr": RadiomicsPredictor}[loaded.task](loaded, device)
-        item = next(i for i in items if all(m in i for m in model.modalities))
-        (sample,) = build_lesion_crop_samples([item], model.modalities, model.size, model.margin, False)
-        x = sample["x"].astype(np.float32) / 255.0
-        call = (lambda: model.probability(x, item["clinical"])) if loaded.task == "dlr" else (lambda: model.explain(x))
+        item = next(i for i in items if all(k in i or k == i["modality"] for k in model.kinds))
+        lesion = lesion_from_item(item, model.kinds)
+        call = lambda: model.predict(lesion)  # noqa: E731
     for _ in range(2):
         call()
     times = []
@@ -162,12 +142,12 @@ def main() -> int:
     entry = document["devices"].setdefault(key, {"families": {}})
     entry["machine"] = machine_info()
     for family in args.families:
-        kind, size, words = FAMILIES[family]
+        kind, size, options, words = FAMILIES[family]
         data = _phantom(work, kind, args.lesions, size)
         run_dir = work / f"{family}.run"
         shutil.rmtree(run_dir, ignore_errors=True)  # a fresh run each time (no --resume)
         settings = TrainingSettings(run_dir=run_dir, epochs=2, batch_size=args.batch_size, device=args.device, progress=False)
-        bundle = _train(family, data, work / f"{family}_bundle", size, settings)
+        bundle = _train(options, data, work / f"{family}_bundle", size, settings)
         history = json.loads((Path(bundle) / "configs" / "metadata.json").read_text())["training"]
         log = (Path(settings.run_dir) / "training_log.csv").read_text().strip().splitlines()
         header = log[0].split(",")
