@@ -9,8 +9,8 @@ from test_geometry_and_volumes import oblique_direction
 
 from BreastUSAITraining.explain import heatmap_from_planes
 from BreastUSAITraining.geometry import Geometry
+from BreastUSAITraining.lesions import BELOW_THRESHOLD_TAG, Lesion, lesions_from_mask, most_probable_region
 from BreastUSAITraining.planes import extract_planes, plane_crop_2d
-from BreastUSAITraining.segmentation.lesions import BELOW_THRESHOLD_TAG, Lesion, lesions_from_mask, most_probable_region
 
 GEOMETRY = Geometry((0.2, 0.11, 0.5), (10.0, -20.0, 30.0), oblique_direction().ravel())
 SHAPE = (40, 60, 90)  # K, J, I

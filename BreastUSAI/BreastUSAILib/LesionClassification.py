@@ -70,7 +70,7 @@ def _lesionInput(lesion: dict[str, tuple[Any, Any, str]], name: str, annotation:
     """The scene's views of one lesion -> the engine's LesionInput (each image as its kind wants it:
     colour kept for Doppler / elastography, grey otherwise; the segment on each image's own grid)."""
     from BreastUSAITraining.families import LesionInput, LesionView
-    from BreastUSAITraining.segmentation.lesions import Lesion
+    from BreastUSAITraining.lesions import Lesion
 
     views = {}
     for kind, (volume, segmentation, segment_id) in lesion.items():
@@ -87,9 +87,8 @@ def _lesionInput(lesion: dict[str, tuple[Any, Any, str]], name: str, annotation:
 
 def _combinedRow(image_name: str, name: str, task: str, combined: dict[str, Any]) -> dict[str, Any]:
     """A decision drawn from several models of one family (the BI-RADS 4A re-stratification) as a row."""
-    model = ("BI-RADS 4A re-stratification (DLR_LH + DLR_BM)" if combined.get("key") == "restratification"
-             else str(combined.get("key", task)))
-    return {"image": image_name, "lesion": name, "model": model, "task": "restratify",
+    return {"image": image_name, "lesion": name, "model": str(combined.get("title") or combined.get("key", task)),
+            "task": str(combined.get("task", "decision")),
             "probability": combined.get("probability", ""), "prediction": "biopsy" if combined.get("biopsy") else "follow-up",
             "birads_suggestion": combined.get("suggested_birads", ""), "decision": combined.get("decision", ""),
             "reason": combined.get("reason", ""), "details": {}}

@@ -38,6 +38,13 @@ def resultKeys() -> list[tuple[str, str]]:
     return [(family.result_key, family.task) for family in families(CLASSIFIER)]
 
 
+def decisionKeys() -> list[str]:
+    """result.json keys of the decisions families draw from several models (e.g. the 4A re-stratification)."""
+    from BreastUSAITraining.families import families
+
+    return [key for family in families() for key in family.decisions]
+
+
 def resultRows(document: dict[str, Any], image_name: str) -> list[dict[str, Any]]:
     """One results-table row per lesion and model of a ``result.json``."""
     rows = []
@@ -55,11 +62,14 @@ def resultRows(document: dict[str, Any], image_name: str) -> list[dict[str, Any]
             rows.append({"image": image_name, "lesion": lesion["id"], "model": "ensemble of " + " + ".join(ensemble["models"]),
                          "task": "ensemble", "probability": ensemble["malignant_probability"],
                          "prediction": ensemble["prediction"], "birads_suggestion": "", "decision": "", "reason": detection})
-        step = lesion.get("restratification")
-        if step:
-            rows.append({"image": image_name, "lesion": lesion["id"], "model": "BI-RADS 4A re-stratification (DLR_LH + DLR_BM)",
-                         "task": "restratify", "probability": "", "prediction": "biopsy" if step["biopsy"] else "follow-up",
-                         "birads_suggestion": step["suggested_birads"], "decision": step["decision"], "reason": step["reason"]})
+        for key in decisionKeys():
+            step = lesion.get(key)
+            if step:
+                rows.append({"image": image_name, "lesion": lesion["id"], "model": step.get("title", key),
+                             "task": step.get("task", "decision"), "probability": step.get("probability", ""),
+                             "prediction": "biopsy" if step.get("biopsy") else "follow-up",
+                             "birads_suggestion": step.get("suggested_birads", ""), "decision": step.get("decision", ""),
+                             "reason": step.get("reason", "")})
     return rows
 
 

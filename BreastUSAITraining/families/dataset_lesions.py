@@ -13,7 +13,7 @@ from .lesion import LesionInput, LesionView
 
 def lesion_from_item(item: dict[str, Any], kinds: list[str]) -> LesionInput:
     """The lesion of ``item`` in each of ``kinds`` (its primary image when ``kinds`` is empty)."""
-    from ..segmentation.lesions import Lesion
+    from ..lesions import Lesion
 
     name = f"{item['case_id']}/{item.get('lesion_id') or item.get('segment')}"
     views = {}

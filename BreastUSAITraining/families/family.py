@@ -77,6 +77,8 @@ class ModelFamily:
     role: str = CLASSIFIER
     #: where ``predict``'s result.json keeps its outcomes of a lesion (model name -> entry)
     result_key: str = "classification"
+    #: result.json keys of the decisions :meth:`combine` draws from several outcomes of a lesion
+    decisions: tuple[str, ...] = ()
     #: one line for ``train --help``; the subcommand's description
     help: str = ""
     description: str = ""
@@ -108,5 +110,7 @@ class ModelFamily:
 
     def combine(self, outcomes: list[LesionOutcome], lesion: LesionInput) -> dict[str, Any] | None:
         """A decision drawn from several of this family's outcomes of one lesion (e.g. the BI-RADS
-        4A re-stratification from DLR_LH + DLR_BM), or None."""
+        4A re-stratification from DLR_LH + DLR_BM), or None. The dict holds ``key`` (one of
+        :attr:`decisions`), ``title`` (words for a results table), ``decision``, ``reason`` and
+        whatever else the decision says (``probability``, ``suggested_birads``, ``biopsy`` ...)."""
         return None

@@ -38,7 +38,7 @@ def call_words(probability: float, threshold: float, words: tuple[str, str] = MA
 @dataclass
 class LesionView:
     """One image of a lesion: the image (grey or colour as its kind wants) and the lesion on
-    its grid (a :class:`~..segmentation.lesions.Lesion`: box mask + offset, never empty)."""
+    its grid (a :class:`~..lesions.Lesion`: box mask + offset, never empty)."""
 
     image: "ImageData"
     lesion: Any

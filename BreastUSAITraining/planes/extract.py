@@ -29,8 +29,8 @@ import numpy as np
 from scipy import ndimage
 
 from ..geometry import Geometry
+from ..lesions import centroid_kji
 from ..preprocessing import normalise_intensity
-from ..segmentation.lesions import centroid_kji
 
 #: code -> (name, fixed ijk axis, row ijk axis, column ijk axis)
 PLANES: dict[str, tuple[str, int, int, int]] = {

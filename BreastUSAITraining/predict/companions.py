@@ -20,7 +20,7 @@ from ..families.lesion import LesionView
 from ..geometry import Geometry
 from ..imagefiles import ImageData, SegmentationData, read_image, read_segmentation
 from ..imagefiles.colour import colour_mode_for
-from ..segmentation.lesions import Lesion, lesions_to_segmentation
+from ..lesions import Lesion, lesions_to_segmentation
 
 
 @dataclass

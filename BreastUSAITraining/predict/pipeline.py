@@ -38,7 +38,7 @@ from ..families import (
     family_named,
 )
 from ..imagefiles import ImageData, read_image, read_segmentation, write_segmentation
-from ..segmentation.lesions import BELOW_THRESHOLD_TAG, Lesion, lesions_from_segmentation, lesions_to_segmentation
+from ..lesions import BELOW_THRESHOLD_TAG, Lesion, lesions_from_segmentation, lesions_to_segmentation
 from ..shipped import image_kind, models_for_kind
 from ..training.device import describe_device, resolve_device
 from .clinical_args import parse_birads, parse_clinical

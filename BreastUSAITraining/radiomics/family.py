@@ -16,6 +16,7 @@ class RadiomicsFamily(ModelFamily):
     name = task = "dlr"
     words = "deep radiomics with clinical data"
     result_key = "radiomics"
+    decisions = ("restratification",)
     help = "deep radiomics with clinical data: CLDLR, DLR_LH, DLR_BM"
     description = ("Train a deep-radiomics model on grey B-mode lesion ROIs. --kind cldlr (Sci Rep 2024): VGG11, its "
                    "penultimate FC features + the clinical variables -> calibrated RBF-SVM. --kind lh / bm (QIMS 2025): "
@@ -59,7 +60,8 @@ class RadiomicsFamily(ModelFamily):
         if "lh" not in risk or "bm" not in risk:
             return None
         decision = restratify_4a(lesion.birads, risk["lh"], risk["bm"])
-        return {"key": "restratification", "birads_given": lesion.birads, "decision": decision.decision,
+        return {"key": "restratification", "task": "restratify", "title": "BI-RADS 4A re-stratification (DLR_LH + DLR_BM)",
+                "birads_given": lesion.birads, "decision": decision.decision,
                 "suggested_birads": decision.suggested_birads, "biopsy": decision.biopsy, "reason": decision.reason,
                 "probability": round(risk["bm"], 4)}
 

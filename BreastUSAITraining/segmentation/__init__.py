@@ -1,7 +1,6 @@
-"""Lesion segmentation (SPEC 3.1): samples, training task, inference and lesion objects.
+"""Lesion segmentation (SPEC 3.1): samples, training task and inference (the lesion objects it
+produces: :mod:`BreastUSAITraining.lesions`).
 
-* :mod:`.lesions`   - post-processing: threshold, connected components, small-object filter,
-                      one lesion per component, bounding boxes in IJK and RAS
 * :mod:`.samples`   - dataset -> in-memory training samples (2D images, ABVS slices or volumes)
 * :mod:`.augment`   - ultrasound-appropriate MONAI augmentations
 * :mod:`.task`      - the :class:`~BreastUSAITraining.training.TrainingTask` for the engine

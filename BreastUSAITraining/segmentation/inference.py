@@ -19,9 +19,9 @@ from ..bundle import Bundle
 from ..errors import InputFileError
 from ..imagefiles import ImageData
 from ..imagefiles.colour import to_grey
+from ..lesions import Lesion, lesions_from_mask, most_probable_region
 from ..networks import build_network
 from ..preprocessing import normalise_intensity, resize_batch
-from .lesions import Lesion, lesions_from_mask, most_probable_region
 
 
 def network_from_bundle(bundle: Bundle, device: torch.device) -> torch.nn.Module:

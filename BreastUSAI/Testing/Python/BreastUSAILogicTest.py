@@ -262,7 +262,7 @@ class BreastUSAILogicTest(unittest.TestCase):
         from BreastUSAILib.HeadlessSlicer import sliceCompositeNodes, sliceNodes
         from BreastUSAILib.SceneVolumes import volumeNodeFromImage
         from BreastUSAITraining.imagefiles import ImageData
-        from BreastUSAITraining.segmentation.lesions import centroid_kji
+        from BreastUSAITraining.lesions import centroid_kji
 
         logic = _logic()
         geometry = _oblique_geometry()

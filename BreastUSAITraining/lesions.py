@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from ..errors import InputFileError
-from ..geometry import Geometry
-from ..imagefiles import Segment, SegmentationData
+from .errors import InputFileError
+from .geometry import Geometry
+from .imagefiles import Segment, SegmentationData
 
 
 def centroid_kji(mask: np.ndarray) -> np.ndarray:
