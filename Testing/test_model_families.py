@@ -178,6 +178,14 @@ def test_a_registered_toy_family_appears_everywhere(toy_family, capsys, tmp_path
 
     listed = {entry.path.name: entry for entry in listModels(models)}
     assert listed["toy"].task == "toy-brightness" and "toy brightness scorer" in listed["toy"].summary()
+    # the Slicer Logic's model list (shipped models first, then the chosen folder's)
+    from BreastUSAILib.HeadlessSlicer import headlessScene
+    from BreastUSAILib.ModelLibrary import JsonSettings
+
+    logic = breastusai_module.BreastUSAILogic(scene=headlessScene(), settings=JsonSettings(tmp_path / "settings.json"))
+    logic.setModelsFolder(models)
+    in_slicer = {entry.path.name: entry for entry in logic.listModels()}
+    assert in_slicer["toy"].usable and "toy brightness scorer" in in_slicer["toy"].summary()
 
     evaluated = _evaluate(capsys, tmp_path, models / "toy", data)
     metrics = json.loads((tmp_path / "evaluate-toy" / "metrics.json").read_text())
