@@ -98,7 +98,7 @@ def test_training_goes_on_from_a_bundle_at_another_size(tiny_bundles, phantom_us
     network or a damaged weights file is refused, naming the file."""
     start = load_bundle(tiny_bundles["seg2d"], task="segmentation")
     args = ["train", "segmentation", "--data", str(phantom_us2d), "--size", "96", "--epochs", "1", "--batch-size", "4",
-            "--lr", "1e-12", "-q", "--weights", str(tiny_bundles["seg2d"])]
+            "--lr", "1e-12", "-q", "--weights", str(tiny_bundles["seg2d"]), "--max-steps-per-epoch", "2"]
     done = run_cli(*args, "--out", str(tmp_path / "b96"), "--channels", "8")
     assert done.returncode == 0, done.stderr
     grown = load_bundle(tmp_path / "b96", task="segmentation")
@@ -203,7 +203,7 @@ def test_flexible_unet_trains_predicts_on_the_input_grid_and_keeps_its_encoder_m
     for a run with another momentum (it does not shape the weights); a momentum of 0 is refused."""
     from test_predict import _assert_sub_grid, _first, _oblique_copy
 
-    flex = ["--arch", "flexunet-effb0", "--size", "64", "--batch-size", "4", "--seed", "3", "-q"]
+    flex = ["--arch", "flexunet-effb0", "--size", "64", "--batch-size", "4", "--seed", "3", "-q", "--max-steps-per-epoch", "4"]
     trained = run_cli("train", "segmentation", "--data", str(phantom_us2d), "--out", str(tmp_path / "flex"),
                       "--epochs", "2", *flex)
     assert trained.returncode == 0, trained.stderr
