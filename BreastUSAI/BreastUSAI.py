@@ -125,7 +125,7 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
 
     # --- Lesions & annotation
     def _lesion(self):
-        segmentation = self.ui.segmentationSelector.currentNode()
+        segmentation = self.ui.segmentSelectorWidget.currentNode()  # node and segment from one widget
         segment_id = self.ui.segmentSelectorWidget.currentSegmentID()
         if segmentation is None or not segment_id:
             raise ValueError("Select a segmentation and a lesion segment first.")
@@ -133,7 +133,7 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
 
     def onLesionSelected(self, *_):
         """Show the selected lesion's saved annotation in the form (empty fields when it has none)."""
-        segmentation = self.ui.segmentationSelector.currentNode()
+        segmentation = self.ui.segmentSelectorWidget.currentNode()  # node and segment from one widget
         segment_id = self.ui.segmentSelectorWidget.currentSegmentID()
         form = self.logic.annotationForm(segmentation, segment_id)
         self.ui.pathologyComboBox.currentText = form["pathology"]
@@ -260,7 +260,7 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
             case_id, lesion_ids = self.logic.readCaseOf(self.ui.imagePathLineEdit.currentPath,
                                                         self.ui.inputVolumeSelector.currentNode())
             self.ui.readCaseLineEdit.text = case_id
-            segmentation = self.ui.segmentationSelector.currentNode()
+            segmentation = self.ui.segmentSelectorWidget.currentNode()
             segment_id = self.ui.segmentSelectorWidget.currentSegmentID()
             segment = segmentation.GetSegmentation().GetSegment(segment_id) if segmentation and segment_id else None
             self.ui.readLesionLineEdit.text = segment.GetName() if segment else (lesion_ids[0] if len(lesion_ids) == 1 else "")

@@ -221,3 +221,28 @@ def test_loading_an_image_then_one_click_ai_goes_through_the_stub_panel(stub_gui
     assert not caught, caught
     assert widget.ui.inputVolumeSelector.currentNode() is not None
     assert widget.ui.imageKindLabel.text  # the recognised kind, or why the panel asks
+
+
+def test_the_lesion_and_its_segmentation_come_from_one_widget():
+    """Defect 12: qMRMLSegmentSelectorWidget has its own segmentation combo; shown beside
+    segmentationSelector the two could differ and a node was paired with the other's segment id.
+    Its combo is hidden in the .ui (a property the widget really has: Slicer's
+    qMRMLSegmentSelectorWidget.h, segmentationNodeSelectorVisible), it follows segmentationSelector,
+    and every place that reads a segment id takes the node from the same widget."""
+    import re
+    import xml.etree.ElementTree as ElementTree
+
+    ui = ElementTree.parse(MODULE.parent / "Resources" / "UI" / "BreastUSAI.ui").getroot()
+    selector = ui.find(".//widget[@name='segmentSelectorWidget']")
+    properties = {p.get("name"): p.find("bool").text for p in selector.findall("property") if p.find("bool") is not None}
+    assert properties.get("segmentationNodeSelectorVisible") == "false"
+    follows = [c for c in ui.iter("connection") if c.findtext("sender") == "segmentationSelector"
+               and c.findtext("receiver") == "segmentSelectorWidget"]
+    assert follows and follows[0].findtext("slot") == "setCurrentNode(vtkMRMLNode*)"
+    source = MODULE.read_text()
+    reads = [m.start() for m in re.finditer(r"segmentSelectorWidget\.currentSegmentID\(\)", source)]
+    assert reads
+    for start in reads:
+        window = source[max(0, start - 300):start]
+        assert "segmentSelectorWidget.currentNode()" in window and "segmentationSelector.currentNode()" not in window, \
+            source[max(0, start - 300):start + 60]

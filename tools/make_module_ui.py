@@ -32,7 +32,10 @@ SECTIONS = [
         ("Lesions:", "qMRMLNodeComboBox", "segmentationSelector",
          {"nodeTypes": ["vtkMRMLSegmentationNode"], "noneEnabled": True, "addEnabled": True, "renameEnabled": True,
           "toolTip": "Lesion segments: draw them with the Segment Editor or let the AI segment them."}),
-        ("Lesion:", "qMRMLSegmentSelectorWidget", "segmentSelectorWidget", {}),
+        # its own segmentation combo hidden: it follows segmentationSelector (a connection below), and the
+        # panel reads the node and the segment id from this one widget, so they always belong together
+        ("Lesion:", "qMRMLSegmentSelectorWidget", "segmentSelectorWidget",
+         {"segmentationNodeSelectorVisible": False, "noneEnabled": True}),
         ("Pathology:", "QComboBox", "pathologyComboBox", {"toolTip": "Biopsy / follow-up result; empty when unknown."}),
         ("BI-RADS:", "QComboBox", "biradsComboBox", {}),
         ("Clinical:", "QLineEdit", "clinicalLineEdit",
