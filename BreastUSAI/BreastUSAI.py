@@ -76,6 +76,9 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         ui.loadImageButton.connect("clicked(bool)", self.onLoadImage)
         ui.segmentSelectorWidget.connect("currentSegmentChanged(QString)", self.onLesionSelected)
         ui.setKindButton.connect("clicked(bool)", self.onSetKind)
+        ui.patientKeyLineEdit.connect("editingFinished()", self.onPatientKey)
+        ui.inputVolumeSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.onInputVolumeChanged)
+        ui.linkImageButton.connect("clicked(bool)", self.onLinkImage)
         ui.saveAnnotationButton.connect("clicked(bool)", self.onSaveAnnotation)
         ui.segmentButton.connect("clicked(bool)", self.onSegment)
         ui.runAIButton.connect("clicked(bool)", self.onRunAI)
@@ -123,7 +126,24 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
             self.logic.setImageKind(self.ui.inputVolumeSelector.currentNode(), kind)
             self.ui.imageKindLabel.text = self.ui.imageKindComboBox.currentText
 
+    def onPatientKey(self):
+        with slicer.util.tryWithErrorDisplay("Could not set the patient."):
+            self.logic.setPatientKey(self.ui.inputVolumeSelector.currentNode(), self.ui.patientKeyLineEdit.text)
+
+    def onInputVolumeChanged(self, *_):
+        """Show the chosen image's patient key (empty when it has none)."""
+        self.ui.patientKeyLineEdit.text = self.logic.patientKey(self.ui.inputVolumeSelector.currentNode())
+
     # --- Lesions & annotation
+    def onLinkImage(self):
+        with slicer.util.tryWithErrorDisplay("Could not link the image to the lesions."):
+            segmentation = self.ui.segmentSelectorWidget.currentNode()
+            if segmentation is None:
+                raise ValueError("Select the lesions (a segmentation) first.")
+            self.logic.linkLesionImage(segmentation, self.ui.linkedVolumeSelector.currentNode())
+            kinds = ", ".join(self.logic.lesionViews(segmentation, "").keys())
+            self.ui.statusLabel.text = f"The lesions of {segmentation.GetName()} are now on: {kinds}"
+
     def _lesion(self):
         segmentation = self.ui.segmentSelectorWidget.currentNode()  # node and segment from one widget
         segment_id = self.ui.segmentSelectorWidget.currentSegmentID()
@@ -469,9 +489,27 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         return {kind: (volume, segmentation_node, segment_id) for kind, volume in lesionImages(segmentation_node).items()}
 
     def linkLesionImage(self, segmentation_node, volume_node):
+        """``volume_node`` shows the same lesions as ``segmentation_node`` (co-registered, or with the
+        lesion drawn on it under the same name): multimodal models and the export use it."""
         from BreastUSAILib.AnnotationExport import linkLesionImage
 
+        if volume_node is None:
+            raise ValueError("Choose the other image of these lesions first.")
         linkLesionImage(segmentation_node, volume_node)
+
+    def setPatientKey(self, volume_node, key):
+        """Group images of one patient for the export (any key; it is never written out)."""
+        from BreastUSAILib.AnnotationExport import setPatientKey
+
+        if volume_node is None:
+            raise ValueError("Choose the image first.")
+        setPatientKey(volume_node, key.strip())
+
+    @staticmethod
+    def patientKey(volume_node):
+        from BreastUSAILib.AnnotationExport import patientKey
+
+        return patientKey(volume_node) if volume_node is not None else ""
 
     # --- 3 and 8. Segment / predict in the background
     def startPrediction(self, volume_node, bundle_paths, device="auto", segmentation_node=None, out=None, cam="gradcam",

@@ -40,6 +40,7 @@ SIGNALS = {
     "qMRMLSegmentSelectorWidget": {"currentSegmentChanged(QString)": 1, "currentNodeChanged(vtkMRMLNode*)": 1},
     "qMRMLNodeComboBox": {"currentNodeChanged(vtkMRMLNode*)": 1},
     "QTimer": {"timeout()": 0},
+    "QLineEdit": {"editingFinished()": 0, "returnPressed()": 0, "textChanged(QString)": 1},
 }
 
 #: What each stub widget class offers: properties (with a starting value) and methods.

@@ -21,6 +21,10 @@ SECTIONS = [
          {"nodeTypes": ["vtkMRMLScalarVolumeNode", "vtkMRMLVectorVolumeNode"], "noneEnabled": True, "addEnabled": False,
           "removeEnabled": False, "toolTip": "The image the AI reads (background of the slice views)."}),
         ("Recognised kind:", "QLabel", "imageKindLabel", {"text": "-"}),
+        ("Patient:", "QLineEdit", "patientKeyLineEdit",
+         {"placeholderText": "any key, e.g. the hospital number (never exported)",
+          "toolTip": "Images with the same key are one patient: the export keeps them together (one patient, one "
+                     "cross-validation fold). Press Enter to set it on the image."}),
         ("Image kind:", "QComboBox", "imageKindComboBox", {"toolTip": "Set when the kind could not be recognised (e.g. PNG files)."}),
         (None, "QPushButton", "setKindButton", {"text": "Set image kind"}),
         (None, "QPushButton", "runAIButton",
@@ -36,6 +40,12 @@ SECTIONS = [
         # panel reads the node and the segment id from this one widget, so they always belong together
         ("Lesion:", "qMRMLSegmentSelectorWidget", "segmentSelectorWidget",
          {"segmentationNodeSelectorVisible": False, "noneEnabled": True}),
+        ("Same lesions on:", "qMRMLNodeComboBox", "linkedVolumeSelector",
+         {"nodeTypes": ["vtkMRMLScalarVolumeNode", "vtkMRMLVectorVolumeNode"], "noneEnabled": True, "addEnabled": False,
+          "removeEnabled": False,
+          "toolTip": "Another image of these lesions (the Doppler or elastography frame, the mammogram) for multimodal "
+                     "MUP-Net and DL-UM; set its image kind first."}),
+        (None, "QPushButton", "linkImageButton", {"text": "Link that image to these lesions"}),
         ("Pathology:", "QComboBox", "pathologyComboBox", {"toolTip": "Biopsy / follow-up result; empty when unknown."}),
         ("BI-RADS:", "QComboBox", "biradsComboBox", {}),
         ("Clinical:", "QLineEdit", "clinicalLineEdit",

@@ -80,6 +80,11 @@ def setPatientKey(volume_node, key: str) -> None:
     volume_node.SetAttribute(PATIENT_KEY_ATTRIBUTE, key)
 
 
+def patientKey(volume_node) -> str:
+    """The image's patient key ("" when none is set)."""
+    return volume_node.GetAttribute(PATIENT_KEY_ATTRIBUTE) or ""
+
+
 def _safe_lesion_id(text: str | None, index: int) -> str:
     return text if text and re.match(ID_PATTERN, text) and not text.startswith("case_") else f"lesion_{index}"
 

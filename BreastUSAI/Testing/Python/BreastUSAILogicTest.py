@@ -409,9 +409,8 @@ class BreastUSAILogicTest(unittest.TestCase):
             item = _item("us2d", index=n)
             volume, _ = logic.loadImage(item["us_bmode"], kind="us_bmode")
             volume.SetName(f"DOE^JANE {n}")  # what a DICOM-named node may look like
-            from BreastUSAILib.AnnotationExport import setPatientKey
-
-            setPatientKey(volume, f"MRN-5550{n // 2 + 1}")  # two images per patient
+            logic.setPatientKey(volume, f" MRN-5550{n // 2 + 1} ")  # two images per patient (the panel's Patient field)
+            self.assertEqual(logic.patientKey(volume), f"MRN-5550{n // 2 + 1}")
             segmentation = logic.loadLesionSegmentation(item["segmentation"], volume)
             segmentation.SetName("Jane Doe lesions")
             logic.setLesionAnnotation(segmentation, item["segment"], pathology=item["pathology"], birads=item["birads"] or "3",
@@ -441,6 +440,10 @@ class BreastUSAILogicTest(unittest.TestCase):
         self.assertEqual(main(["dataset", "validate", str(out), "--deep", "-q"]), 0)
         document = json.loads((out / "dataset.json").read_text())
         self.assertEqual(len({i["patient_id"] for i in document["training"]}), 4 if factory else 3)
+        folds_of: dict = {}
+        for i in document["training"]:  # one patient's images stay in one cross-validation fold
+            folds_of.setdefault(i["patient_id"], set()).add(i.get("fold"))
+        self.assertTrue(all(len(folds) == 1 for folds in folds_of.values()), folds_of)
         for i in document["training"]:
             self.assertRegex(i["case_id"], r"^case_\d{4}$")
             self.assertRegex(i["patient_id"], r"^patient_\d{4}$")
