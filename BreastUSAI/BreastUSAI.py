@@ -131,8 +131,12 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
             self.logic.setPatientKey(self.ui.inputVolumeSelector.currentNode(), self.ui.patientKeyLineEdit.text)
 
     def onInputVolumeChanged(self, *_):
-        """Show the chosen image's patient key (empty when it has none)."""
-        self.ui.patientKeyLineEdit.text = self.logic.patientKey(self.ui.inputVolumeSelector.currentNode())
+        """Show the chosen image's kind (recognised from its DICOM tags when Slicer's DICOM module
+        loaded it) and its patient key."""
+        node = self.ui.inputVolumeSelector.currentNode()
+        self.ui.patientKeyLineEdit.text = self.logic.patientKey(node)
+        with slicer.util.tryWithErrorDisplay("Could not tell the image's kind."):
+            self.ui.imageKindLabel.text = self.logic.describeImageKind(node)
 
     # --- Lesions & annotation
     def onLinkImage(self):
@@ -409,6 +413,29 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
             setImageKind(volume_node, guess.kind)
         return guess
 
+    def describeImageKind(self, volume_node):
+        """The image's kind in words for the panel: the recorded one; else, for an image Slicer's
+        DICOM module loaded, the kind recognised from its DICOM tags (recorded on the node); else
+        why the user must choose it."""
+        from BreastUSAILib.ImageKinds import IMAGE_KINDS, KIND_ATTRIBUTE
+
+        if volume_node is None:
+            return "-"
+        kind = volume_node.GetAttribute(KIND_ATTRIBUTE)
+        if not kind and volume_node.GetAttribute("DICOM.instanceUIDs"):
+            kind = self.recogniseSceneImage(volume_node).kind
+        if kind:
+            return IMAGE_KINDS.get(kind, kind)
+        return "unknown - choose the image kind below"
+
+    @staticmethod
+    def checkAIInput(volume_node):
+        """Refuse what the AI must not read: a heatmap it made, a label map."""
+        from BreastUSAILib.HeatmapOverlay import HEATMAP_ATTRIBUTE
+
+        if volume_node.GetAttribute(HEATMAP_ATTRIBUTE) or volume_node.IsA("vtkMRMLLabelMapVolumeNode"):
+            raise ValueError(f"{volume_node.GetName()!r} is a heatmap or a label map, not an image: choose the image")
+
     def setImageKind(self, volume_node, kind):
         from BreastUSAILib.SceneVolumes import setImageKind
 
@@ -522,6 +549,7 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
 
         if volume_node is None:
             raise ValueError("Select an image first.")
+        self.checkAIInput(volume_node)
         if not bundle_paths:
             raise ValueError("Select at least one model.")
         if not self.aiAllowed():

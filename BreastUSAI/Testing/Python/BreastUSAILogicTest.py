@@ -120,6 +120,8 @@ class BreastUSAILogicTest(unittest.TestCase):
                 return "" if element is None else "\\".join(map(str, element.value)) if element.VM > 1 else str(element.value)
 
             self.assertEqual(logic.recogniseSceneImage(mg_node, instance_value).kind, "mg_mlo")
+            # what the panel shows when the user picks it: the recorded kind, in words
+            self.assertEqual(logic.describeImageKind(mg_node), "mammography, medio-lateral oblique view")
             self.assertEqual(mg_node.GetAttribute("BreastUSAI.ImageKind"), "mg_mlo")
             self.assertIsNone(logic.recogniseSceneImage(node2d, instance_value).kind)  # not from DICOM: ask
             rgb = np.zeros((20, 24, 3), np.uint8)
@@ -364,6 +366,9 @@ class BreastUSAILogicTest(unittest.TestCase):
         np.testing.assert_allclose(heat.geometry.ijk_to_ras(), logic.imageOf(volume).geometry.ijk_to_ras(), atol=1e-6)
         self.assertTrue(0.0 <= heat.array.min() and heat.array.max() <= 1.0 and heat.array.max() > 0, (heat.array.min(), heat.array.max(), heat.array.dtype))
         logic.showHeatmap(heatmap, volume, 0.4)
+        with self.assertRaises(ValueError) as refused:  # a heatmap is not an image the AI may read
+            logic.startPrediction(heatmap, [bundle("planes_2d")], device="cpu", segmentation_node=segmentation)
+        self.assertIn("heatmap or a label map", str(refused.exception))
         colour = heatmap.GetDisplayNode().GetColorNode()
         self.assertEqual(colour.GetName(), "BreastUSAI Heatmap")
         self.assertEqual(colour.GetNumberOfColors(), 256)
