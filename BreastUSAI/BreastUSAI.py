@@ -21,6 +21,17 @@ from slicer.ScriptedLoadableModule import (
 
 import BreastUSAILib  # noqa: F401  (puts the engine of a source checkout on sys.path)
 
+try:  # 3D Slicer 5.4 and later translate module texts (Slicer's Language Packs)
+    from slicer.i18n import tr as _
+    from slicer.i18n import translate
+except ImportError:  # an older Slicer, or slicer-core without the application: the English text
+
+    def _(text):
+        return text
+
+    def translate(context, text):
+        return text
+
 
 #
 # BreastUSAI
@@ -30,17 +41,17 @@ class BreastUSAI(ScriptedLoadableModule):
 
     def __init__(self, parent):
         ScriptedLoadableModule.__init__(self, parent)
-        self.parent.title = "BreastUSAI"
-        self.parent.categories = ["Ultrasound"]
+        self.parent.title = _("BreastUSAI")
+        self.parent.categories = [translate("qSlicerAbstractCoreModule", "Ultrasound")]
         self.parent.dependencies = []
         self.parent.contributors = ["BreastUSAI contributors"]
-        self.parent.helpText = (
+        self.parent.helpText = _(
             "Breast ultrasound and mammography AI: load ABVS volumes and 2D ultrasound / mammography images, "
             "annotate lesions with pathology, BI-RADS and clinical data, run published models with heatmaps and "
             "prototype explanations, and export annotations for headless training with BreastUSAITraining. "
             "Research use only: not a medical device."
         )
-        self.parent.acknowledgementText = (
+        self.parent.acknowledgementText = _(
             "Builds on MONAI, SimpleITK, slicerio and 3D Slicer. Methods follow MUP-Net (Commun Med 2024), "
             "CLDLR (Sci Rep 2024), DL-UM (Breast Cancer Res 2025), DLR_LH/DLR_BM (QIMS 2025) and the ABVS "
             "three-plane network (2025); sample data from the BreastUSAI phantom generator; BUSI "
@@ -109,44 +120,46 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         self.onModelsFolder()
         missing = self.logic.missingDependencies()
         if missing:
-            ui.statusLabel.text = f"Missing Python packages: {', '.join(missing)} - press 'Install Python packages'"
+            ui.statusLabel.text = _("Missing Python packages: {packages} - press 'Install Python packages'").format(
+                packages=", ".join(missing))
 
     # --- Input
     def onLoadImage(self):
         path = self.ui.imagePathLineEdit.currentPath
-        with slicer.util.tryWithErrorDisplay("Could not load the image.", waitCursor=True):
+        with slicer.util.tryWithErrorDisplay(_("Could not load the image."), waitCursor=True):
             node, guess = self.logic.loadImage(path)
             self.ui.inputVolumeSelector.setCurrentNode(node)
-            self.ui.imageKindLabel.text = guess.kind or f"unknown - choose: {guess.reason}"
+            self.ui.imageKindLabel.text = self.logic.describeImageKind(node) if guess.kind else _(
+                "unknown - choose: {reason}").format(reason=guess.reason)
             slicer.util.setSliceViewerLayers(background=node, fit=True)
 
     def onSetKind(self):
-        with slicer.util.tryWithErrorDisplay("Could not set the image kind."):
+        with slicer.util.tryWithErrorDisplay(_("Could not set the image kind.")):
             kind = self.logic.imageKindFromWords(self.ui.imageKindComboBox.currentText)
             self.logic.setImageKind(self.ui.inputVolumeSelector.currentNode(), kind)
             self.ui.imageKindLabel.text = self.ui.imageKindComboBox.currentText
 
     def onPatientKey(self):
-        with slicer.util.tryWithErrorDisplay("Could not set the patient."):
+        with slicer.util.tryWithErrorDisplay(_("Could not set the patient.")):
             self.logic.setPatientKey(self.ui.inputVolumeSelector.currentNode(), self.ui.patientKeyLineEdit.text)
 
-    def onInputVolumeChanged(self, *_):
+    def onInputVolumeChanged(self, *_args):
         """Show the chosen image's kind (recognised from its DICOM tags when Slicer's DICOM module
         loaded it) and its patient key."""
         node = self.ui.inputVolumeSelector.currentNode()
         self.ui.patientKeyLineEdit.text = self.logic.patientKey(node)
-        with slicer.util.tryWithErrorDisplay("Could not tell the image's kind."):
+        with slicer.util.tryWithErrorDisplay(_("Could not tell the image's kind.")):
             self.ui.imageKindLabel.text = self.logic.describeImageKind(node)
 
     # --- Lesions & annotation
     def onLinkImage(self):
-        with slicer.util.tryWithErrorDisplay("Could not link the image to the lesions."):
+        with slicer.util.tryWithErrorDisplay(_("Could not link the image to the lesions.")):
             segmentation = self.ui.segmentSelectorWidget.currentNode()
             if segmentation is None:
                 raise ValueError("Select the lesions (a segmentation) first.")
             self.logic.linkLesionImage(segmentation, self.ui.linkedVolumeSelector.currentNode())
             kinds = ", ".join(self.logic.lesionViews(segmentation, "").keys())
-            self.ui.statusLabel.text = f"The lesions of {segmentation.GetName()} are now on: {kinds}"
+            self.ui.statusLabel.text = _("The lesions of {name} are now on: {kinds}").format(name=segmentation.GetName(), kinds=kinds)
 
     def _lesion(self):
         segmentation = self.ui.segmentSelectorWidget.currentNode()  # node and segment from one widget
@@ -155,7 +168,7 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
             raise ValueError("Select a segmentation and a lesion segment first.")
         return segmentation, segment_id
 
-    def onLesionSelected(self, *_):
+    def onLesionSelected(self, *_args):
         """Show the selected lesion's saved annotation in the form (empty fields when it has none)."""
         segmentation = self.ui.segmentSelectorWidget.currentNode()  # node and segment from one widget
         segment_id = self.ui.segmentSelectorWidget.currentSegmentID()
@@ -166,19 +179,19 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         self.ui.noteTextEdit.setPlainText(form["note"])
 
     def onSaveAnnotation(self):
-        with slicer.util.tryWithErrorDisplay("Could not save the annotation."):
+        with slicer.util.tryWithErrorDisplay(_("Could not save the annotation.")):
             segmentation, segment_id = self._lesion()
             self.logic.saveAnnotationForm(segmentation, segment_id, pathology=self.ui.pathologyComboBox.currentText,
                                           birads=self.ui.biradsComboBox.currentText, note=self.ui.noteTextEdit.toPlainText(),
                                           clinical=self.ui.clinicalLineEdit.text)
 
     def onPlanes(self):
-        with slicer.util.tryWithErrorDisplay("Could not show the lesion planes."):
+        with slicer.util.tryWithErrorDisplay(_("Could not show the lesion planes.")):
             segmentation, segment_id = self._lesion()
             self.logic.showLesionPlanes(self.ui.inputVolumeSelector.currentNode(), segmentation, segment_id)
 
     # --- AI models
-    def onModelsFolder(self, *_):
+    def onModelsFolder(self, *_args):
         """currentPathChanged fires on every keystroke: only an existing folder is taken and remembered;
         a partial path changes nothing and shows no message."""
         if not self.logic.acceptModelsFolder(self.ui.modelsFolderPathLineEdit.currentPath):
@@ -207,7 +220,7 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         self.ui.cancelButton.enabled = busy
 
     def onSegment(self):
-        with slicer.util.tryWithErrorDisplay("Could not start the AI."):
+        with slicer.util.tryWithErrorDisplay(_("Could not start the AI.")):
             self._checkAIAllowed()
             volume = self.ui.inputVolumeSelector.currentNode()
             self.runner = self.logic.startPrediction(volume, [e.path for e in self._checkedModels()],
@@ -218,7 +231,7 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
             self.timer.start()
 
     def onRunAI(self):
-        with slicer.util.tryWithErrorDisplay("Could not start the AI."):
+        with slicer.util.tryWithErrorDisplay(_("Could not start the AI.")):
             self.runner = self.logic.runAIOnImage(self.ui.inputVolumeSelector.currentNode(),
                                                   device=self.ui.deviceComboBox.currentText)
             self.ui.progressBar.value = 0
@@ -234,7 +247,7 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         if self.runner.state != "running":
             self.timer.stop()
             self._setBusy(False)
-            with slicer.util.tryWithErrorDisplay("Could not load the AI results."):
+            with slicer.util.tryWithErrorDisplay(_("Could not load the AI results.")):
                 loaded = self.logic.collectPrediction(self.runner)
                 if loaded:
                     self.ui.resultsTextEdit.setPlainText(self.logic.predictionText(loaded))
@@ -248,10 +261,10 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
             self.runner.cancel()
 
     def onHeatmapOpacity(self, value):
-        with slicer.util.tryWithErrorDisplay("Could not show the heatmap."):
+        with slicer.util.tryWithErrorDisplay(_("Could not show the heatmap.")):
             self.logic.setHeatmapOpacity(value)
 
-    def onSceneStartClose(self, *_):
+    def onSceneStartClose(self, *_args):
         self.timer.stop()
         self.runner = None
         self._setBusy(False)
@@ -266,7 +279,7 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
     def onClassify(self):
         import qt
 
-        with slicer.util.tryWithErrorDisplay("Could not classify the lesion.", waitCursor=True):
+        with slicer.util.tryWithErrorDisplay(_("Could not classify the lesion."), waitCursor=True):
             self._checkAIAllowed()
             segmentation, segment_id = self._lesion()
             rows = self.logic.classifyLesion([e.path for e in self._checkedModels()],
@@ -280,7 +293,7 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
 
     # --- Reader study
     def onFillReadCase(self):
-        with slicer.util.tryWithErrorDisplay("Could not tell the case of this image."):
+        with slicer.util.tryWithErrorDisplay(_("Could not tell the case of this image.")):
             case_id, lesion_ids = self.logic.readCaseOf(self.ui.imagePathLineEdit.currentPath,
                                                         self.ui.inputVolumeSelector.currentNode())
             self.ui.readCaseLineEdit.text = case_id
@@ -291,50 +304,53 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
 
     def onStartRead(self):
         ui = self.ui
-        with slicer.util.tryWithErrorDisplay("Could not start the read."):
+        with slicer.util.tryWithErrorDisplay(_("Could not start the read.")):
             read = self.logic.startRead(ui.readsFilePathLineEdit.currentPath, ui.readerLineEdit.text, ui.readCaseLineEdit.text,
                                         ui.readLesionLineEdit.text, ui.readModeComboBox.currentText, ui.readGroupLineEdit.text)
             if not self.logic.aiAllowed():
                 ui.resultsTextEdit.setPlainText("")
                 ui.prototypeListWidget.clear()
                 self.logic.setHeatmapOpacity(0.0)
-            ui.readStatusLabel.text = f"Reading {read['case_id']} {read['lesion_id']} ({read['mode']}) ..."
+            ui.readStatusLabel.text = _("Reading {case} {lesion} ({mode}) ...").format(case=read["case_id"], lesion=read["lesion_id"],
+                                                                                      mode=read["mode"])
 
     def onFinishRead(self):
         ui = self.ui
-        with slicer.util.tryWithErrorDisplay("Could not record the read."):
+        with slicer.util.tryWithErrorDisplay(_("Could not record the read.")):
             row = self.logic.finishRead(ui.readBiradsComboBox.currentText, ui.readCallComboBox.currentText)
-            ui.readStatusLabel.text = f"Recorded {row['case_id']} {row['lesion_id']}: BI-RADS {row['birads']} in {row['seconds']} s"
+            ui.readStatusLabel.text = _("Recorded {case} {lesion}: BI-RADS {birads} in {seconds} s").format(
+                case=row["case_id"], lesion=row["lesion_id"], birads=row["birads"], seconds=row["seconds"])
 
     def onCancelRead(self):
         self.logic.cancelRead()
-        self.ui.readStatusLabel.text = "Read cancelled (nothing recorded)"
+        self.ui.readStatusLabel.text = _("Read cancelled (nothing recorded)")
 
     # --- Export
     def onExport(self):
-        with slicer.util.tryWithErrorDisplay("Could not export the annotations.", waitCursor=True):
+        with slicer.util.tryWithErrorDisplay(_("Could not export the annotations."), waitCursor=True):
             report = self.logic.exportAnnotations(self.ui.exportFolderPathLineEdit.currentPath)
             self.ui.datasetReportTextEdit.setPlainText(f"Exported {report.lesions} lesion(s) of {report.cases} case(s) to "
                                                        f"{report.folder}.\n" + "\n".join(report.warnings + report.skipped))
 
     def onGenerateSample(self):
         folder = self.ui.sampleFolderPathLineEdit.currentPath
-        with slicer.util.tryWithErrorDisplay("Could not generate the sample dataset.", waitCursor=True):
+        with slicer.util.tryWithErrorDisplay(_("Could not generate the sample dataset."), waitCursor=True):
             self.logic.generatePhantomDataset(folder)
             self.ui.datasetFolderPathLineEdit.currentPath = folder
             self.ui.datasetReportTextEdit.setPlainText(self.logic.datasetReport(folder))
 
     def onValidateDataset(self):
         folder = self.ui.datasetFolderPathLineEdit.currentPath
-        with slicer.util.tryWithErrorDisplay("Could not read the dataset.", waitCursor=True):
+        with slicer.util.tryWithErrorDisplay(_("Could not read the dataset."), waitCursor=True):
             self.ui.datasetReportTextEdit.setPlainText(self.logic.datasetReport(folder))
 
     def onInstallDependencies(self):
         from BreastUSAILib.Dependencies import RESTART_MESSAGE, installTorchWithPyTorchExtension
 
-        with slicer.util.tryWithErrorDisplay("Could not install the Python packages.", waitCursor=True):
+        with slicer.util.tryWithErrorDisplay(_("Could not install the Python packages."), waitCursor=True):
             installed = self.logic.installDependencies(slicer.util.pip_install, installTorchWithPyTorchExtension)
-            self.ui.statusLabel.text = f"Installed {', '.join(installed)}" if installed else "All packages present"
+            self.ui.statusLabel.text = (_("Installed {packages}").format(packages=", ".join(installed)) if installed
+                                        else _("All packages present"))
         if installed and slicer.util.confirmOkCancelDisplay(RESTART_MESSAGE + " Restart now?"):
             slicer.util.restart()
 

@@ -247,3 +247,36 @@ def test_the_lesion_and_its_segmentation_come_from_one_widget():
         window = source[max(0, start - 300):start]
         assert "segmentSelectorWidget.currentNode()" in window and "segmentationSelector.currentNode()" not in window, \
             source[max(0, start - 300):start + 60]
+
+
+def test_texts_the_user_reads_go_through_slicers_translation():
+    """Defect 14: the module's title, help, acknowledgement, every error-dialog message and every
+    status text written from a literal pass through ``_()`` (slicer.i18n.tr in Slicer >= 5.4, the
+    English text otherwise), so Slicer's Language Packs can translate them."""
+    import ast
+
+    tree = ast.parse(MODULE.read_text())
+
+    def translated(node) -> bool:
+        call = node.func if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) else None
+        if call is not None and call.attr == "format":  # _("... {x}").format(x=...)
+            node = call.value
+        return isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "translate")
+
+    checked = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "tryWithErrorDisplay" and node.args:
+            assert translated(node.args[0]), ast.unparse(node)
+            checked += 1
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Attribute):
+            target = node.targets[0]
+            value = node.value.body if isinstance(node.value, ast.IfExp) else node.value
+            literal = isinstance(value, (ast.Constant, ast.JoinedStr)) and not (isinstance(value, ast.Constant) and
+                                                                                 not isinstance(value.value, str))
+            if target.attr in ("title", "helpText", "acknowledgementText") or (target.attr == "text" and literal):
+                assert translated(node.value) or (isinstance(node.value, ast.IfExp) and translated(node.value.body)
+                                                  and translated(node.value.orelse)), ast.unparse(node)
+                checked += 1
+    assert checked >= 20
+    source = MODULE.read_text()
+    assert "from slicer.i18n import tr as _" in source and 'translate("qSlicerAbstractCoreModule", "Ultrasound")' in source
