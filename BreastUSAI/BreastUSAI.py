@@ -57,6 +57,21 @@ class BreastUSAI(ScriptedLoadableModule):
             "three-plane network (2025); sample data from the BreastUSAI phantom generator; BUSI "
             "(Al-Dhabyani et al., Data in Brief 2020) for evaluation."
         )
+        app = getattr(slicer, "app", None)
+        if app is not None:  # the sample images appear in the Sample Data module once Slicer has started
+            app.connect("startupCompleted()", registerSampleData)
+
+
+def registerSampleData():
+    """Slicer's Sample Data module, category BreastUSAI: the held-out BUSI / BUS-BRA images and the
+    phantom ABVS volume that ship with the extension, loaded from its own files (no download)."""
+    import SampleData
+    from BreastUSAILib.SampleDataSources import registerSampleData as register
+
+    try:
+        register(SampleData.SampleDataLogic)
+    except (OSError, ValueError) as error:  # a checkout without the sample images: the module still works
+        logging.warning("BreastUSAI sample data not registered: %s", error)
 
 
 #

@@ -69,6 +69,12 @@ def test_engine_cmake_lists_every_engine_file():
     listed = set(cmake_list(text, "KIT_PYTHON_SCRIPTS"))
     on_disk = {str(p.relative_to(REPO)) for p in (REPO / "BreastUSAITraining").rglob("*.py")}
     assert listed == on_disk, f"missing: {sorted(on_disk - listed)}, stale: {sorted(listed - on_disk)} (run: python tools/update_cmake_lists.py)"
+    # the shipped models and sample images are installed beside the engine, where shipped.py looks for them
+    resources = set(cmake_list(text, "KIT_PYTHON_RESOURCES"))
+    shipped = {str(p.relative_to(REPO)) for folder in ("Resources/Models", "Resources/SampleData")
+               for p in (REPO / folder).rglob("*") if p.is_file()}
+    assert resources == shipped and any(r.endswith("catalogue.json") for r in resources), sorted(shipped ^ resources)[:5]
+    assert "SOURCE_DIR ${CMAKE_CURRENT_SOURCE_DIR}/.." in text  # relative paths kept: Resources/ lands beside BreastUSAITraining/
 
 
 def test_ui_file_is_valid_and_binds_every_widget_the_module_uses():
@@ -181,3 +187,46 @@ def test_slicer_ctest_registers_ai_tests_only_on_request():
     guarded = code[code.index("if(BreastUSAI_TESTS_NEED_AI_PACKAGES)"):code.index("endif()")]
     assert all(f"{name}.py" in guarded for name in registered)
     assert re.search(r"option\(BreastUSAI_TESTS_NEED_AI_PACKAGES\s[^)]*OFF\)", code)
+
+
+def test_sample_images_are_offered_to_slicers_sample_data_module(breastusai_module):
+    """The extension's own sample images (no download), each with its sha256, in category BreastUSAI;
+    registerSampleData passes them to SampleDataLogic.registerCustomSampleDataSource as Slicer's
+    SampleData.py declares it (category, sampleName, uris, fileNames, nodeNames, checksums, loadFileType)."""
+    import hashlib
+    import inspect
+    from pathlib import Path
+    from urllib.parse import unquote, urlparse
+
+    from BreastUSAILib.SampleDataSources import CATEGORY, registerSampleData, sampleDataSources
+
+    sources = sampleDataSources()
+    assert len(sources) == 11 and {s["kind"] for s in sources} == {"us_bmode", "abvs"}
+    assert any("BUS-BRA" in s["sampleName"] for s in sources) and any("BUSI" in s["sampleName"] for s in sources)
+    for source in sources:
+        path = Path(unquote(urlparse(source["uri"]).path))
+        assert source["uri"].startswith("file://") and path.is_file()
+        assert source["checksum"] == "SHA256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+
+    calls = []
+
+    class SampleDataLogic:  # the signature of Slicer's SampleData.SampleDataLogic method (Slicer 5.8)
+        @staticmethod
+        def registerCustomSampleDataSource(category="Custom", sampleName=None, uris=None, fileNames=None, nodeNames=None,
+                                           customDownloader=None, thumbnailFileName=None, loadFileTypes=None,
+                                           loadFiles=None, loadFileProperties={}, checksums=None, loadFileType=None):
+            calls.append(dict(inspect.getcallargs(SampleDataLogic.registerCustomSampleDataSource, category, sampleName,
+                                                  uris, fileNames, nodeNames, customDownloader, thumbnailFileName,
+                                                  loadFileTypes, loadFiles, loadFileProperties, checksums, loadFileType)))
+
+    assert registerSampleData(SampleDataLogic) == 11
+    assert {c["category"] for c in calls} == {CATEGORY} and [c["uris"] for c in calls] == [s["uri"] for s in sources]
+    assert "app.connect(\"startupCompleted()\", registerSampleData)" in (REPO / "BreastUSAI" / "BreastUSAI.py").read_text()
+
+
+def test_a_missing_sample_image_is_named(tmp_path):
+    from BreastUSAILib.SampleDataSources import sampleDataSources
+
+    (tmp_path / "manifest.csv").write_text("image,mask,dataset,source_id,pathology,birads,scanner\nbusi/gone.png,,BUSI,x,benign,,\n")
+    with pytest.raises(FileNotFoundError, match="busi/gone.png"):
+        sampleDataSources(tmp_path)

@@ -134,6 +134,9 @@ def connections() -> list[tuple[str, str, str]]:
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "connect"):
             continue
         target, (signal, slot) = node.func.value, node.args
+        if isinstance(target, ast.Name) and target.id == "app":  # Slicer's application: startupCompleted() -> a function
+            assert signal.value == "startupCompleted()" and isinstance(slot, ast.Name), ast.unparse(node)
+            continue
         widget = target.attr if isinstance(target, ast.Attribute) else None
         handler = slot.attr if isinstance(slot, ast.Attribute) else None
         found.append((widget, signal.value, handler))
