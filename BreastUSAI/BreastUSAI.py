@@ -66,6 +66,7 @@ def registerSampleData():
     """Slicer's Sample Data module, category BreastUSAI: the held-out BUSI / BUS-BRA images and the
     phantom ABVS volume that ship with the extension, loaded from its own files (no download)."""
     import SampleData
+
     from BreastUSAILib.SampleDataSources import registerSampleData as register
 
     try:
