@@ -290,7 +290,7 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         """The module is closed (or Slicer quits): stop a running prediction, remove its work files."""
         self.timer.stop()
         slicer.mrmlScene.RemoveObserver(self.sceneCloseTag)
-        self.logic.cleanup()
+        self.logic.shutdown()
 
     def onClassify(self):
         import qt
@@ -379,7 +379,8 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
 
     ``scene`` defaults to ``slicer.mrmlScene``; ``settings`` is QSettings in Slicer (any
     object with value / setValue elsewhere); ``runner_factory`` makes the prediction
-    runner (default: a background process; tests may pass the in-process runner).
+    runner (default: a run on the warm background worker, one process kept alive between runs
+    with its models loaded; tests may pass the in-process or the one-process runner).
     """
 
     def __init__(self, scene=None, settings=None, runner_factory=None):
@@ -391,6 +392,7 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         self.scene = scene
         self.settings = settings
         self.runnerFactory = runner_factory
+        self._worker = None  # the warm background worker, started by the first AI run
         self._models = {}
         self._pending = {}
         self._runners = {}
@@ -577,7 +579,7 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         ``predict``; returns the runner (poll it, or ``wait()`` in blocking mode).
         ``expectLesion``: the image is known to hold a lesion; when no region passes the
         threshold the most probable one comes back, marked "below threshold"."""
-        from BreastUSAILib.PredictRunner import SubprocessRunner, stagePrediction
+        from BreastUSAILib.PredictRunner import stagePrediction
 
         if volume_node is None:
             raise ValueError("Select an image first.")
@@ -589,7 +591,7 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         if self.predictionRunning():
             raise ValueError("A prediction is running: wait for it or cancel it first.")
         job = stagePrediction(volume_node, bundle_paths, device, segmentation_node, out, cam, clinical, birads, expectLesion)
-        runner = (self.runnerFactory or SubprocessRunner)()
+        runner = self.runnerFactory() if self.runnerFactory else self._workerRun()
         self._pending[id(runner)] = (job, volume_node)
         self._runners[id(runner)] = (runner, job)
         if job.work:
@@ -611,9 +613,26 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
     def predictionRunning(self):
         return any(runner.state == "running" for runner, _ in self._runners.values())
 
+    def _workerRun(self):
+        from BreastUSAILib.PredictWorker import PredictWorker, WorkerRunner
+
+        if self._worker is None:
+            self._worker = PredictWorker()
+        return WorkerRunner(self._worker)
+
+    def backgroundWorker(self):
+        """The warm worker (None before the first AI run)."""
+        return self._worker
+
+    def shutdown(self):
+        """The module closes (or Slicer quits): :meth:`cleanup`, then the background worker ends."""
+        self.cleanup()
+        if self._worker is not None:
+            self._worker.stop()
+
     def cleanup(self):
         """Stop every prediction still running and delete the work folders (each holds a copy of the
-        image); called when the module closes and when the scene is closed."""
+        image); called when the module closes and when the scene is closed (the warm worker stays)."""
         import shutil
 
         for runner, _ in list(self._runners.values()):

@@ -22,11 +22,11 @@ from typing import Any
 WINDOWS = sys.platform.startswith("win")
 
 
-def startHidden(command: list[str], env: dict[str, str]) -> subprocess.Popen:
+def startHidden(command: list[str], env: dict[str, str], stdin: Any = None) -> subprocess.Popen:
     """``Popen`` with stdout piped (text, line-buffered), no console window on Windows, and its own
-    process group on POSIX."""
+    process group on POSIX; ``stdin=subprocess.PIPE`` for a process that takes requests."""
     options: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT, "text": True, "bufsize": 1,
-                               "env": env}
+                               "env": env, "stdin": stdin}
     if WINDOWS:
         options["creationflags"] = subprocess.CREATE_NO_WINDOW | subprocess.CREATE_NEW_PROCESS_GROUP
     else:

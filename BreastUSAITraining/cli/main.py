@@ -23,6 +23,7 @@ from . import (
     predict_command,
     reader_study_command,
     train_command,
+    worker_command,
 )
 from .common import apply_threads
 
@@ -80,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate_command.register(commands)
     reader_study_command.register(commands)
     demo_command.register(commands)
+    worker_command.register(commands)
     for child in _leaf_parsers(parser):
         _add_common_options(child, default=argparse.SUPPRESS)
     return parser

@@ -119,6 +119,39 @@ def load_models(paths: list[str], device, companion_kinds: set[str] | None = Non
     return models
 
 
+#: loaded models kept between ``predict`` calls of one process (the warm worker); None: off
+_LOADED: dict[tuple, Models] | None = None
+KEEP_AT_MOST = 4
+
+
+def keep_models_loaded(enabled: bool = True) -> None:
+    """Keep the last few model sets loaded between :func:`predict_inputs` calls (``breastusai worker``).
+    A bundle whose ``metadata.json`` changed on disk (a retrained model) is loaded again."""
+    global _LOADED
+    _LOADED = {} if enabled else None
+
+
+def _bundle_stamp(path: str) -> tuple:
+    metadata = Path(path) / "configs" / "metadata.json"
+    try:
+        facts = metadata.stat()
+    except OSError:
+        return (str(path),)  # load_models names the problem
+    return (str(Path(path).resolve()), facts.st_mtime_ns, facts.st_size)
+
+
+def loaded_models(paths: list[str], device, companion_kinds: set[str] | None = None) -> Models:
+    """:func:`load_models`, or the same models already loaded when :func:`keep_models_loaded` is on."""
+    if _LOADED is None:
+        return load_models(paths, device, companion_kinds)
+    key = (tuple(_bundle_stamp(p) for p in paths), str(device), tuple(sorted(companion_kinds or ())))
+    if key not in _LOADED:
+        while len(_LOADED) >= KEEP_AT_MOST:
+            _LOADED.pop(next(iter(_LOADED)))
+        _LOADED[key] = load_models(paths, device, companion_kinds)
+    return _LOADED[key]
+
+
 def _distinct_names(bundles: list[Bundle]) -> None:
     """Results are keyed by model name: two bundles of one recipe (e.g. two seeds) share a
     name, so each repeated name gets its folder's name added (in memory, not in the file)."""
@@ -268,7 +301,7 @@ class ShippedModelsByKind:
         kind = image_kind(image.is_2d, image.meta)
         if kind not in self.loaded:
             paths = [str(model.path) for model in models_for_kind(kind)]
-            self.loaded[kind] = load_models(paths, self.device, self.companion_kinds)
+            self.loaded[kind] = loaded_models(paths, self.device, self.companion_kinds)
         return self.loaded[kind]
 
 
@@ -290,7 +323,7 @@ def predict_inputs(inputs: list[str], options: PredictOptions) -> tuple[list[dic
         raise UsageError("--companion images belong to one input: give exactly one INPUT with them")
     device = resolve_device(options.device)
     shipped = None if options.models else ShippedModelsByKind(device, set(companion_spec))
-    models = load_models(options.models, device, set(companion_spec)) if options.models else None
+    models = loaded_models(options.models, device, set(companion_spec)) if options.models else None
     if options.ensemble and (models is None or len(models.classifiers) < 2):
         raise UsageError(f"--ensemble averages two or more plane classifiers; {len(models.classifiers) if models else 0} given")
     companions = load_companions(companion_spec)

@@ -467,12 +467,14 @@ class BreastUSAILogicTest(unittest.TestCase):
     # --------------------------------------------------- 8. background process
     def test_background_prediction_in_a_real_subprocess_with_progress_and_cancel(self):
         from BreastUSAILib.PredictRunner import PredictJob, SubprocessRunner
+        from BreastUSAILib.PredictWorker import WorkerRunner
 
         logic = _logic()
+        self.addCleanup(logic.shutdown)
         item = _item("us2d", pathology="malignant")
         volume, _ = logic.loadImage(item["us_bmode"], kind="us_bmode")
         runner = logic.startPrediction(volume, [bundle("seg2d")], device="cpu")
-        self.assertIsInstance(runner, SubprocessRunner)
+        self.assertIsInstance(runner, WorkerRunner)  # the default: a run on the warm background worker
         fractions = []
         while runner.state == "running":
             runner.poll()
@@ -504,6 +506,47 @@ class BreastUSAILogicTest(unittest.TestCase):
         failing.start(PredictJob([str(self.tmp / "missing.nrrd")], [str(bundle("seg2d"))], str(self.tmp / "f"), device="cpu"))
         self.assertEqual(failing.wait(120), "failed")
         self.assertIn("missing.nrrd", failing.message)
+
+    def test_the_warm_worker_serves_runs_restarts_after_cancel_and_ends_with_the_module(self):
+        """One background worker for every run (models loaded once); a failed input fails that run
+        only; Cancel stops the worker and its children without blocking and the next run starts a
+        fresh one; the module's shutdown ends it."""
+        import psutil
+
+        logic = _logic()
+        self.addCleanup(logic.shutdown)
+        item = _item("us2d", pathology="malignant")
+        volume, _ = logic.loadImage(item["us_bmode"], kind="us_bmode")
+        first = logic.runPrediction(volume, [bundle("seg2d"), bundle("planes_2d")], device="cpu", timeout_s=300,
+                                    expectLesion=True)
+        worker = logic.backgroundWorker()
+        pid = worker.process.pid
+        second = logic.runPrediction(volume, [bundle("seg2d"), bundle("planes_2d")], device="cpu", timeout_s=300,
+                                     expectLesion=True)
+        self.assertEqual((worker.starts, worker.process.pid), (1, pid))  # the same warm process answered
+        self.assertEqual([l["malignant_probability"] for l in first["result"]["lesions"]],
+                         [l["malignant_probability"] for l in second["result"]["lesions"]])
+
+        from BreastUSAILib.PredictRunner import PredictJob
+        from BreastUSAILib.PredictWorker import WorkerRunner
+
+        failing = WorkerRunner(worker)
+        failing.start(PredictJob([str(self.tmp / "missing.nrrd")], [str(bundle("seg2d"))], str(self.tmp / "f"), device="cpu"))
+        self.assertEqual(failing.wait(120), "failed")
+        self.assertIn("missing.nrrd", failing.message + " ".join(failing.log))
+        self.assertEqual(worker.process.pid, pid)  # a bad input does not cost the warm worker
+
+        running = logic.startPrediction(volume, [bundle("seg2d")], device="cpu")
+        running.cancel()  # returns at once; the worker tree is stopped in the background
+        self.assertEqual(running.state, "cancelled")
+        running.waitStopped()
+        self.assertFalse(psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+        third = logic.runPrediction(volume, [bundle("seg2d")], device="cpu", timeout_s=300, expectLesion=True)
+        self.assertIsNotNone(third["segmentation"])
+        self.assertEqual(worker.starts, 2)
+        process = worker.process
+        logic.shutdown()
+        self.assertIsNotNone(process.poll())
 
     def test_one_click_run_with_the_shipped_models_one_run_at_a_time_and_cleanup(self):
         """Run AI on this image: the shipped models for the image's kind (here a stand-in catalogue of
@@ -545,7 +588,7 @@ class BreastUSAILogicTest(unittest.TestCase):
             third = logic.runAIOnImage(volume, device="cpu")
         logic.cleanup()  # the module closes (or the scene does) mid-run
         self.assertNotEqual(third.state, "running")
-        self.assertIsNotNone(third.process.poll())
+        self.assertIsNone(logic.backgroundWorker().process)  # the worker running it was stopped with its children
         self.assertFalse(work.exists())
         self.assertFalse(logic.predictionRunning())
 
