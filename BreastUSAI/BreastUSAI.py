@@ -106,6 +106,8 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         ui.patientKeyLineEdit.connect("editingFinished()", self.onPatientKey)
         ui.inputVolumeSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.onInputVolumeChanged)
         ui.linkImageButton.connect("clicked(bool)", self.onLinkImage)
+        ui.segmentationSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.saveSelections)
+        ui.linkedVolumeSelector.connect("currentNodeChanged(vtkMRMLNode*)", self.saveSelections)
         ui.saveAnnotationButton.connect("clicked(bool)", self.onSaveAnnotation)
         ui.segmentButton.connect("clicked(bool)", self.onSegment)
         ui.runAIButton.connect("clicked(bool)", self.onRunAI)
@@ -159,9 +161,34 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         with slicer.util.tryWithErrorDisplay(_("Could not set the patient.")):
             self.logic.setPatientKey(self.ui.inputVolumeSelector.currentNode(), self.ui.patientKeyLineEdit.text)
 
+    def enter(self):
+        """The module is shown: the panel takes the selections the scene holds (a reopened scene)."""
+        self.restoreSelections()
+
+    def exit(self):
+        self.saveSelections()
+
+    def restoreSelections(self):
+        chosen = self.logic.selections()
+        for key, selector in (("inputVolume", self.ui.inputVolumeSelector), ("segmentation", self.ui.segmentationSelector),
+                              ("linkedVolume", self.ui.linkedVolumeSelector)):
+            if chosen[key] is not None:
+                selector.setCurrentNode(chosen[key])
+        self.ui.deviceComboBox.currentText = chosen["device"]
+        self.ui.heatmapOpacitySlider.value = chosen["heatmapOpacity"]
+
+    def saveSelections(self, *_args):
+        with slicer.util.tryWithErrorDisplay(_("Could not keep the panel's selections in the scene.")):
+            self.logic.saveSelections(inputVolume=self.ui.inputVolumeSelector.currentNode(),
+                                      segmentation=self.ui.segmentationSelector.currentNode(),
+                                      linkedVolume=self.ui.linkedVolumeSelector.currentNode(),
+                                      device=self.ui.deviceComboBox.currentText or "auto",
+                                      heatmapOpacity=self.ui.heatmapOpacitySlider.value)
+
     def onInputVolumeChanged(self, *_args):
         """Show the chosen image's kind (recognised from its DICOM tags when Slicer's DICOM module
         loaded it) and its patient key."""
+        self.saveSelections()
         node = self.ui.inputVolumeSelector.currentNode()
         self.ui.patientKeyLineEdit.text = self.logic.patientKey(node)
         with slicer.util.tryWithErrorDisplay(_("Could not tell the image's kind.")):
@@ -446,6 +473,19 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         if guess.kind:
             setImageKind(volume_node, guess.kind)
         return guess
+
+    def saveSelections(self, **chosen):
+        """Keep the panel's selections in the scene's parameter node (saved with the scene):
+        inputVolume, segmentation, linkedVolume (nodes), device, heatmapOpacity."""
+        from BreastUSAILib.PanelSelections import saveSelections
+
+        saveSelections(self.scene, **chosen)
+
+    def selections(self):
+        """The panel's selections recorded in the scene (a reopened scene gives them back)."""
+        from BreastUSAILib.PanelSelections import panelSelections
+
+        return panelSelections(self.scene)
 
     def describeImageKind(self, volume_node):
         """The image's kind in words for the panel: the recorded one; else, for an image Slicer's

@@ -592,6 +592,36 @@ class BreastUSAILogicTest(unittest.TestCase):
         self.assertFalse(work.exists())
         self.assertFalse(logic.predictionRunning())
 
+    def test_panel_selections_are_kept_in_the_scene_and_come_back_with_it(self):
+        """The parameter node: what the panel had chosen survives saving and reopening the scene."""
+        import slicer
+
+        from BreastUSAILib.PanelSelections import panelSelections
+
+        logic = _logic()
+        self.assertIsNone(logic.selections()["inputVolume"])
+        item = _item("us2d")
+        volume, _ = logic.loadImage(item["us_bmode"], kind="us_bmode")
+        segmentation = logic.loadLesionSegmentation(item["segmentation"], volume)
+        logic.saveSelections(inputVolume=volume, segmentation=segmentation, device="cpu", heatmapOpacity=0.3)
+        with self.assertRaisesRegex(ValueError, "device must be"):
+            logic.saveSelections(device="gpu0")
+        with self.assertRaisesRegex(KeyError, "unknown panel selection"):
+            logic.saveSelections(colour="red")
+        chosen = logic.selections()
+        self.assertEqual((chosen["inputVolume"], chosen["segmentation"], chosen["device"], chosen["heatmapOpacity"]),
+                         (volume, segmentation, "cpu", 0.3))
+        path = self.tmp / "case.mrml"
+        logic.scene.SetURL(str(path))
+        self.assertTrue(logic.scene.Commit())
+        reopened = slicer.vtkMRMLScene()
+        reopened.SetURL(str(path))
+        reopened.Import()
+        again = panelSelections(reopened)
+        self.assertEqual(again["inputVolume"].GetName(), volume.GetName())
+        self.assertEqual(again["segmentation"].GetName(), segmentation.GetName())
+        self.assertEqual((again["device"], again["heatmapOpacity"], again["linkedVolume"]), ("cpu", 0.3, None))
+
     # ------------------------------------------------ 9. models and settings
     def test_models_folder_is_listed_and_remembered(self):
         settings = self.tmp / "settings.json"
