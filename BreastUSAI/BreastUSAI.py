@@ -96,6 +96,7 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         self.timer.connect("timeout()", self.onPollPrediction)
         # Close scene: stop the AI and drop its pending results (they would load against removed nodes)
         self.sceneCloseTag = slicer.mrmlScene.AddObserver(slicer.mrmlScene.StartCloseEvent, self.onSceneStartClose)
+        self.ui.segmentEditorWidget.setMRMLSegmentEditorNode(self.logic.segmentEditorNode())
         ui = self.ui
         # Buttons first (the install button above all): nothing before this line may need a package that a
         # stock 3D Slicer lacks, so the panel always appears and can install what is missing.
@@ -115,6 +116,7 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         ui.planesButton.connect("clicked(bool)", self.onPlanes)
         ui.cancelButton.connect("clicked(bool)", self.onCancel)
         ui.heatmapOpacitySlider.connect("valueChanged(double)", self.onHeatmapOpacity)
+        ui.resultLesionComboBox.connect("currentTextChanged(QString)", self.onResultLesion)
         ui.modelsFolderPathLineEdit.connect("currentPathChanged(QString)", self.onModelsFolder)
         ui.exportButton.connect("clicked(bool)", self.onExport)
         ui.generateSampleButton.connect("clicked(bool)", self.onGenerateSample)
@@ -162,11 +164,14 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
             self.logic.setPatientKey(self.ui.inputVolumeSelector.currentNode(), self.ui.patientKeyLineEdit.text)
 
     def enter(self):
-        """The module is shown: the panel takes the selections the scene holds (a reopened scene)."""
+        """The module is shown: the panel takes the selections the scene holds (a reopened scene);
+        the embedded Segment Editor starts listening to the views."""
         self.restoreSelections()
+        self.ui.segmentEditorWidget.setupViewObservations()
 
     def exit(self):
         self.saveSelections()
+        self.ui.segmentEditorWidget.removeViewObservations()
 
     def restoreSelections(self):
         chosen = self.logic.selections()
@@ -294,10 +299,34 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
                 loaded = self.logic.collectPrediction(self.runner)
                 if loaded:
                     self.ui.resultsTextEdit.setPlainText(self.logic.predictionText(loaded))
-                if loaded and loaded["heatmaps"]:
-                    first = next(iter(loaded["heatmaps"].values()))
-                    self.logic.showHeatmap(first, self.ui.inputVolumeSelector.currentNode(), self.ui.heatmapOpacitySlider.value)
+                    self.showResults(loaded)
             self.runner = None
+
+    def showResults(self, loaded):
+        """The results table in a view, the lesions listed; the first lesion shown (views + heatmap)."""
+        self.lastResults = loaded
+        table = self.logic.showResultsTable()
+        layout_manager = getattr(slicer.app, "layoutManager", lambda: None)()
+        if layout_manager is not None:
+            layout_manager.setLayout(slicer.vtkMRMLLayoutNode.SlicerLayoutFourUpTableView)
+            slicer.app.applicationLogic().PropagateTableSelection()
+        self.ui.resultLesionComboBox.clear()
+        self.ui.resultLesionComboBox.addItems(self.logic.resultLesions(loaded))
+        if self.logic.resultLesions(loaded):
+            self.onResultLesion(self.logic.resultLesions(loaded)[0])
+        return table
+
+    def onResultLesion(self, lesion_id):
+        """A lesion chosen in the results: the views jump to its planes and show its heatmap."""
+        if not lesion_id or getattr(self, "lastResults", None) is None:
+            return
+        with slicer.util.tryWithErrorDisplay(_("Could not show the lesion.")):
+            self.logic.focusLesion(self.lastResults, lesion_id, self.ui.heatmapOpacitySlider.value)
+            editor = self.ui.segmentEditorWidget
+            editor.setSegmentationNode(self.lastResults["segmentation"])
+            # Slicer 5.4 renamed the master volume to source volume
+            setSource = editor.setSourceVolumeNode if hasattr(editor, "setSourceVolumeNode") else editor.setMasterVolumeNode
+            setSource(self.lastResults["input"])
 
     def onCancel(self):
         if self.runner is not None:
@@ -473,6 +502,16 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         if guess.kind:
             setImageKind(volume_node, guess.kind)
         return guess
+
+    def segmentEditorNode(self):
+        """The Segment Editor parameter node the panel's embedded editor uses (one per scene)."""
+        for index in range(self.scene.GetNumberOfNodesByClass("vtkMRMLSegmentEditorNode")):
+            node = self.scene.GetNthNodeByClass(index, "vtkMRMLSegmentEditorNode")
+            if node.GetName() == "BreastUSAI segment editor":
+                return node
+        node = self.scene.AddNewNodeByClass("vtkMRMLSegmentEditorNode", "BreastUSAI segment editor")
+        node.SetHideFromEditors(True)
+        return node
 
     def saveSelections(self, **chosen):
         """Keep the panel's selections in the scene's parameter node (saved with the scene):
@@ -705,7 +744,9 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
             return None
         if runner.errors:
             raise RuntimeError(runner.message + ": " + "; ".join(runner.errors))
-        return loadPredictResult(self.scene, Path(job.out) / "input", volume_node)
+        loaded = loadPredictResult(self.scene, Path(job.out) / "input", volume_node)
+        loaded["input"] = volume_node
+        return loaded
 
     def runPrediction(self, volume_node, bundle_paths, device="auto", segmentation_node=None, timeout_s=None, cam="gradcam",
                       clinical=None, birads=None, expectLesion=False):
@@ -772,6 +813,38 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         return tableRows(resultsTable(self.scene))
 
     # --- 6. Explain
+    @staticmethod
+    def resultLesions(loaded):
+        """The lesion ids of a prediction's results, in their order (what the panel lists)."""
+        return [lesion["id"] for lesion in (loaded or {}).get("result", {}).get("lesions", [])]
+
+    def focusLesion(self, loaded, lesion_id, opacity=0.5):
+        """One lesion of a prediction's results: the Red / Yellow / Green views on its transverse /
+        sagittal / coronal planes and its own heatmap over the image (not the first lesion's)."""
+        segmentation = loaded.get("segmentation")
+        if segmentation is None:
+            raise ValueError("These results hold no lesion.")
+        segment_id = segmentation.GetSegmentation().GetSegmentIdBySegmentName(lesion_id)
+        if not segment_id:
+            raise ValueError(f"No lesion {lesion_id!r} in these results.")
+        volume = loaded["input"]
+        planes = self.showLesionPlanes(volume, segmentation, segment_id)
+        heatmap = loaded.get("heatmaps", {}).get(lesion_id)
+        if heatmap is not None and self.aiAllowed():
+            self.showHeatmap(heatmap, volume, opacity)
+        return planes
+
+    def showResultsTable(self):
+        """Make the results table the one Slicer's table views show (the panel then switches to a
+        layout with a table view); returns the table node."""
+        from BreastUSAILib.LesionClassification import resultsTable
+
+        table = resultsTable(self.scene)
+        selection = self.scene.GetNodeByID("vtkMRMLSelectionNodeSingleton")
+        if selection is not None:
+            selection.SetActiveTableID(table.GetID())
+        return table
+
     def showHeatmap(self, heatmap_node, background_node, opacity=0.5):
         from BreastUSAILib.HeatmapOverlay import showHeatmap
 

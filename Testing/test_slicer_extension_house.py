@@ -173,7 +173,7 @@ def test_ui_file_is_the_one_the_generator_writes():
     assert committed == make_module_ui.build(), "run: python tools/make_module_ui.py"
     sections = [w.get("name") for w in ET.parse(REPO / "BreastUSAI" / "Resources" / "UI" / "BreastUSAI.ui").iter("widget")
                 if w.get("class") == "ctkCollapsibleButton"]
-    assert sections == ["inputCollapsibleButton", "lesionsCollapsibleButton", "modelsCollapsibleButton",
+    assert sections == ["inputCollapsibleButton", "lesionsCollapsibleButton", "modelsCollapsibleButton", "correctCollapsibleButton",
                         "resultsCollapsibleButton", "readerStudyCollapsibleButton", "exportCollapsibleButton"]
 
 

@@ -72,8 +72,16 @@ SECTIONS = [
         (None, "QPushButton", "installButton", {"text": "Install Python packages",
                                                 "toolTip": "Installs what the AI needs with pip; Slicer's numpy, SimpleITK, VTK and torch stay as they are."}),
     ]),
+    ("Correct lesions", "correctCollapsibleButton", [
+        (None, "qMRMLSegmentEditorWidget", "segmentEditorWidget",
+         {"toolTip": "Slicer's Segment Editor on the AI's lesions (selected automatically when results arrive): "
+                     "paint, erase, scissors, islands; then re-classify the corrected lesion or export it."}),
+    ]),
     ("Results && explanations", "resultsCollapsibleButton", [
         ("Results:", "QPlainTextEdit", "resultsTextEdit", {"readOnly": True}),
+        ("Lesion:", "QComboBox", "resultLesionComboBox",
+         {"toolTip": "Choose a lesion of the results: the three views jump to its transverse / sagittal / coronal "
+                     "planes and its heatmap is shown. The full results table is in the table view."}),
         ("Heatmap opacity:", "ctkSliderWidget", "heatmapOpacitySlider",
          {"minimum": 0.0, "maximum": 1.0, "singleStep": 0.05, "value": 0.5}),
         ("Prototypes:", "QListWidget", "prototypeListWidget",
@@ -107,7 +115,7 @@ SECTIONS = [
         ("Report:", "QPlainTextEdit", "datasetReportTextEdit", {"readOnly": True}),
     ]),
 ]
-MRML_WIDGETS = ("qMRMLNodeComboBox", "qMRMLSegmentSelectorWidget")
+MRML_WIDGETS = ("qMRMLNodeComboBox", "qMRMLSegmentSelectorWidget", "qMRMLSegmentEditorWidget")
 
 
 def _property(name: str, value) -> str:
@@ -153,7 +161,8 @@ def build() -> str:
     for cls, header, container in (("qMRMLWidget", "qMRMLWidget.h", 1), ("ctkCollapsibleButton", "ctkCollapsibleButton.h", 1),
                                    ("ctkPathLineEdit", "ctkPathLineEdit.h", 0), ("ctkSliderWidget", "ctkSliderWidget.h", 0),
                                    ("qMRMLNodeComboBox", "qMRMLNodeComboBox.h", 0),
-                                   ("qMRMLSegmentSelectorWidget", "qMRMLSegmentSelectorWidget.h", 0)):
+                                   ("qMRMLSegmentSelectorWidget", "qMRMLSegmentSelectorWidget.h", 0),
+                                   ("qMRMLSegmentEditorWidget", "qMRMLSegmentEditorWidget.h", 0)):
         out += ["  <customwidget>", f"   <class>{cls}</class>", "   <extends>QWidget</extends>", f"   <header>{header}</header>",
                 f"   <container>{container}</container>", "  </customwidget>"]
     out += [" </customwidgets>", " <resources/>", " <connections>"]

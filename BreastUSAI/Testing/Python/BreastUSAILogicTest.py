@@ -592,6 +592,36 @@ class BreastUSAILogicTest(unittest.TestCase):
         self.assertFalse(work.exists())
         self.assertFalse(logic.predictionRunning())
 
+    def test_each_result_lesion_can_be_shown_with_its_own_planes_and_heatmap(self):
+        """The results list: choosing a lesion moves the three views to its planes and shows its
+        heatmap (not the first lesion's); the results table becomes the table views' table; the
+        embedded Segment Editor has its own parameter node."""
+        from BreastUSAILib.HeadlessSlicer import sliceCompositeNodes
+        from BreastUSAILib.LesionMasks import addLesionSegment
+        from BreastUSAILib.PredictRunner import InProcessRunner
+
+        logic = _logic(runner_factory=InProcessRunner)
+        item = _item("us2d", pathology="malignant")
+        volume, _ = logic.loadImage(item["us_bmode"], kind="us_bmode")
+        drawn = logic.loadLesionSegmentation(item["segmentation"], volume)
+        shape = logic.imageOf(volume).shape_kji
+        second = np.zeros(shape, bool)
+        second[0, 2:10, 2:10] = True  # a second lesion in a corner
+        addLesionSegment(drawn, volume, second, "lesion_2")
+        loaded = logic.runPrediction(volume, [bundle("planes_2d")], device="cpu", segmentation_node=drawn)
+        lesions = logic.resultLesions(loaded)
+        self.assertEqual(len(lesions), 2)
+        for lesion_id in lesions:
+            logic.focusLesion(loaded, lesion_id, 0.4)
+            foreground = {node.GetForegroundVolumeID() for node in sliceCompositeNodes(logic.scene).values()}
+            self.assertEqual(foreground, {loaded["heatmaps"][lesion_id].GetID()})
+        with self.assertRaisesRegex(ValueError, "No lesion"):
+            logic.focusLesion(loaded, "lesion_99")
+        table = logic.showResultsTable()
+        selection = logic.scene.GetNodeByID("vtkMRMLSelectionNodeSingleton")
+        self.assertEqual(selection.GetActiveTableID(), table.GetID())
+        self.assertIs(logic.segmentEditorNode(), logic.segmentEditorNode())
+
     def test_panel_selections_are_kept_in_the_scene_and_come_back_with_it(self):
         """The parameter node: what the panel had chosen survives saving and reopening the scene."""
         import slicer
