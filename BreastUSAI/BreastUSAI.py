@@ -102,6 +102,7 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         # stock 3D Slicer lacks, so the panel always appears and can install what is missing.
         ui.installButton.connect("clicked(bool)", self.onInstallDependencies)
         ui.loadImageButton.connect("clicked(bool)", self.onLoadImage)
+        ui.loadFolderButton.connect("clicked(bool)", self.onLoadFolder)
         ui.segmentSelectorWidget.connect("currentSegmentChanged(QString)", self.onLesionSelected)
         ui.setKindButton.connect("clicked(bool)", self.onSetKind)
         ui.patientKeyLineEdit.connect("editingFinished()", self.onPatientKey)
@@ -145,12 +146,20 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
 
     # --- Input
     def onLoadImage(self):
-        path = self.ui.imagePathLineEdit.currentPath
+        self._load(self.ui.imagePathLineEdit.currentPath)
+
+    def onLoadFolder(self):
+        self._load(self.ui.dicomFolderPathLineEdit.currentPath)
+
+    def _load(self, path):
         with slicer.util.tryWithErrorDisplay(_("Could not load the image."), waitCursor=True):
             node, guess = self.logic.loadImage(path)
             self.ui.inputVolumeSelector.setCurrentNode(node)
             self.ui.imageKindLabel.text = self.logic.describeImageKind(node) if guess.kind else _(
                 "unknown - choose: {reason}").format(reason=guess.reason)
+            layout_manager = getattr(getattr(slicer, "app", None), "layoutManager", lambda: None)()
+            if layout_manager is not None:  # a 2D image in one large view, a volume in the three planes + 3D
+                layout_manager.setLayout(getattr(slicer.vtkMRMLLayoutNode, self.logic.layoutFor(node)))
             slicer.util.setSliceViewerLayers(background=node, fit=True)
 
     def onSetKind(self):
@@ -306,7 +315,7 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         """The results table in a view, the lesions listed; the first lesion shown (views + heatmap)."""
         self.lastResults = loaded
         table = self.logic.showResultsTable()
-        layout_manager = getattr(slicer.app, "layoutManager", lambda: None)()
+        layout_manager = getattr(getattr(slicer, "app", None), "layoutManager", lambda: None)()
         if layout_manager is not None:
             layout_manager.setLayout(slicer.vtkMRMLLayoutNode.SlicerLayoutFourUpTableView)
             slicer.app.applicationLogic().PropagateTableSelection()
@@ -502,6 +511,11 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         if guess.kind:
             setImageKind(volume_node, guess.kind)
         return guess
+
+    def layoutFor(self, volume_node):
+        """The view layout for an image: one large Red view for a 2D image, four-up for a volume."""
+        image = self.imageOf(volume_node)
+        return "SlicerLayoutOneUpRedSliceView" if image.is_2d else "SlicerLayoutFourUpView"
 
     def segmentEditorNode(self):
         """The Segment Editor parameter node the panel's embedded editor uses (one per scene)."""

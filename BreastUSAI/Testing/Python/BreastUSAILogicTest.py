@@ -621,6 +621,12 @@ class BreastUSAILogicTest(unittest.TestCase):
         selection = logic.scene.GetNodeByID("vtkMRMLSelectionNodeSingleton")
         self.assertEqual(selection.GetActiveTableID(), table.GetID())
         self.assertIs(logic.segmentEditorNode(), logic.segmentEditorNode())
+        import slicer
+
+        abvs, _ = logic.loadImage(_item("abvs")["abvs"], kind="abvs")
+        for node, layout in ((volume, "SlicerLayoutOneUpRedSliceView"), (abvs, "SlicerLayoutFourUpView")):
+            self.assertEqual(logic.layoutFor(node), layout)
+            self.assertIsInstance(getattr(slicer.vtkMRMLLayoutNode, layout), int)  # a layout Slicer has
 
     def test_panel_selections_are_kept_in_the_scene_and_come_back_with_it(self):
         """The parameter node: what the panel had chosen survives saving and reopening the scene."""
