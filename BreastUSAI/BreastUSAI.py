@@ -305,10 +305,16 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
             self.timer.stop()
             self._setBusy(False)
             with slicer.util.tryWithErrorDisplay(_("Could not load the AI results.")):
-                loaded = self.logic.collectPrediction(self.runner)
-                if loaded:
-                    self.ui.resultsTextEdit.setPlainText(self.logic.predictionText(loaded))
-                    self.showResults(loaded)
+                if getattr(self, "runnerIsClassification", False):
+                    rows = self.logic.collectClassification(self.runner)
+                    if rows:
+                        self.showClassification(rows)
+                else:
+                    loaded = self.logic.collectPrediction(self.runner)
+                    if loaded:
+                        self.ui.resultsTextEdit.setPlainText(self.logic.predictionText(loaded))
+                        self.showResults(loaded)
+            self.runnerIsClassification = False
             self.runner = None
 
     def showResults(self, loaded):
@@ -358,19 +364,25 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         self.logic.shutdown()
 
     def onClassify(self):
-        import qt
-
-        with slicer.util.tryWithErrorDisplay(_("Could not classify the lesion."), waitCursor=True):
+        """Classify the selected lesion in the background (progress and Cancel, the panel stays live)."""
+        with slicer.util.tryWithErrorDisplay(_("Could not classify the lesion.")):
             self._checkAIAllowed()
             segmentation, segment_id = self._lesion()
-            rows = self.logic.classifyLesion([e.path for e in self._checkedModels()],
-                                             self.logic.lesionViews(segmentation, segment_id),
-                                             device=self.ui.deviceComboBox.currentText)
-            self.ui.resultsTextEdit.setPlainText(self.logic.resultsText(rows))
-            self.ui.prototypeListWidget.clear()
-            for patch in self.logic.prototypePatches(rows):
-                item = qt.QListWidgetItem(qt.QIcon(patch["image"]), f"{patch['class']} {patch['contribution']:+.2f}")
-                self.ui.prototypeListWidget.addItem(item)
+            self.runner = self.logic.startClassification([e.path for e in self._checkedModels()],
+                                                         self.logic.lesionViews(segmentation, segment_id),
+                                                         device=self.ui.deviceComboBox.currentText)
+            self.runnerIsClassification = True
+            self._setBusy(True)
+            self.timer.start()
+
+    def showClassification(self, rows):
+        import qt
+
+        self.ui.resultsTextEdit.setPlainText(self.logic.resultsText(rows))
+        self.ui.prototypeListWidget.clear()
+        for patch in self.logic.prototypePatches(rows):
+            item = qt.QListWidgetItem(qt.QIcon(patch["image"]), f"{patch['class']} {patch['contribution']:+.2f}")
+            self.ui.prototypeListWidget.addItem(item)
 
     # --- Reader study
     def onFillReadCase(self):
@@ -787,6 +799,54 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         return planeCrops(volume_node, segmentation_node, segment_id)
 
     # --- 5. Classify
+    def startClassification(self, bundle_paths, lesion_views, device="auto"):
+        """*Classify selected lesion* in the background (the warm worker): every chosen model on the
+        lesion as drawn or corrected, with its linked images and its annotation's clinical record
+        and BI-RADS; progress and Cancel like a prediction. Returns the runner;
+        :meth:`collectClassification` gives the rows when it ends."""
+        from BreastUSAILib.LesionAnnotations import lesionAnnotation
+        from BreastUSAILib.PredictRunner import stageClassification
+
+        if not bundle_paths:
+            raise ValueError("Select at least one model.")
+        if not self.aiAllowed():
+            raise ValueError("A read without AI is open: finish it before running the AI.")
+        if self.predictionRunning():
+            raise ValueError("A prediction is running: wait for it or cancel it first.")
+        if not lesion_views:
+            raise ValueError("Select a lesion first.")
+        volume, segmentation, segment_id = next(iter(lesion_views.values()))
+        self.checkAIInput(volume)
+        annotation = lesionAnnotation(segmentation, segment_id)
+        name = annotation["lesion_id"] or annotation["name"]
+        job = stageClassification(lesion_views, name, bundle_paths, device, annotation["clinical"], annotation["birads"] or None)
+        runner = self.runnerFactory() if self.runnerFactory else self._workerRun()
+        self._pending[id(runner)] = (job, volume)
+        self._runners[id(runner)] = (runner, job)
+        self._workFolders.append(job.work)
+        runner.start(job)
+        return runner
+
+    def collectClassification(self, runner):
+        """After a background classification ends: its rows (also in the results table); None when
+        cancelled or when a read without AI started meanwhile."""
+        from BreastUSAILib.LesionClassification import addResultRows
+        from BreastUSAILib.PredictResults import readResult, resultRows
+
+        job, volume_node = self._pending.pop(id(runner))
+        self._runners.pop(id(runner), None)
+        if not self.aiAllowed() or volume_node.GetScene() is None:
+            return None
+        if runner.state != "finished":
+            if runner.state == "failed":
+                raise RuntimeError(runner.message)
+            return None
+        if runner.errors:
+            raise RuntimeError(runner.message + ": " + "; ".join(runner.errors))
+        rows = resultRows(readResult(Path(job.out) / "input"), volume_node.GetName())
+        addResultRows(self.scene, rows)
+        return rows
+
     def classifyLesion(self, bundle_paths, lesion_views, device="auto"):
         """Every chosen model on one lesion (in this process); rows also go to the results table."""
         from BreastUSAILib.LesionClassification import LoadedModels, addResultRows, classifyLesion

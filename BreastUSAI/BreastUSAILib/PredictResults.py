@@ -31,6 +31,10 @@ def readResult(folder: str | Path) -> dict[str, Any]:
         raise ValueError(f"{path}: not valid JSON ({error.msg} at line {error.lineno})") from None
 
 
+#: what a results row keeps of a model's result.json entry (per-plane probabilities, MUP-Net's matches)
+DETAIL_KEYS = ("per_plane", "prototypes", "contribution_scores", "contribution_order", "kind")
+
+
 def resultKeys() -> list[tuple[str, str]]:
     """(result.json key, task) of every classifier family the engine knows."""
     from BreastUSAITraining.families import CLASSIFIER, families
@@ -54,9 +58,10 @@ def resultRows(document: dict[str, Any], image_name: str) -> list[dict[str, Any]
         for key, task in resultKeys():
             for model, outcome in lesion.get(key, {}).items():
                 probability = outcome.get("malignant_probability", outcome.get("probability"))
+                details = {k: outcome[k] for k in DETAIL_KEYS if k in outcome}
                 rows.append({"image": image_name, "lesion": lesion["id"], "model": model, "task": task,
                              "probability": probability, "prediction": outcome.get("prediction", ""),
-                             "birads_suggestion": "", "decision": "", "reason": detection})
+                             "birads_suggestion": "", "decision": "", "reason": detection, "details": details})
         ensemble = lesion.get("ensemble")
         if ensemble:
             rows.append({"image": image_name, "lesion": lesion["id"], "model": "ensemble of " + " + ".join(ensemble["models"]),

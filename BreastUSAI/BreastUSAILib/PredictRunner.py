@@ -97,6 +97,42 @@ def stagePrediction(volume_node, bundle_paths: list, device: str = "auto", segme
                       extra, str(work))
 
 
+def stageClassification(views: dict, lesion_name: str, bundle_paths: list, device: str = "auto",
+                        clinical: dict | None = None, birads: str | None = None) -> PredictJob:
+    """``predict`` on one drawn lesion, as *Classify selected lesion* runs it in the background:
+    the lesion's first image as INPUT with only that lesion as ``--segmentation``, every other
+    image of it (linked, co-registered) as ``--companion KIND=IMAGE``. ``views``: image kind ->
+    (volume node, segmentation node, segment id). Files carry voxels and geometry only."""
+    import tempfile
+
+    from BreastUSAITraining.imagefiles import ImageData, Segment, SegmentationData, write_nrrd, write_segmentation
+
+    from .LesionMasks import lesionMask
+    from .SceneVolumes import imageFromVolumeNode
+
+    if not views:
+        raise ValueError("no image given for the lesion")
+    work = Path(tempfile.mkdtemp(prefix="breastusai-classify-"))
+    (kind, (volume, segmentation, segment_id)), *others = views.items()
+    image = imageFromVolumeNode(volume)
+    input_path = write_nrrd(ImageData(image.array, image.geometry), work / "input.nrrd")
+    mask = lesionMask(segmentation, segment_id, volume)
+    if not mask.any():
+        raise ValueError(f"segment {segment_id!r} does not cover any pixel of {volume.GetName()!r}")
+    seg_path = write_segmentation(work / "lesion.seg.nrrd",
+                                  SegmentationData([Segment(lesion_name, mask)], image.geometry, image.shape_kji))
+    extra = [f"--clinical={name}={json.dumps(value) if not isinstance(value, str) else value}"
+             for name, value in (clinical or {}).items() if value is not None]
+    if birads:
+        extra += ["--birads", birads]
+    for other_kind, (other_volume, _, _) in others:
+        other = imageFromVolumeNode(other_volume)
+        path = write_nrrd(ImageData(other.array, other.geometry), work / f"companion_{other_kind}.nrrd")
+        extra += ["--companion", f"{other_kind}={path}"]
+    return PredictJob([str(input_path)], [str(p) for p in bundle_paths], str(work / "output"), device, str(seg_path),
+                      extra, str(work))
+
+
 def backgroundPython() -> str:
     """``PythonSlicer`` when running inside Slicer, else this interpreter."""
     return shutil.which("PythonSlicer") or sys.executable

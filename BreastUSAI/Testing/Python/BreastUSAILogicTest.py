@@ -322,6 +322,18 @@ class BreastUSAILogicTest(unittest.TestCase):
             self.assertTrue(str(patch["image"]).startswith(str(bundle("mupnet"))))
         self.assertAlmostEqual(sum(abs(p["contribution"]) for p in patches), 1.0, places=2)
 
+        # the panel's Classify runs the same in the background worker (progress, Cancel): same rows
+        self.addCleanup(logic.shutdown)
+        runner = logic.startClassification([bundle("mupnet"), bundle("planes_2d")], views, device="cpu")
+        self.assertEqual(runner.wait(300), "finished", runner.message + " ".join(runner.log[-3:]))
+        background = {r["model"]: r for r in logic.collectClassification(runner)}
+        in_process = {r["model"]: r for r in logic.classifyLesion([bundle("mupnet"), bundle("planes_2d")], views, device="cpu")}
+        self.assertEqual(set(background), set(in_process))
+        for model, row in in_process.items():
+            self.assertAlmostEqual(background[model]["probability"], row["probability"], places=3)
+            self.assertEqual((background[model]["prediction"], background[model]["lesion"]), (row["prediction"], row["lesion"]))
+        self.assertEqual(len(logic.prototypePatches(list(background.values()))), 6)
+
         with self.assertRaisesRegex(ValueError, "needs mg_cc"):
             logic.classifyLesion([bundle("dlum")], views, device="cpu")
         mg_item = _item("mg")
