@@ -298,7 +298,8 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
     def onPollPrediction(self):
         if self.runner is None:
             return
-        self.runner.poll()
+        for line in self.logic.logLines(self.runner.poll()):
+            self.ui.logTextEdit.appendPlainText(line)
         self.ui.progressBar.value = int(100 * self.runner.fraction)
         self.ui.statusLabel.text = self.runner.message
         if self.runner.state != "running":
@@ -856,6 +857,22 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         rows = classifyLesion(self._models[device], bundle_paths, lesion_views)
         addResultRows(self.scene, rows)
         return rows
+
+    @staticmethod
+    def logLines(events):
+        """Progress events of a background run as lines for the panel's log pane."""
+        lines = []
+        for event in events:
+            kind = event.get("event")
+            if kind == "stage":
+                lines.append(f"{event['input']}: {event['stage']}")
+            elif kind == "done":
+                lines.append(f"{event['input']}: done, {event['lesions']} lesion(s)")
+            elif kind == "error":
+                lines.append(f"{event['input']}: FAILED - {event['message']}")
+            elif kind == "finished":
+                lines.append(f"finished: {event['succeeded']} done, {event['failed']} failed")
+        return lines
 
     @staticmethod
     def resultsText(rows):

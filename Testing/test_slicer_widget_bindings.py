@@ -69,7 +69,7 @@ class StubWidget:
         cls = object.__getattribute__(self, "_cls")
         methods = {
             "QComboBox": ("addItems", "addItem", "count"),
-            "QPlainTextEdit": ("setPlainText", "toPlainText", "clear"),
+            "QPlainTextEdit": ("setPlainText", "toPlainText", "clear", "appendPlainText"),
             "QListWidget": ("clear", "addItem", "selectedItems", "row", "count"),
             "qMRMLNodeComboBox": ("currentNode", "setCurrentNode"),
             "qMRMLSegmentSelectorWidget": ("currentSegmentID", "currentNode", "setCurrentNode"),
@@ -105,6 +105,9 @@ class StubWidget:
 
     def _toPlainText(self):
         return self._text
+
+    def _appendPlainText(self, text):
+        object.__setattr__(self, "_text", self._text + ("\n" if self._text else "") + str(text))
 
     def _selectedItems(self):
         return []

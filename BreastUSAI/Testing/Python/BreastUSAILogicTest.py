@@ -497,6 +497,9 @@ class BreastUSAILogicTest(unittest.TestCase):
         self.assertEqual([e["event"] for e in runner.events][0], "start")
         self.assertEqual(runner.events[-1]["event"], "finished")
         self.assertEqual(runner.fraction, 1.0)
+        log = logic.logLines(runner.events)  # what the panel's log pane shows
+        self.assertIn("input.nrrd: segment", log)
+        self.assertEqual(log[-1], "finished: 1 done, 0 failed")
         loaded = logic.collectPrediction(runner)
         self.assertIsNotNone(loaded["segmentation"])
 
