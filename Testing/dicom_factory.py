@@ -24,6 +24,7 @@ US_MULTIFRAME = "1.2.840.10008.5.1.4.1.1.3.1"
 ENHANCED_US_VOLUME = "1.2.840.10008.5.1.4.1.1.6.2"
 MG_FOR_PRESENTATION = "1.2.840.10008.5.1.4.1.1.1.2"
 CT_IMAGE = "1.2.840.10008.5.1.4.1.1.2"
+SECONDARY_CAPTURE = "1.2.840.10008.5.1.4.1.1.7"
 
 
 def base_dataset(sop_class: str, modality: str, series_uid: str | None = None) -> Dataset:
@@ -78,6 +79,47 @@ def write_us_rgb(path: Path, rgb: np.ndarray, region_spacing_cm: tuple[float, fl
         region.RegionLocationMinX0, region.RegionLocationMinY0 = 0, 0
         region.RegionLocationMaxX1, region.RegionLocationMaxY1 = rgb.shape[1] - 1, rgb.shape[0] - 1
         ds.SequenceOfUltrasoundRegions = Sequence([region])
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def _ultrasound_region(ds: Dataset, spacing_cm: tuple[float, float], rows: int, columns: int) -> None:
+    region = Dataset()
+    region.RegionSpatialFormat = 1
+    region.RegionDataType = 1
+    region.PhysicalUnitsXDirection = 3
+    region.PhysicalUnitsYDirection = 3
+    region.PhysicalDeltaX, region.PhysicalDeltaY = spacing_cm
+    region.RegionLocationMinX0, region.RegionLocationMinY0 = 0, 0
+    region.RegionLocationMaxX1, region.RegionLocationMaxY1 = columns - 1, rows - 1
+    ds.SequenceOfUltrasoundRegions = Sequence([region])
+
+
+def write_capture(path: Path, pixels: np.ndarray, instance_number: int | None, acquisition_time: str = "",
+                  region_spacing_cm: tuple[float, float] | None = None, sop_class: str = SECONDARY_CAPTURE,
+                  series_uid: str | None = None) -> Path:
+    """One frame as a video grabber / scanner export writes it: grey (J, I) or RGB (J, I, 3) uint8,
+    no ImagePositionPatient / ImageOrientationPatient, no PixelSpacing (an ultrasound region may
+    carry the calibration)."""
+    ds = base_dataset(sop_class, "US" if sop_class == US_IMAGE else "OT", series_uid)
+    _pixels(ds, pixels, "RGB" if pixels.ndim == 3 else "MONOCHROME2")
+    if instance_number is not None:
+        ds.InstanceNumber = instance_number
+    if acquisition_time:
+        ds.AcquisitionTime = acquisition_time
+    if region_spacing_cm:
+        _ultrasound_region(ds, region_spacing_cm, int(ds.Rows), int(ds.Columns))
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
+def write_us_cine(path: Path, rgb_frames: np.ndarray, region_spacing_cm: tuple[float, float] | None = None) -> Path:
+    """US Multi-frame Image Storage (a cine loop): (N, J, I, 3) uint8 RGB, no position in space."""
+    ds = base_dataset(US_MULTIFRAME, "US")
+    _pixels(ds, rgb_frames, "RGB")
+    ds.FrameTime = 33.3
+    if region_spacing_cm:
+        _ultrasound_region(ds, region_spacing_cm, int(ds.Rows), int(ds.Columns))
     ds.save_as(path, enforce_file_format=True)
     return path
 

@@ -38,6 +38,7 @@ from ..families import (
     family_named,
 )
 from ..imagefiles import ImageData, read_image, read_segmentation, write_segmentation
+from ..imagefiles.frame_stack import is_frame_stack, read_frame_stack
 from ..lesions import BELOW_THRESHOLD_TAG, Lesion, lesions_from_segmentation, lesions_to_segmentation
 from ..shipped import image_kind, models_for_kind
 from ..training.device import describe_device, resolve_device
@@ -305,6 +306,52 @@ class ShippedModelsByKind:
         return self.loaded[kind]
 
 
+def predict_frame_stack(path: Path, stack, models: Models | None, shipped: "ShippedModelsByKind | None",
+                        options: PredictOptions, index: int, reporter: ProgressReporter, folder: Path,
+                        companions: dict[str, Companion]) -> dict[str, Any]:
+    """Every frame of a 2D frame stack (ultrasound DICOM without positions: a folder of captures or a
+    cine loop) through :func:`predict_one`, each into ``folder/frame_NNNN``; then ``folder/summary.json``
+    (written last: its presence means every frame is done): which frames hold lesions, the frame
+    with the largest lesion and its probability; sizes in mm2 only when the frames' spacing is known."""
+    from ..imagefiles.colour import to_grey
+
+    folder.mkdir(parents=True, exist_ok=True)
+    frames, failures = [], []
+    spacing_known = all(frame.meta.get("spacing_known") != "0" for frame in stack.frames)
+    for number, (frame, label) in enumerate(zip(stack.frames, stack.labels), start=1):
+        if frame.is_colour:  # B-mode models read grey, as they were trained
+            frame = ImageData(to_grey(frame.array), frame.geometry, frame.source, dict(frame.meta))
+        frame_models = shipped.for_image(frame) if shipped is not None else models
+        sub = f"frame_{number:04d}"
+        try:
+            document = predict_one(Path(f"{path.name}:{label}"), frame_models, options, index, reporter, folder / sub,
+                                   companions, frame)
+        except BreastUSAIError as error:
+            failures.append({"frame": label, "error": str(error)})
+            continue
+        for lesion in document["lesions"]:
+            lesion.setdefault("size", lesion.get("area_mm2") if spacing_known else lesion["voxels"])
+        frames.append({"frame": label, "folder": sub, "lesions": document["lesions"]})
+    found = [(f, lesion) for f in frames for lesion in f["lesions"]]
+    largest = max(found, key=lambda pair: pair[1]["voxels"], default=None)
+    summary = {
+        "input": path.name, "kind": "2D frame stack", "frames": len(stack.frames), "frames_done": len(frames),
+        "failed_frames": failures, "size_unit": "mm2" if spacing_known else "pixels",
+        "frames_with_lesions": [f["frame"] for f in frames if f["lesions"]],
+        "largest_lesion": None if largest is None else {
+            "frame": largest[0]["frame"], "folder": largest[0]["folder"], "lesion": largest[1]["id"],
+            "size": largest[1]["size"], "malignant_probability": largest[1].get("malignant_probability"),
+            "prediction": largest[1].get("prediction")},
+        "per_frame": [{"frame": f["frame"], "folder": f["folder"], "lesions": len(f["lesions"]),
+                       "malignant_probability": max((lesion.get("malignant_probability", 0.0) for lesion in f["lesions"]),
+                                                    default=None)} for f in frames],
+    }
+    write_json_atomic(folder / "summary.json", summary)
+    if not frames:
+        raise InputFileError(path, "no frame of the stack could be analysed: " + "; ".join(f["error"] for f in failures[:3]))
+    return {"input": path.name, "lesions": [lesion for _, lesion in found], "summary": summary}
+
+
 def predict_inputs(inputs: list[str], options: PredictOptions) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
     """Run ``predict`` over every input; returns (result documents, [(input, error message)]).
 
@@ -336,6 +383,13 @@ def predict_inputs(inputs: list[str], options: PredictOptions) -> tuple[list[dic
         folder = out_dir / output_name(path, taken)
         try:
             image = None
+            if is_frame_stack(path):
+                document = predict_frame_stack(path, read_frame_stack(path), models, shipped, options, index, reporter,
+                                               folder, companions)
+                document["output"] = str(folder)
+                results.append(document)
+                reporter.done(index, path.name, str(folder), len(document["lesions"]))
+                continue
             if shipped is not None:
                 image = read_image(path, colour="grey")
                 models = shipped.for_image(image)

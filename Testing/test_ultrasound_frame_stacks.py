@@ -1,0 +1,112 @@
+"""Ultrasound DICOM as scanners export it (issue 22, item 1): a folder of single-frame captures with
+no position in space, and a cine loop, are read as 2D frame stacks - ordered by InstanceNumber,
+then time, then file name; spacing from the Sequence of Ultrasound Regions (cm -> mm); RGB frames
+made grey for the B-mode models - and ``predict`` analyses every frame and writes a summary.
+Real files written with pydicom, real pixels (a BUSI sample image), the shipped models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cli_helpers import run_cli
+from dicom_factory import SECONDARY_CAPTURE, US_IMAGE, write_capture, write_series, write_us_cine
+from PIL import Image
+
+from BreastUSAITraining.imagefiles import read_image
+from BreastUSAITraining.imagefiles.frame_stack import is_frame_stack, read_frame_stack
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE = REPO / "Resources" / "SampleData" / "busi" / "malignant_139.png"
+
+
+def _frames(count: int) -> list[np.ndarray]:
+    """The sample image moved a few pixels per frame, like a sweep."""
+    grey = np.asarray(Image.open(SAMPLE).convert("L"))
+    return [np.roll(grey, 4 * n, axis=1) for n in range(count)]
+
+
+@pytest.fixture
+def captures(tmp_path) -> Path:
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    frames = _frames(3)
+    # file names disagree with the acquisition order on purpose: InstanceNumber decides
+    for name, number, frame in (("a.dcm", 3, frames[2]), ("b.dcm", 1, frames[0]), ("c.dcm", 2, frames[1])):
+        write_capture(folder / name, frame, number, region_spacing_cm=(0.01, 0.012), sop_class=SECONDARY_CAPTURE,
+                      series_uid="1.2.3.4.5")
+    return folder
+
+
+def test_a_folder_of_captures_is_a_frame_stack_in_acquisition_order(captures):
+    assert is_frame_stack(captures)
+    stack = read_frame_stack(captures)
+    assert stack.labels == ["b.dcm", "c.dcm", "a.dcm"]
+    expected = _frames(3)
+    for frame, pixels in zip(stack.frames, expected):
+        assert frame.is_2d and np.array_equal(frame.array[0], pixels)
+        assert np.allclose(frame.geometry.spacing[:2], (0.1, 0.12))  # 0.01 cm, 0.012 cm -> mm
+        assert frame.meta.get("spacing_known") != "0"
+
+
+def test_frames_without_instance_numbers_follow_time_then_name(tmp_path):
+    folder = tmp_path / "untimed"
+    folder.mkdir()
+    frames = _frames(3)
+    write_capture(folder / "z.dcm", frames[0], None, "101500.00", sop_class=US_IMAGE)
+    write_capture(folder / "y.dcm", frames[1], None, "101501.00", sop_class=US_IMAGE)
+    write_capture(folder / "x.dcm", frames[2], None, "", sop_class=US_IMAGE)  # no time: after the timed ones? by name
+    stack = read_frame_stack(folder)
+    assert stack.labels == ["x.dcm", "z.dcm", "y.dcm"]  # empty time sorts first, then 10:15:00, 10:15:01
+    assert all(f.meta.get("spacing_known") == "0" for f in stack.frames)  # no calibration: sizes in pixels
+
+
+def test_a_cine_loop_is_a_frame_stack_and_a_positioned_series_is_not(tmp_path):
+    rgb = np.stack([np.repeat(f[..., None], 3, axis=2) for f in _frames(4)])
+    rgb[..., 0] = np.clip(rgb[..., 0].astype(int) + 30, 0, 255)  # colour (e.g. a Doppler box would be)
+    cine = write_us_cine(tmp_path / "cine.dcm", rgb.astype(np.uint8), region_spacing_cm=(0.008, 0.008))
+    assert is_frame_stack(cine)
+    stack = read_frame_stack(cine)
+    assert stack.labels == ["frame 1", "frame 2", "frame 3", "frame 4"]
+    assert stack.frames[0].array.shape == (1, *rgb.shape[1:])
+    assert np.allclose(stack.frames[2].geometry.spacing[:2], (0.08, 0.08))
+    assert np.array_equal(stack.frames[3].array[0], rgb[3])
+    series = tmp_path / "ct"
+    write_series(series, np.arange(3 * 8 * 8, dtype=np.int16).reshape(3, 8, 8), (0.5, 0.5, 2.0), (0.0, 0.0, 0.0), np.eye(3))
+    assert not is_frame_stack(series)  # slices with positions stay a volume
+    assert read_image(series).shape_kji[0] == 3
+
+
+def test_predict_analyses_every_frame_and_writes_a_summary(captures, tmp_path):
+    out = tmp_path / "out"
+    result = run_cli("predict", str(captures), "--out", str(out), "--expect-lesion", "--progress", "none")
+    assert result.returncode == 0, result.stderr
+    folder = out / "sweep"
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["kind"] == "2D frame stack" and summary["frames"] == summary["frames_done"] == 3
+    assert [f["frame"] for f in summary["per_frame"]] == ["b.dcm", "c.dcm", "a.dcm"]
+    assert summary["size_unit"] == "mm2" and summary["frames_with_lesions"] == ["b.dcm", "c.dcm", "a.dcm"]
+    largest = summary["largest_lesion"]
+    assert largest["frame"] in summary["frames_with_lesions"] and 0 <= largest["malignant_probability"] <= 1
+    for entry in summary["per_frame"]:
+        document = json.loads((folder / entry["folder"] / "result.json").read_text())
+        assert document["image"]["kind"] == "2d" and np.allclose(document["image"]["spacing"][:2], (0.1, 0.12))
+        assert (folder / entry["folder"] / "lesions.seg.nrrd").is_file()
+    sizes = [lesion["area_mm2"] for entry in summary["per_frame"]
+             for lesion in json.loads((folder / entry["folder"] / "result.json").read_text())["lesions"]]
+    assert largest["size"] == max(sizes) and largest["size"] > 1  # mm2 on a 0.1 x 0.12 mm grid
+
+
+def test_a_cine_loop_through_predict_reports_sizes_in_pixels_without_calibration(tmp_path):
+    rgb = np.stack([np.repeat(f[..., None], 3, axis=2) for f in _frames(2)]).astype(np.uint8)
+    cine = write_us_cine(tmp_path / "loop.dcm", rgb)
+    out = tmp_path / "out"
+    result = run_cli("predict", str(cine), "--out", str(out), "--expect-lesion", "--progress", "none")
+    assert result.returncode == 0, result.stderr
+    summary = json.loads((out / "loop" / "summary.json").read_text())
+    assert summary["frames"] == 2 and summary["size_unit"] == "pixels"
+    assert summary["largest_lesion"]["size"] == max(lesion["voxels"] for frame in summary["per_frame"] for lesion in
+                                                    json.loads((out / "loop" / frame["folder"] / "result.json")
+                                                               .read_text())["lesions"])
