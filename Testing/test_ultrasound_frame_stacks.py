@@ -110,3 +110,22 @@ def test_a_cine_loop_through_predict_reports_sizes_in_pixels_without_calibration
     assert summary["largest_lesion"]["size"] == max(lesion["voxels"] for frame in summary["per_frame"] for lesion in
                                                     json.loads((out / "loop" / frame["folder"] / "result.json")
                                                                .read_text())["lesions"])
+
+
+def test_a_folder_of_several_series_gives_one_input_per_series(tmp_path):
+    """A scanner export often mixes series (two sweeps, a screenshot): each is its own input, listed."""
+    folder = tmp_path / "study"
+    folder.mkdir()
+    frames = _frames(3)
+    write_capture(folder / "s1_a.dcm", frames[0], 1, region_spacing_cm=(0.01, 0.01), series_uid="1.2.3.1")
+    write_capture(folder / "s1_b.dcm", frames[1], 2, region_spacing_cm=(0.01, 0.01), series_uid="1.2.3.1")
+    write_capture(folder / "s2_a.dcm", frames[2], 1, series_uid="1.2.3.2")
+    out = tmp_path / "out"
+    result = run_cli("predict", str(folder), "--out", str(out), "--expect-lesion", "--progress", "none", "-v")
+    assert result.returncode == 0, result.stderr
+    outputs = sorted(p.name for p in out.iterdir())
+    assert len(outputs) == 2 and all(name.startswith("study_series") for name in outputs), outputs
+    summaries = [json.loads((out / name / "summary.json").read_text()) for name in outputs]
+    assert sorted(s["frames"] for s in summaries) == [1, 2]
+    assert sorted(s["size_unit"] for s in summaries) == ["mm2", "pixels"]
+    assert result.stderr.count("study: series 1.2.3.") == 2  # each series is listed with its files

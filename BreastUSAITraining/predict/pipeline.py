@@ -355,12 +355,24 @@ def predict_frame_stack(path: Path, stack, models: Models | None, shipped: "Ship
 def predict_inputs(inputs: list[str], options: PredictOptions) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
     """Run ``predict`` over every input; returns (result documents, [(input, error message)]).
 
+    Without ``options.models`` each input gets the shipped models that fit its kind. A DICOM folder
+    holding several series is analysed one series at a time (each its own output folder)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="breastusai-series-") as staging:
+        return _predict_inputs(inputs, options, Path(staging))
+
+
+def _predict_inputs(inputs: list[str], options: PredictOptions,
+                    staging: Path) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """Run ``predict`` over every input; returns (result documents, [(input, error message)]).
+
     Without ``options.models`` each input gets the shipped models that fit its kind."""
     if options.cam not in CAM_METHODS:
         raise UsageError(f"--cam must be one of {', '.join(CAM_METHODS)}")
     if options.heatmap_grid not in ("auto", "full", "lesion"):
         raise UsageError("--heatmap-grid must be auto, full or lesion")
-    paths = expand_inputs(inputs)
+    paths = expand_inputs(inputs, staging)
     if options.segmentation and len(paths) != 1:
         raise UsageError("--segmentation belongs to one image: give exactly one input with it")
     companion_spec = parse_companions(options.companions)
