@@ -129,3 +129,29 @@ def test_a_folder_of_several_series_gives_one_input_per_series(tmp_path):
     assert sorted(s["frames"] for s in summaries) == [1, 2]
     assert sorted(s["size_unit"] for s in summaries) == ["mm2", "pixels"]
     assert result.stderr.count("study: series 1.2.3.") == 2  # each series is listed with its files
+
+
+def test_the_ultrasound_region_crops_the_scanners_overlays_away(tmp_path):
+    """A frame with text and a scale beside the tissue: the image the models see is the tissue region,
+    on a sub-grid that keeps its place in patient space and its calibrated spacing."""
+    from BreastUSAITraining.imagefiles import read_image
+
+    tissue = _frames(1)[0]
+    frame = np.zeros((tissue.shape[0] + 60, tissue.shape[1] + 80), np.uint8)
+    frame[40 : 40 + tissue.shape[0], 50 : 50 + tissue.shape[1]] = tissue
+    frame[5:20, 5:300] = 255  # burned-in text band
+    frame[:, -10:] = 200      # a depth scale
+    path = write_capture(tmp_path / "overlay.dcm", frame, 1, region_spacing_cm=(0.01, 0.01), sop_class=US_IMAGE)
+    import pydicom
+
+    ds = pydicom.dcmread(path)
+    region = ds.SequenceOfUltrasoundRegions[0]
+    region.RegionLocationMinX0, region.RegionLocationMinY0 = 50, 40
+    region.RegionLocationMaxX1, region.RegionLocationMaxY1 = 50 + tissue.shape[1] - 1, 40 + tissue.shape[0] - 1
+    ds.save_as(path)
+    image = read_image(path)
+    assert image.shape_kji == (1, *tissue.shape) and np.array_equal(image.array[0], tissue)
+    assert image.meta["ultrasound_region"] == f"50,40,{49 + tissue.shape[1]},{39 + tissue.shape[0]}"
+    assert np.allclose(image.geometry.spacing[:2], (0.1, 0.1))
+    full_origin = np.zeros(3)  # the capture has no position: the full frame's pixel (0, 0) is at 0
+    assert np.allclose(image.geometry.index_to_lps(np.zeros(3)), full_origin + [50 * 0.1, 40 * 0.1, 0])

@@ -15,6 +15,9 @@ Geometry:
 * ultrasound without PixelSpacing: the calibrated Sequence of Ultrasound Regions
   (PhysicalDeltaX/Y, in cm) gives the spacing. With no calibration at all the spacing
   is 1 mm and ``meta["spacing_known"] = "0"``.
+* ultrasound with a tissue region smaller than the frame: the image is that region (a sub-grid:
+  same spacing and direction, its place in patient space kept), so the scanner's overlays
+  around it (text, scales, logos) never reach a model; ``meta["ultrasound_region"]`` says so.
 """
 
 from __future__ import annotations
@@ -203,6 +206,35 @@ def ultrasound_region_spacing(ds: pydicom.Dataset) -> tuple[float, float] | None
     return None
 
 
+def ultrasound_region_box(ds: pydicom.Dataset) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1), inclusive pixel bounds of the image's tissue region - the first region of the
+    Sequence of Ultrasound Regions that is 2D (RegionSpatialFormat 1) tissue (RegionDataType 1) -
+    when it lies inside the frame and leaves part of it out (scanner overlays: text, scales, logos)."""
+    rows, columns = int(ds.get("Rows", 0) or 0), int(ds.get("Columns", 0) or 0)
+    for region in ds.get("SequenceOfUltrasoundRegions", []) or []:
+        if int(region.get("RegionSpatialFormat", 0) or 0) != 1 or int(region.get("RegionDataType", 0) or 0) != 1:
+            continue
+        try:
+            box = tuple(int(region.get(name)) for name in ("RegionLocationMinX0", "RegionLocationMinY0",
+                                                            "RegionLocationMaxX1", "RegionLocationMaxY1"))
+        except (TypeError, ValueError):
+            return None
+        x0, y0, x1, y1 = box
+        inside = 0 <= x0 < x1 < columns and 0 <= y0 < y1 < rows
+        return box if inside and (x1 - x0 + 1, y1 - y0 + 1) != (columns, rows) else None
+    return None
+
+
+def _crop_to_region(image: ImageData, box: tuple[int, int, int, int]) -> ImageData:
+    """The region's pixels on a sub-grid of the image: same spacing and direction, origin on the
+    region's first pixel (so it lies where it was in patient space)."""
+    x0, y0, x1, y1 = box
+    origin = image.geometry.index_to_lps(np.array([x0, y0, 0], dtype=float))
+    geometry = Geometry(image.geometry.spacing, tuple(float(v) for v in origin), image.geometry.direction)
+    meta = dict(image.meta, ultrasound_region=f"{x0},{y0},{x1},{y1}")
+    return ImageData(np.ascontiguousarray(image.array[:, y0 : y1 + 1, x0 : x1 + 1]), geometry, image.source, meta)
+
+
 def _decode(path: Path, reader) -> sitk.Image:
     try:
         return reader.Execute()
@@ -237,7 +269,9 @@ def read_dicom_file(path: Path) -> ImageData:
     expected = (frames, int(ds.Rows), int(ds.Columns))
     if array.shape[:3] != expected:
         raise InputFileError(path, f"decoded pixel array has shape {array.shape[:3]}, header says {expected}")
-    return ImageData(array, geometry, str(path), meta)
+    image = ImageData(array, geometry, str(path), meta)
+    box = ultrasound_region_box(ds)
+    return _crop_to_region(image, box) if box is not None else image
 
 
 def read_dicom_series(folder: Path, series_uid: str | None = None) -> ImageData:

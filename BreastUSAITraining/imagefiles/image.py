@@ -33,6 +33,7 @@ SAFE_META_KEYS = (
     "BitsStored",
     "NumberOfFrames",
     "spacing_known",
+    "ultrasound_region",
     "colour",
     "modality",
 )
