@@ -155,3 +155,22 @@ def test_the_ultrasound_region_crops_the_scanners_overlays_away(tmp_path):
     assert np.allclose(image.geometry.spacing[:2], (0.1, 0.1))
     full_origin = np.zeros(3)  # the capture has no position: the full frame's pixel (0, 0) is at 0
     assert np.allclose(image.geometry.index_to_lps(np.zeros(3)), full_origin + [50 * 0.1, 40 * 0.1, 0])
+
+
+def test_import_images_takes_every_frame_of_a_cine_loop_as_a_case_of_one_patient(tmp_path):
+    from BreastUSAITraining.dataset import load_dataset
+
+    source = tmp_path / "src"
+    source.mkdir()
+    rgb = np.stack([np.repeat(f[..., None], 3, axis=2) for f in _frames(3)]).astype(np.uint8)
+    write_us_cine(source / "loop.dcm", rgb, region_spacing_cm=(0.01, 0.01))
+    mapping = tmp_path / "mapping.csv"
+    result = run_cli("dataset", "import-images", str(source), "--out", str(tmp_path / "data"), "--kind", "us_bmode",
+                     "--mapping", str(mapping), "-q")
+    assert result.returncode == 0, result.stderr
+    dataset = load_dataset(tmp_path / "data")
+    assert len(dataset.items) == 3 and len({i.patient_id for i in dataset.items}) == 1
+    image = read_image(dataset.path(dataset.items[1].images["us_bmode"]))
+    assert image.shape_kji == (1, *rgb.shape[1:3]) and not image.is_colour  # grey, as the B-mode models read it
+    assert np.allclose(image.geometry.spacing[:2], (0.1, 0.1))
+    assert "loop.dcm#frame2" in mapping.read_text()

@@ -32,6 +32,7 @@ from ..imagefiles import (
 )
 from ..imagefiles.colour import colour_mode_for
 from ..imagefiles.dicom import is_dicom_file, quiet_pydicom
+from ..imagefiles.frame_stack import is_frame_stack, read_frame_stack
 from .contract import Dataset, LesionItem, save_dataset
 from .folds import assign_folds, link_groups
 from .schema import BIRADS_CATEGORIES, MODALITIES, PATHOLOGIES
@@ -129,6 +130,45 @@ def _masks(masks: Path | None, image_path: Path, image: ImageData) -> list[Segme
     return []
 
 
+def _cine_frames(path: Path, kind: str) -> tuple[list[ImageData], list[str]]:
+    """A cine loop's frames, in colour or grey as ``kind`` wants (B-mode grey, Doppler colour)."""
+    from ..imagefiles.colour import apply_colour_mode
+
+    stack = read_frame_stack(path)
+    for frame in stack.frames:
+        frame.array = apply_colour_mode(frame.array, colour_mode_for(kind))
+    return stack.frames, stack.labels
+
+
+def _import_one(image: ImageData, path: Path, source_name: str, kind: str, staging: Path, report: "ImageImportReport",
+                pseudonyms: dict[str, str], label_rows: dict[str, dict[str, str]], masks_dir: Path | None,
+                mapping_rows: list) -> list[LesionItem]:
+    """One image (or one frame of a cine loop) as a case: voxels and geometry written, its lesion items."""
+    report.images += 1
+    case_id = f"case_{report.images:04d}"
+    if image.meta.get("BurnedInAnnotation", "").strip().upper() == "YES":
+        report.warnings.append(f"{case_id}: the source DICOM says the pixels carry burned-in annotation (text "
+                               "that may identify the patient); check or mask it before sharing the dataset")
+    patient = pseudonyms.setdefault(_patient_key(path), f"patient_{len(pseudonyms) + 1:04d}")
+    image_rel = f"images/{case_id}_{kind}.nrrd"
+    write_nrrd(ImageData(image.array, image.geometry), staging / image_rel)  # voxels and geometry only
+    label = label_rows.get(_stem(path), {})
+    segments = _masks(masks_dir, path, image) if source_name == str(path) else []  # masks name whole files, not frames
+    common = dict(case_id=case_id, patient_id=patient, images={kind: image_rel}, birads=label.get("birads"))
+    items: list[LesionItem] = []
+    if segments:
+        seg_rel = f"segmentations/{case_id}.seg.nrrd"
+        write_segmentation(staging / seg_rel, SegmentationData(segments, image.geometry, image.shape_kji))
+        items += [LesionItem(lesion_id=s.name, segmentation={kind: seg_rel}, segment=s.name,
+                             pathology=label.get("pathology"), **common) for s in segments]
+        report.lesions += len(segments)
+    else:  # no mask: one lesion item without a segment yet (a lesion-free image when labelled normal)
+        lesion = None if label.get("pathology") == "normal" else "lesion_1"
+        items.append(LesionItem(lesion_id=lesion, pathology=label.get("pathology"), **common))
+    mapping_rows.append((source_name, case_id, patient))
+    return items
+
+
 def import_images(source: str | Path, out: str | Path, kind: str, masks: str | Path | None = None,
                   labels: str | Path | None = None, mapping: str | Path | None = None, n_folds: int = 5, seed: int = 0,
                   overwrite: bool = False, progress: bool = True) -> ImageImportReport:
@@ -154,34 +194,19 @@ def import_images(source: str | Path, out: str | Path, kind: str, masks: str | P
             for path in tqdm(files, desc="Importing images", unit="image", disable=not progress):
                 try:
                     image = read_image(path, colour=colour_mode_for(kind))
+                    # a cine loop (ultrasound frames without positions) gives one 2D image per frame
+                    frames = ([(frame, f"{path}#{label.replace(' ', '')}") for frame, label in
+                               zip(*_cine_frames(path, kind))] if kind != "abvs" and not image.is_2d and is_frame_stack(path)
+                              else [(image, str(path))])
                 except InputFileError as error:
                     report.skipped.append(str(error))
                     continue
-                if (kind == "abvs") == image.is_2d:
-                    report.skipped.append(f"{path}: {'a 2D image' if image.is_2d else 'a volume'} is not a {kind} image")
-                    continue
-                report.images += 1
-                case_id = f"case_{report.images:04d}"
-                if image.meta.get("BurnedInAnnotation", "").strip().upper() == "YES":
-                    report.warnings.append(f"{case_id}: the source DICOM says the pixels carry burned-in annotation (text "
-                                           "that may identify the patient); check or mask it before sharing the dataset")
-                patient = pseudonyms.setdefault(_patient_key(path), f"patient_{len(pseudonyms) + 1:04d}")
-                image_rel = f"images/{case_id}_{kind}.nrrd"
-                write_nrrd(ImageData(image.array, image.geometry), staging / image_rel)  # voxels and geometry only
-                label = label_rows.get(_stem(path), {})
-                segments = _masks(masks_dir, path, image)
-                common = dict(case_id=case_id, patient_id=patient, images={kind: image_rel},
-                              birads=label.get("birads"))
-                if segments:
-                    seg_rel = f"segmentations/{case_id}.seg.nrrd"
-                    write_segmentation(staging / seg_rel, SegmentationData(segments, image.geometry, image.shape_kji))
-                    items += [LesionItem(lesion_id=s.name, segmentation={kind: seg_rel}, segment=s.name,
-                                         pathology=label.get("pathology"), **common) for s in segments]
-                    report.lesions += len(segments)
-                else:  # no mask: one lesion item without a segment yet (a lesion-free image when labelled normal)
-                    lesion = None if label.get("pathology") == "normal" else "lesion_1"
-                    items.append(LesionItem(lesion_id=lesion, pathology=label.get("pathology"), **common))
-                mapping_rows.append((str(path), case_id, patient))
+                for image, source_name in frames:
+                    if (kind == "abvs") == image.is_2d:
+                        report.skipped.append(f"{path}: {'a 2D image' if image.is_2d else 'a volume'} is not a {kind} image")
+                        continue
+                    items += _import_one(image, path, source_name, kind, staging, report, pseudonyms, label_rows,
+                                         masks_dir, mapping_rows)
             if not items:
                 raise InputFileError(source, "no image could be imported: " + "; ".join(report.skipped[:3]))
             groups = len(link_groups(items))
