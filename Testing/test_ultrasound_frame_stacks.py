@@ -174,3 +174,48 @@ def test_import_images_takes_every_frame_of_a_cine_loop_as_a_case_of_one_patient
     assert image.shape_kji == (1, *rgb.shape[1:3]) and not image.is_colour  # grey, as the B-mode models read it
     assert np.allclose(image.geometry.spacing[:2], (0.1, 0.1))
     assert "loop.dcm#frame2" in mapping.read_text()
+
+
+def test_dicom_out_writes_a_seg_per_frame_referencing_its_source(tmp_path):
+    """predict --dicom-out (issue 22 item 3, SEG): one DICOM SEG per analysed DICOM image, its segments the
+    lesions (labels = lesion ids, automatic, the model named), referencing the source instance, the
+    mask on the source's full frame (an ultrasound-region crop padded back), identifiers copied."""
+    import highdicom as hd
+    import pydicom
+
+    from BreastUSAITraining.imagefiles import read_segmentation
+
+    folder = tmp_path / "sweep"
+    folder.mkdir()
+    tissue = _frames(1)[0]
+    frame = np.zeros((tissue.shape[0] + 30, tissue.shape[1] + 40), np.uint8)
+    frame[20:20 + tissue.shape[0], 25:25 + tissue.shape[1]] = tissue
+    source = write_capture(folder / "f1.dcm", frame, 1, region_spacing_cm=(0.01, 0.01), sop_class=US_IMAGE)
+    ds = pydicom.dcmread(source)
+    region = ds.SequenceOfUltrasoundRegions[0]
+    region.RegionLocationMinX0, region.RegionLocationMinY0 = 25, 20
+    region.RegionLocationMaxX1, region.RegionLocationMaxY1 = 24 + tissue.shape[1], 19 + tissue.shape[0]
+    ds.save_as(source)
+    out = tmp_path / "out"
+    result = run_cli("predict", str(source), "--out", str(out), "--expect-lesion", "--dicom-out", "--progress", "none")
+    assert result.returncode == 0, result.stderr
+    document = json.loads((out / "f1" / "result.json").read_text())
+    assert document["dicom_out"]["written"] is True and document["dicom_out"]["algorithm"].startswith("automatic: lesion-segmentation")
+    seg = hd.seg.segread(out / "f1" / "lesions.seg.dcm")
+    assert seg.SOPClassUID == "1.2.840.10008.5.1.4.1.1.66.4" and seg.PatientID == ds.PatientID
+    assert seg.StudyInstanceUID == ds.StudyInstanceUID and seg.SeriesInstanceUID != ds.SeriesInstanceUID
+    labels = [seg.get_segment_description(n).segment_label for n in range(1, seg.number_of_segments + 1)]
+    assert labels == [lesion["id"] for lesion in document["lesions"]]
+    pixels = seg.get_pixels_by_source_instance(source_sop_instance_uids=[ds.SOPInstanceUID])  # (1, rows, cols, segments)
+    assert pixels.shape[1:3] == frame.shape
+    region_image = read_image(source)  # the tissue region predict analysed
+    drawn = read_segmentation(out / "f1" / "lesions.seg.nrrd").on_grid(region_image.geometry, region_image.shape_kji)
+    drawn = drawn.segments[0].mask[0]
+    assert np.array_equal(pixels[0, 20:20 + tissue.shape[0], 25:25 + tissue.shape[1], 0].astype(bool), drawn)
+    assert pixels[0, :20].sum() == 0  # nothing on the overlay band
+
+    png = run_cli("predict", str(SAMPLE), "--out", str(tmp_path / "png"), "--expect-lesion", "--dicom-out", "--progress", "none")
+    assert png.returncode == 0 and "no DICOM written" in png.stderr
+    note = json.loads((tmp_path / "png" / SAMPLE.stem / "result.json").read_text())["dicom_out"]
+    assert note["written"] is False and "not a DICOM file" in note["reason"]
+    assert not (tmp_path / "png" / SAMPLE.stem / "lesions.seg.dcm").exists()

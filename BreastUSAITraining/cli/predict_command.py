@@ -54,6 +54,10 @@ def register(commands: argparse._SubParsersAction) -> None:
                    help="heatmap on the full input grid, or on the lesion's box (a sub-grid with the input's spacing and "
                         "direction); auto: full up to 20 million voxels (default: auto)")
     p.add_argument("--no-overlays", action="store_true", help="skip the PNG overlays")
+    p.add_argument("--dicom-out", action="store_true",
+                   help="also write the lesions as a DICOM SEG (lesions.seg.dcm, one segment per lesion, referencing the "
+                        "source image; patient and study identifiers copied from it for the same PACS) - DICOM inputs "
+                        "only; for any other input result.json says why nothing was written")
     add_device(p)
     add_threads(p)
     p.add_argument("--progress", choices=("bar", "json", "none"), default=None,
@@ -70,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     options = PredictOptions(models=args.models, out=args.out, device=args.device, segmentation=args.segmentation,
                              threshold=args.threshold, expect_lesion=args.expect_lesion, ensemble=args.ensemble, cam=args.cam, heatmap_grid=args.heatmap_grid, progress=progress,
                              overlays=not args.no_overlays, companions=args.companions, clinical=args.clinical,
-                             birads=args.birads)
+                             birads=args.birads, dicom_out=args.dicom_out)
     results, failures = predict_inputs(args.inputs, options)
     if progress != "json":
         for document in results:

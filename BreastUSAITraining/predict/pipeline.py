@@ -70,6 +70,7 @@ class PredictOptions:
     companions: list[str] = field(default_factory=list)  # "KIND=IMAGE[,SEG]": other images of the input's lesions
     clinical: list[str] = field(default_factory=list)    # "name=value": the lesion's clinical record (deep radiomics)
     birads: str | None = None                             # the reader's BI-RADS, for the 4A re-stratification
+    dicom_out: bool = False                               # also write the lesions as a DICOM SEG (DICOM inputs)
 
 
 @dataclass
@@ -262,6 +263,7 @@ def predict_one(path: Path, models: Models, options: PredictOptions, index: int,
             explain_started = time.perf_counter()
             predictor.write_explanation(staging, lesion_input, outcome, explain_options, facts)
             timing["explain"] += time.perf_counter() - explain_started
+        dicom_note = _write_dicom_results(staging, image, lesions, models, source) if options.dicom_out else None
         document = {
             "input": name,
             "image": {"kind": "2d" if image.is_2d else "volume", "shape_kji": list(image.shape_kji), **image.geometry.to_dict()},
@@ -273,12 +275,41 @@ def predict_one(path: Path, models: Models, options: PredictOptions, index: int,
             "device": describe_device(models.device),
         }
         warnings = synthetic_model_warnings(models.bundles())
+        if dicom_note is not None:
+            document["dicom_out"] = dicom_note
+            if not dicom_note.get("written"):
+                warnings.append(f"{name}: no DICOM written - {dicom_note['reason']}")
         if warnings:
             document["warnings"] = warnings
         timing["write"] = time.perf_counter() - started
         document["timing_s"] = {k: round(v, 4) for k, v in timing.items()}
         write_json_atomic(staging / "result.json", document)
     return document
+
+
+def _write_dicom_results(folder: Path, image: ImageData, lesions: list[Lesion], models: Models,
+                         source: dict[str, Any]) -> dict[str, Any]:
+    """``predict --dicom-out``: the lesions as ``lesions.seg.dcm`` when the input is a DICOM image;
+    otherwise why nothing was written (said in result.json and as a warning)."""
+    from ..dicom_results.segmentation import write_lesion_seg
+    from ..imagefiles.dicom import is_dicom_file
+
+    origin = Path(image.source.split("#")[0])
+    if "#" in image.source:
+        return {"written": False, "reason": "a frame of a cine loop: a DICOM SEG of multi-frame sources is not written yet"}
+    if not (origin.is_file() and is_dicom_file(origin)):
+        return {"written": False, "reason": "the input is not a DICOM file (a DICOM SEG references DICOM instances)"}
+    if not lesions:
+        return {"written": False, "reason": "no lesion found"}
+    model = ((models.segmenter.bundle.name, models.segmenter.bundle.version)
+             if source.get("kind") == "segmentation model" and models.segmenter is not None else None)
+    try:
+        path = write_lesion_seg(origin, [(lesion.lesion_id, lesion.mask) for lesion in lesions], folder / "lesions.seg.dcm",
+                                model, image.meta.get("ultrasound_region"))
+    except InputFileError as error:
+        return {"written": False, "reason": error.problem if hasattr(error, "problem") else str(error)}
+    return {"written": True, "seg": path.name, "segments": len(lesions),
+            "algorithm": "manual (drawn mask)" if model is None else f"automatic: {model[0]} {model[1]}"}
 
 
 def synthetic_model_warnings(bundles: list[Bundle]) -> list[str]:
