@@ -127,6 +127,8 @@ def combine(data: Path) -> dict:
         result["per_site"][name] = {"images": len(chosen), "dice": round(float(dice.mean()), 4),
                                     "dice_median": round(float(np.median(dice)), 4), "missed": int((dice < 0.1).sum())}
     usable = [r for r in crops if r["probability_automatic"] is not None]
+    classifier_folds = sorted({document["fold"] for document in documents
+                               if any(r["probability_automatic"] is not None for r in document["lesions"])})
     if usable:
         labels = np.array([r["label"] for r in usable])
         automatic = np.array([r["probability_automatic"] for r in usable])
@@ -135,7 +137,8 @@ def combine(data: Path) -> dict:
         test = delong_test(labels, automatic, reference)
         result["classifier_crops"] = {
             "automatic": auc_figures(labels, automatic, groups), "reference": auc_figures(labels, reference, groups),
-            "lesions_not_detected": sum(not r["detected"] for r in crops),
+            "folds": classifier_folds,
+            "lesions_not_detected": sum(not r["detected"] for r in usable),
             "delong_automatic_vs_reference": {"difference": round(float(test.difference), 4),
                                               "p_value": round(float(test.p_value), 4)},
             "note": "p-value from DeLong over lesions (not cluster-adjusted); CIs by cluster bootstrap"}
