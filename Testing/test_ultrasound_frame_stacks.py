@@ -176,6 +176,18 @@ def test_import_images_takes_every_frame_of_a_cine_loop_as_a_case_of_one_patient
     assert "loop.dcm#frame2" in mapping.read_text()
 
 
+def _dicom_valid(path: Path) -> None:
+    """Debian's dciodvfy (dicom3tools) finds no error - when it is installed (.ci/run installs it)."""
+    import shutil
+    import subprocess
+
+    if shutil.which("dciodvfy") is None:
+        return
+    run = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True, timeout=60)
+    errors = [line for line in (run.stdout + run.stderr).splitlines() if line.startswith("Error")]
+    assert not errors, errors
+
+
 def test_dicom_out_writes_a_seg_per_frame_referencing_its_source(tmp_path):
     """predict --dicom-out (issue 22 item 3, SEG): one DICOM SEG per analysed DICOM image, its segments the
     lesions (labels = lesion ids, automatic, the model named), referencing the source instance, the
@@ -213,6 +225,18 @@ def test_dicom_out_writes_a_seg_per_frame_referencing_its_source(tmp_path):
     drawn = drawn.segments[0].mask[0]
     assert np.array_equal(pixels[0, 20:20 + tissue.shape[0], 25:25 + tissue.shape[1], 0].astype(bool), drawn)
     assert pixels[0, :20].sum() == 0  # nothing on the overlay band
+
+    # the SR: one planar ROI group per lesion, referencing its SEG frame, area (calibrated) and probability
+    report = pydicom.dcmread(out / "f1" / "lesions.sr.dcm")
+    assert report.SOPClassUID == "1.2.840.10008.5.1.4.1.1.88.34" and report.PatientID == ds.PatientID
+    text = str(report)
+    assert seg.SOPInstanceUID in text and ds.SOPInstanceUID in text
+    lesion = document["lesions"][0]
+    values = {float(v.NumericValue) for item in report.iterall() if item.keyword == "MeasuredValueSequence" for v in item.value}
+    assert lesion["malignant_probability"] in values and lesion["area_mm2"] in values
+    assert lesion["id"] in text and ("Malignant (AI call)" in text) == (lesion["prediction"] == "malignant")
+    _dicom_valid(out / "f1" / "lesions.seg.dcm")
+    _dicom_valid(out / "f1" / "lesions.sr.dcm")
 
     png = run_cli("predict", str(SAMPLE), "--out", str(tmp_path / "png"), "--expect-lesion", "--dicom-out", "--progress", "none")
     assert png.returncode == 0 and "no DICOM written" in png.stderr

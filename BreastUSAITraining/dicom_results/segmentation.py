@@ -20,6 +20,13 @@ _TYPE2_PATIENT_STUDY = ("PatientName", "PatientID", "PatientBirthDate", "Patient
                         "ReferringPhysicianName", "StudyID", "AccessionNumber")
 
 
+def complete_type2(dataset) -> None:
+    """Give a source that lacks them the Type 2 patient / study attributes highdicom copies (empty)."""
+    for key in _TYPE2_PATIENT_STUDY:
+        if key not in dataset:
+            setattr(dataset, key, "")
+
+
 def _full_frame(mask_kji: np.ndarray, rows: int, columns: int, region: str | None) -> np.ndarray:
     """(1, rows, columns) bool: ``mask_kji`` (1, J, I) on the source frame (offset by the ultrasound region)."""
     frame = np.zeros((1, rows, columns), dtype=bool)
@@ -48,9 +55,7 @@ def write_lesion_seg(source: str | Path, lesions: list[tuple[str, np.ndarray]], 
     if int(dataset.get("NumberOfFrames", 1) or 1) != 1:
         raise InputFileError(source, "a DICOM SEG of a multi-frame (cine) source is not written yet; "
                                      "the per-frame results are in result.json and lesions.seg.nrrd")
-    for key in _TYPE2_PATIENT_STUDY:
-        if key not in dataset:
-            setattr(dataset, key, "")
+    complete_type2(dataset)
     if model is not None:
         algorithm = hd.AlgorithmIdentificationSequence(name=model[0], version=model[1] or "unknown",
                                                        family=codes.cid7162.ArtificialIntelligence)
@@ -71,6 +76,9 @@ def write_lesion_seg(source: str | Path, lesions: list[tuple[str, np.ndarray]], 
         segment_descriptions=descriptions, series_instance_uid=hd.UID(), series_number=900,
         sop_instance_uid=hd.UID(), instance_number=1, manufacturer="BreastUSAI", manufacturer_model_name="BreastUSAI",
         software_versions=__version__, device_serial_number="0", series_description="BreastUSAI lesions")
+    if "PatientOrientation" not in segmentation and "ImageOrientationPatient" not in dataset:
+        # General Image module, Type 2C: required (may be empty) when the frames are not placed in space
+        segmentation.PatientOrientation = dataset.get("PatientOrientation", "")
     out = Path(out)
     segmentation.save_as(out)
     return out

@@ -263,7 +263,8 @@ def predict_one(path: Path, models: Models, options: PredictOptions, index: int,
             explain_started = time.perf_counter()
             predictor.write_explanation(staging, lesion_input, outcome, explain_options, facts)
             timing["explain"] += time.perf_counter() - explain_started
-        dicom_note = _write_dicom_results(staging, image, lesions, models, source) if options.dicom_out else None
+        dicom_note = (_write_dicom_results(staging, image, lesions, models, source, documents)
+                      if options.dicom_out else None)
         document = {
             "input": name,
             "image": {"kind": "2d" if image.is_2d else "volume", "shape_kji": list(image.shape_kji), **image.geometry.to_dict()},
@@ -288,9 +289,11 @@ def predict_one(path: Path, models: Models, options: PredictOptions, index: int,
 
 
 def _write_dicom_results(folder: Path, image: ImageData, lesions: list[Lesion], models: Models,
-                         source: dict[str, Any]) -> dict[str, Any]:
-    """``predict --dicom-out``: the lesions as ``lesions.seg.dcm`` when the input is a DICOM image;
-    otherwise why nothing was written (said in result.json and as a warning)."""
+                         source: dict[str, Any], documents: list[dict[str, Any]]) -> dict[str, Any]:
+    """``predict --dicom-out``: the lesions as ``lesions.seg.dcm`` (DICOM SEG) and ``lesions.sr.dcm``
+    (TID 1500 measurement report referencing it) when the input is a DICOM image; otherwise why
+    nothing was written (said in result.json and as a warning)."""
+    from ..dicom_results.report import write_lesion_report
     from ..dicom_results.segmentation import write_lesion_seg
     from ..imagefiles.dicom import is_dicom_file
 
@@ -308,7 +311,10 @@ def _write_dicom_results(folder: Path, image: ImageData, lesions: list[Lesion], 
                                 model, image.meta.get("ultrasound_region"))
     except InputFileError as error:
         return {"written": False, "reason": error.problem if hasattr(error, "problem") else str(error)}
-    return {"written": True, "seg": path.name, "segments": len(lesions),
+    classifier = next(((p.bundle.name, p.bundle.version) for _, p in models.classifiers), None)
+    report = write_lesion_report(origin, path, documents, folder / "lesions.sr.dcm",
+                                 image.meta.get("spacing_known") != "0", classifier)
+    return {"written": True, "seg": path.name, "sr": report.name, "segments": len(lesions),
             "algorithm": "manual (drawn mask)" if model is None else f"automatic: {model[0]} {model[1]}"}
 
 
