@@ -195,3 +195,26 @@ def test_damaged_dicom_leaks_no_identifier_to_the_log_and_never_blocks_the_fuzze
     captured = capfd.readouterr()
     for secret in ("DOE^JANE", "PID-7741-XQ", "St Elsewhere"):
         assert secret not in captured.err + captured.out + caplog.text
+
+
+@pytest.mark.parametrize("suffix", [".nrrd", ".mha"])
+def test_fuzzed_headers_that_send_the_reader_outside_are_refused(tmp_path, suffix):
+    """The fuzzer's detached-data mutation (issue 22): every hostile target - outside the folder, an
+    absolute path, a device, in a LIST or a file pattern - is refused by the reader, naming the file."""
+    import numpy as np
+    import SimpleITK as sitk
+    from reliability_suite.mutate import OUTSIDE_DATA, detached_data_outside
+
+    from BreastUSAITraining.imagefiles import read_image
+
+    seed = tmp_path / f"seed{suffix}"
+    sitk.WriteImage(sitk.GetImageFromArray(np.arange(24, dtype=np.uint8).reshape(2, 3, 4)), str(seed))
+    (tmp_path / "case").mkdir()
+    for number, target in enumerate(OUTSIDE_DATA):
+        data, _, what = detached_data_outside(seed.read_bytes(), np.random.default_rng(0), suffix, target)
+        path = tmp_path / "case" / f"hostile{number}{suffix}"
+        path.write_bytes(data)
+        with pytest.raises(InputFileError) as refused:
+            read_image(path)
+        assert str(path) in str(refused.value) and ("outside" in str(refused.value) or "absolute" in str(refused.value)
+                                                    or "pattern" in str(refused.value)), (what, str(refused.value))

@@ -13,6 +13,8 @@ import sys
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+
 BUNDLE_METADATA, BUNDLE_INFERENCE, BUNDLE_WEIGHTS = "configs/metadata.json", "configs/inference.json", "models/model.pt"
 
 
@@ -157,7 +159,9 @@ def dataset_scenarios(seed_dataset: Path, work: Path) -> list[dict]:
 
     results = []
 
-    def scenario(name: str, change: Callable[[dict, Path], None], expect: str) -> None:
+    def scenario(name: str, change: Callable[[dict, Path], None], expect: str, refused_by_load: bool = True) -> None:
+        """``refused_by_load``: the dataset.json itself breaks a rule (load_dataset must refuse it);
+        False for what only reading the images finds (deep validation, training)."""
         folder = work / f"dataset-{name}"
         shutil.copytree(seed_dataset, folder, symlinks=True)
         document = json.loads((folder / "dataset.json").read_text())
@@ -167,7 +171,8 @@ def dataset_scenarios(seed_dataset: Path, work: Path) -> list[dict]:
         problem = None if any(expect in v for v in found) else f"not reported ({expect!r}); got {found[:3]}"
         try:
             load_dataset(folder)
-            problem = problem or "load_dataset accepted it"
+            if refused_by_load:
+                problem = problem or "load_dataset accepted it"
         except DatasetError:
             pass
         except Exception as error:  # noqa: BLE001
@@ -213,7 +218,29 @@ def dataset_scenarios(seed_dataset: Path, work: Path) -> list[dict]:
         images = first(document)["images"]
         images["ct"] = next(iter(images.values()))
 
+    def detached(data_name: str):
+        """The first image becomes an NRRD header whose pixel data is named by ``data_name``
+        (outside the dataset folder), the data file written there: a reader must not follow it."""
+        def change(document, folder):
+            import nrrd
+
+            modality = next(iter(first(document)["images"]))
+            source = folder / first(document)["images"][modality]
+            data, header = nrrd.read(str(source))
+            outside = folder.parent / f"{folder.name}-pixels.raw"
+            outside.write_bytes(np.ascontiguousarray(data.T).tobytes())
+            lines = [f"{k}: {' '.join(map(str, v)) if isinstance(v, (list, tuple)) else v}"
+                     for k, v in (("type", str(data.dtype) if data.dtype.name != "uint8" else "uchar"),
+                                  ("dimension", data.ndim), ("sizes", list(data.shape)), ("encoding", "raw"),
+                                  ("endian", "little"))]
+            name = data_name.replace("OUTSIDE", str(outside)).replace("REL", f"../../{outside.name}")
+            (folder / "images" / "detached.nhdr").write_text("NRRD0004\n" + "\n".join(lines) + f"\ndata file: {name}\n")
+            first(document)["images"][modality] = "images/detached.nhdr"
+        return change
+
     scenario("image-path-dotdot", image_path(lambda f: "../../../etc/passwd"), "images")
+    scenario("nrrd-data-file-outside", detached("REL"), "outside its folder", refused_by_load=False)
+    scenario("nrrd-data-file-absolute", detached("OUTSIDE"), "absolute path", refused_by_load=False)
     scenario("image-path-absolute", image_path(lambda f: str((f / "images").resolve() / "x.nrrd")), "images")
     scenario("image-symlink-outside", symlinked, "images")
     scenario("segmentation-path-escape", seg_escape, "segmentation")

@@ -70,6 +70,28 @@ def text_header_edit(data: bytes, rng: np.random.Generator, suffix: str) -> Muta
     return "\n".join(lines).encode("latin-1") + data[header_end:], suffix, f"header field {key.strip()!r} -> {value[:40]!r}"
 
 
+#: where a hostile header sends the reader for its pixel data (issue 22: never outside its own folder)
+OUTSIDE_DATA = ("../outside.raw", "../../x/y.raw", "/etc/passwd", "/dev/zero", "sub/../../escape.raw",
+                "LIST\n../a.raw\nb.raw", "../data%03d.raw 0 2 1")
+
+
+def detached_data_outside(data: bytes, rng: np.random.Generator, suffix: str, target: str | None = None) -> Mutation:
+    """NRRD / MetaImage: the header keeps its fields but names its pixel data elsewhere - outside its
+    folder, by an absolute path or a device, in a list or a file pattern."""
+    target = target or str(rng.choice(OUTSIDE_DATA))
+    if suffix == ".mha":
+        split = data.find(b"ElementDataFile")
+        if split < 0:
+            return bit_flips(data, rng, suffix)
+        return data[:split] + f"ElementDataFile = {target}\n".encode(), suffix, f"ElementDataFile -> {target!r}"
+    split = data.find(b"\n\n")
+    if split < 0:
+        return bit_flips(data, rng, suffix)
+    header = [line for line in data[:split].decode("latin-1").split("\n") if not line.startswith(("data file", "datafile"))]
+    field = f"data file: {target}" if not target.startswith("LIST") else "data file: LIST\n" + target.split("\n", 1)[1]
+    return ("\n".join(header) + "\n" + field + "\n").encode("latin-1"), suffix, f"data file -> {target!r}"
+
+
 def huge_size_claim(data: bytes, rng: np.random.Generator, suffix: str) -> Mutation:
     """The header claims a gigantic image (the reader must refuse before allocating)."""
     big = str(rng.choice(["100000", "65535", "2147483647", "4000000000"]))
@@ -228,9 +250,9 @@ def _dicom_edit(data: bytes, edits: dict) -> bytes:
 #: Mutations that apply to each kind of seed.
 GENERIC: list[Callable] = [bit_flips, truncation, empty, wrong_extension, garbage_insert]
 BY_FORMAT: dict[str, list[Callable]] = {
-    ".nrrd": GENERIC + [text_header_edit, huge_size_claim, nan_inf_values, wrong_dimensions],
+    ".nrrd": GENERIC + [text_header_edit, huge_size_claim, nan_inf_values, wrong_dimensions, detached_data_outside],
     ".seg.nrrd": GENERIC + [text_header_edit, huge_size_claim],
-    ".mha": GENERIC + [text_header_edit, huge_size_claim, nan_inf_values, wrong_dimensions],
+    ".mha": GENERIC + [text_header_edit, huge_size_claim, nan_inf_values, wrong_dimensions, detached_data_outside],
     ".nii": GENERIC + [nifti_header_edit, huge_size_claim, nan_inf_values, wrong_dimensions],
     ".nii.gz": GENERIC + [nifti_header_edit, huge_size_claim, nan_inf_values, wrong_dimensions],
     ".png": GENERIC + [huge_size_claim],
