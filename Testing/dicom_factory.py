@@ -113,6 +113,22 @@ def write_capture(path: Path, pixels: np.ndarray, instance_number: int | None, a
     return path
 
 
+def write_ybr_422(path: Path, grey: np.ndarray, instance_number: int = 1, series_uid: str | None = None) -> Path:
+    """A single-frame ultrasound capture stored as YBR_FULL_422 (uncompressed: Y1 Y2 Cb Cr per pixel
+    pair), as many scanners and grabbers do; chroma neutral so the picture is the grey ``grey``."""
+    ds = base_dataset(US_IMAGE, "US", series_uid)
+    ds.Rows, ds.Columns = grey.shape
+    ds.SamplesPerPixel, ds.PlanarConfiguration, ds.PhotometricInterpretation = 3, 0, "YBR_FULL_422"
+    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
+    ds.InstanceNumber = instance_number
+    pairs = np.ascontiguousarray(grey, dtype=np.uint8).reshape(-1, 2)
+    packed = np.empty((pairs.shape[0], 4), np.uint8)
+    packed[:, :2], packed[:, 2:] = pairs, 128
+    ds.PixelData = packed.tobytes()
+    ds.save_as(path, enforce_file_format=True)
+    return path
+
+
 def write_us_cine(path: Path, rgb_frames: np.ndarray, region_spacing_cm: tuple[float, float] | None = None) -> Path:
     """US Multi-frame Image Storage (a cine loop): (N, J, I, 3) uint8 RGB, no position in space."""
     ds = base_dataset(US_MULTIFRAME, "US")

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cli_helpers import run_cli
-from dicom_factory import SECONDARY_CAPTURE, US_IMAGE, write_capture, write_series, write_us_cine
+from dicom_factory import SECONDARY_CAPTURE, US_IMAGE, write_capture, write_series, write_us_cine, write_ybr_422
 from PIL import Image
 
 from BreastUSAITraining.imagefiles import read_image
@@ -243,3 +243,21 @@ def test_dicom_out_writes_a_seg_per_frame_referencing_its_source(tmp_path):
     note = json.loads((tmp_path / "png" / SAMPLE.stem / "result.json").read_text())["dicom_out"]
     assert note["written"] is False and "not a DICOM file" in note["reason"]
     assert not (tmp_path / "png" / SAMPLE.stem / "lesions.seg.dcm").exists()
+
+
+def test_ybr_full_422_frames_are_read_as_their_grey_picture(tmp_path):
+    """YBR_FULL_422 (uncompressed, chroma subsampled) as scanners store captures: decoded to the
+    grey picture the B-mode models were trained on, pixel for pixel."""
+    folder = tmp_path / "ybr"
+    folder.mkdir()
+    frames = [f[:, : f.shape[1] // 2 * 2] for f in _frames(2)]  # 4:2:2 needs an even width
+    for number, frame in enumerate(frames, start=1):
+        write_ybr_422(folder / f"y{number}.dcm", frame, number, series_uid="1.2.3.9")
+    stack = read_frame_stack(folder)
+    assert stack.frames[0].meta["PhotometricInterpretation"] == "YBR_FULL_422"
+    for frame, expected in zip(stack.frames, frames):
+        picture = read_image(frame.source)
+        assert not picture.is_colour and np.array_equal(picture.array[0], expected)
+    result = run_cli("predict", str(folder), "--out", str(tmp_path / "out"), "--expect-lesion", "--progress", "none")
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "out" / "ybr" / "summary.json").read_text())["frames_done"] == 2
