@@ -103,6 +103,7 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         ui.installButton.connect("clicked(bool)", self.onInstallDependencies)
         ui.loadImageButton.connect("clicked(bool)", self.onLoadImage)
         ui.loadFolderButton.connect("clicked(bool)", self.onLoadFolder)
+        ui.takeFrameButton.connect("clicked(bool)", self.onTakeFrame)
         ui.segmentSelectorWidget.connect("currentSegmentChanged(QString)", self.onLesionSelected)
         ui.setKindButton.connect("clicked(bool)", self.onSetKind)
         ui.patientKeyLineEdit.connect("editingFinished()", self.onPatientKey)
@@ -150,6 +151,15 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
 
     def onLoadFolder(self):
         self._load(self.ui.dicomFolderPathLineEdit.currentPath)
+
+    def onTakeFrame(self):
+        with slicer.util.tryWithErrorDisplay(_("Could not take the frame.")):
+            stack = self.ui.inputVolumeSelector.currentNode()
+            if stack is None:
+                raise ValueError(_("Load a frame stack first."))
+            frame = self.logic.frameOfStack(stack, self.logic.frameShownInRed(stack))
+            self.ui.inputVolumeSelector.setCurrentNode(frame)
+            slicer.util.setSliceViewerLayers(background=frame, fit=True)
 
     def _load(self, path):
         with slicer.util.tryWithErrorDisplay(_("Could not load the image."), waitCursor=True):
@@ -572,9 +582,35 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
     def checkAIInput(volume_node):
         """Refuse what the AI must not read: a heatmap it made, a label map."""
         from BreastUSAILib.HeatmapOverlay import HEATMAP_ATTRIBUTE
+        from BreastUSAILib.SceneVolumes import FRAME_STACK_ATTRIBUTE
 
         if volume_node.GetAttribute(HEATMAP_ATTRIBUTE) or volume_node.IsA("vtkMRMLLabelMapVolumeNode"):
             raise ValueError(f"{volume_node.GetName()!r} is a heatmap or a label map, not an image: choose the image")
+        if volume_node.GetAttribute(FRAME_STACK_ATTRIBUTE):
+            raise ValueError(f"{volume_node.GetName()!r} is a stack of 2D ultrasound frames, not a volume: take the frame "
+                             "to analyse (scroll to it, then 'Take this frame'), or run predict on the folder for all frames")
+
+    def frameShownInRed(self, stack_node):
+        """The frame (0-based) of a frame-stack node the Red view shows: its slice centre in the
+        stack's index space, rounded to the nearest frame."""
+        import numpy as np
+
+        from BreastUSAILib.HeadlessSlicer import sliceNodes
+
+        red = sliceNodes(self.scene).get("Red")
+        if red is None:
+            raise ValueError("the scene has no Red slice view")
+        centre_ras = np.array([red.GetSliceToRAS().GetElement(row, 3) for row in range(3)])
+        image = self.imageOf(stack_node)
+        lps = centre_ras * np.array([-1.0, -1.0, 1.0])
+        k = float(image.geometry.lps_to_index(lps)[2])
+        return int(min(max(round(k), 0), image.shape_kji[0] - 1))
+
+    def frameOfStack(self, stack_node, index):
+        """Frame ``index`` (0-based) of a frame-stack node as its own 2D image node, for the AI."""
+        from BreastUSAILib.SceneVolumes import frameOfStack
+
+        return frameOfStack(self.scene, stack_node, index)
 
     def setImageKind(self, volume_node, kind):
         from BreastUSAILib.SceneVolumes import setImageKind

@@ -20,6 +20,10 @@ SECTIONS = [
         ("DICOM folder:", "ctkPathLineEdit", "dicomFolderPathLineEdit",
          {"filters": "ctkPathLineEdit::Dirs", "toolTip": "A folder holding one DICOM series (the file browser above picks files only)."}),
         (None, "QPushButton", "loadFolderButton", {"text": "Load DICOM folder"}),
+        (None, "QPushButton", "takeFrameButton",
+         {"text": "Take this frame (of a frame stack)",
+          "toolTip": "Ultrasound captures / cine loops load as frames the Red view scrolls through; the AI reads one "
+                     "frame: scroll to it and take it out as its own 2D image."}),
         ("Image:", "qMRMLNodeComboBox", "inputVolumeSelector",
          {"nodeTypes": ["vtkMRMLScalarVolumeNode", "vtkMRMLVectorVolumeNode"], "hideChildNodeTypes": ["vtkMRMLLabelMapVolumeNode"],
           "noneEnabled": True, "addEnabled": False,

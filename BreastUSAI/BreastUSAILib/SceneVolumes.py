@@ -133,6 +133,10 @@ def loadImageFile(scene, path: str | Path, kind: str | None = None, name: str | 
     ``guess.kind`` is None the node has no kind yet and the caller asks the user.
     """
     path = Path(path)
+    from BreastUSAITraining.imagefiles.frame_stack import is_frame_stack
+
+    if is_frame_stack(path):
+        return loadFrameStack(scene, path, kind, name)
     probe = read_image(path, colour="keep")
     guess = KindGuess(checkKind(kind), "chosen by the user") if kind else recogniseImageKind(probe.meta, probe.shape_kji, probe.is_colour)
     image = probe
@@ -143,3 +147,47 @@ def loadImageFile(scene, path: str | Path, kind: str | None = None, name: str | 
     if probe.meta.get("BurnedInAnnotation", "").strip().upper() == "YES":
         node.SetAttribute(BURNED_IN_ATTRIBUTE, "YES")  # text in the pixels may name the patient: export warns
     return node, guess
+
+
+FRAME_STACK_ATTRIBUTE = "BreastUSAI.FrameStack"  # the frames' labels, "|"-separated: the node is a 2D stack
+FRAME_ATTRIBUTE = "BreastUSAI.FrameOf"            # a frame taken out of a stack: "<stack node name>|<label>"
+
+
+def loadFrameStack(scene, path: str | Path, kind: str | None = None, name: str | None = None) -> tuple[object, KindGuess]:
+    """An ultrasound frame stack (captures without positions, a cine loop) as one node the views can
+    scroll frame by frame (slice k = frame k, 1 "mm" apart: the frames are not placed in space; the
+    node says so). The AI reads single frames: :func:`frameOfStack` takes one out as a 2D image."""
+    from BreastUSAITraining.imagefiles.colour import to_grey
+    from BreastUSAITraining.imagefiles.frame_stack import read_frame_stack
+
+    stack = read_frame_stack(path)
+    first = stack.frames[0]
+    shapes = {frame.array.shape for frame in stack.frames}
+    if len(shapes) != 1:
+        raise ValueError(f"{path}: the frames differ in size ({', '.join(map(str, sorted(shapes)))}); load them one by one")
+    guess = KindGuess(checkKind(kind or "us_bmode"), "a 2D frame stack (ultrasound frames without positions)")
+    arrays = [frame.array if colour_mode_for(guess.kind) == "keep" or not frame.is_colour else to_grey(frame.array)
+              for frame in stack.frames]
+    spacing = first.geometry.spacing
+    geometry = Geometry((spacing[0], spacing[1], 1.0), first.geometry.origin, first.geometry.direction)
+    image = ImageData(np.concatenate(arrays, axis=0), geometry, str(path), dict(first.meta))
+    node = volumeNodeFromImage(scene, image, name or path.name.split(".")[0], guess.kind)
+    node.SetAttribute(FRAME_STACK_ATTRIBUTE, "|".join(stack.labels))
+    if first.meta.get("BurnedInAnnotation", "").strip().upper() == "YES":
+        node.SetAttribute(BURNED_IN_ATTRIBUTE, "YES")
+    return node, guess
+
+
+def frameOfStack(scene, stack_node, index: int):
+    """Frame ``index`` (0-based) of a frame-stack node as its own 2D volume node (same pixels, spacing
+    and kind), named after the frame."""
+    labels = (stack_node.GetAttribute(FRAME_STACK_ATTRIBUTE) or "").split("|")
+    if not stack_node.GetAttribute(FRAME_STACK_ATTRIBUTE):
+        raise ValueError(f"{stack_node.GetName()!r} is not a frame stack")
+    if not 0 <= index < len(labels):
+        raise ValueError(f"frame {index + 1} does not exist: the stack has {len(labels)} frames")
+    image = imageFromVolumeNode(stack_node)
+    frame = ImageData(image.array[index : index + 1].copy(), image.geometry, image.source, dict(image.meta))
+    node = volumeNodeFromImage(scene, frame, f"{stack_node.GetName()} {labels[index]}", imageKindOfNode(stack_node))
+    node.SetAttribute(FRAME_ATTRIBUTE, f"{stack_node.GetName()}|{labels[index]}")
+    return node

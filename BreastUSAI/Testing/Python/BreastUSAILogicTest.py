@@ -643,6 +643,41 @@ class BreastUSAILogicTest(unittest.TestCase):
             self.assertEqual(logic.layoutFor(node), layout)
             self.assertIsInstance(getattr(slicer.vtkMRMLLayoutNode, layout), int)  # a layout Slicer has
 
+    def test_a_frame_stack_loads_as_scrollable_frames_and_single_frames_go_to_the_ai(self):
+        """Issue 22: captures without positions load as one node whose slices are the frames (in
+        acquisition order), refused as an AI input as a whole; one frame taken out is a 2D image."""
+        factory = dicomFactory()
+        if factory is None:
+            self.skipTest("the repository's DICOM writer is not here (installed module)")
+        folder = self.tmp / "sweep"
+        folder.mkdir()
+        frames = [np.full((30, 40), 40 * n, np.uint8) for n in range(1, 4)]
+        for name, number in (("c.dcm", 3), ("a.dcm", 1), ("b.dcm", 2)):
+            factory.write_capture(folder / name, frames[number - 1], number, region_spacing_cm=(0.01, 0.02))
+        logic = _logic()
+        stack, guess = logic.loadImage(folder)
+        self.assertEqual(guess.kind, "us_bmode")
+        image = logic.imageOf(stack)
+        self.assertEqual(image.shape_kji, (3, 30, 40))
+        np.testing.assert_array_equal(image.array[:, 0, 0], [40, 80, 120])  # InstanceNumber order
+        np.testing.assert_allclose(image.geometry.spacing[:2], (0.1, 0.2))
+        with self.assertRaisesRegex(ValueError, "stack of 2D ultrasound frames"):
+            logic.runAIOnImage(stack)
+        from BreastUSAILib.HeadlessSlicer import sliceNodes
+
+        red = sliceNodes(logic.scene)["Red"]
+        centre = logic.imageOf(stack).geometry.index_to_ras(np.array([20.0, 15.0, 2.0]))  # the views on frame 3
+        red.SetSliceToRASByNTP(0, 0, 1, 1, 0, 0, *centre, 0)
+        red.UpdateMatrices()
+        self.assertEqual(logic.frameShownInRed(stack), 2)
+        second = logic.frameOfStack(stack, 1)
+        frame = logic.imageOf(second)
+        self.assertTrue(frame.is_2d)
+        np.testing.assert_array_equal(frame.array[0], frames[1])
+        self.assertEqual(logic.layoutFor(second), "SlicerLayoutOneUpRedSliceView")
+        with self.assertRaisesRegex(ValueError, "does not exist"):
+            logic.frameOfStack(stack, 3)
+
     def test_panel_selections_are_kept_in_the_scene_and_come_back_with_it(self):
         """The parameter node: what the panel had chosen survives saving and reopening the scene."""
         import slicer
