@@ -121,6 +121,7 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
         ui.resultLesionComboBox.connect("currentTextChanged(QString)", self.onResultLesion)
         ui.modelsFolderPathLineEdit.connect("currentPathChanged(QString)", self.onModelsFolder)
         ui.exportButton.connect("clicked(bool)", self.onExport)
+        ui.exportDicomButton.connect("clicked(bool)", self.onExportDicom)
         ui.generateSampleButton.connect("clicked(bool)", self.onGenerateSample)
         ui.validateDatasetButton.connect("clicked(bool)", self.onValidateDataset)
         lists = self.logic.panelChoices()
@@ -436,6 +437,15 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
             self.ui.datasetReportTextEdit.setPlainText(f"Exported {report.lesions} lesion(s) of {report.cases} case(s) to "
                                                        f"{report.folder}.\n" + "\n".join(report.warnings + report.skipped))
 
+    def onExportDicom(self):
+        with slicer.util.tryWithErrorDisplay(_("Could not export the lesions as DICOM."), waitCursor=True):
+            segmentation = self.ui.segmentSelectorWidget.currentNode()
+            if segmentation is None:
+                raise ValueError(_("Select the lesions (a segmentation) first."))
+            written = self.logic.exportAsDicom(self.ui.inputVolumeSelector.currentNode(), segmentation,
+                                               self.ui.exportFolderPathLineEdit.currentPath)
+            self.ui.datasetReportTextEdit.setPlainText("\n".join(str(path) for path in written))
+
     def onGenerateSample(self):
         folder = self.ui.sampleFolderPathLineEdit.currentPath
         with slicer.util.tryWithErrorDisplay(_("Could not generate the sample dataset."), waitCursor=True):
@@ -589,6 +599,13 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         if volume_node.GetAttribute(FRAME_STACK_ATTRIBUTE):
             raise ValueError(f"{volume_node.GetName()!r} is a stack of 2D ultrasound frames, not a volume: take the frame "
                              "to analyse (scroll to it, then 'Take this frame'), or run predict on the folder for all frames")
+
+    def exportAsDicom(self, volume_node, segmentation_node, folder):
+        """*Export as DICOM* for the PACS the image came from: the lesions as a DICOM SEG and a TID 1500
+        SR (area when calibrated, the latest AI probability and call), referencing the source instance."""
+        from BreastUSAILib.DicomExport import exportLesionsAsDicom
+
+        return exportLesionsAsDicom(self.scene, volume_node, segmentation_node, folder)
 
     def frameShownInRed(self, stack_node):
         """The frame (0-based) of a frame-stack node the Red view shows: its slice centre in the

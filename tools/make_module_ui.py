@@ -118,6 +118,10 @@ SECTIONS = [
     ("Export", "exportCollapsibleButton", [
         ("Export folder:", "ctkPathLineEdit", "exportFolderPathLineEdit", {"filters": "ctkPathLineEdit::Dirs|ctkPathLineEdit::Writable"}),
         (None, "QPushButton", "exportButton", {"text": "Export annotations (dataset.json)"}),
+        (None, "QPushButton", "exportDicomButton",
+         {"text": "Export lesions as DICOM SEG + SR (for the PACS)",
+          "toolTip": "The selected lesions on the chosen DICOM image, with their area and the AI's probability and call, "
+                     "as DICOM objects referencing that image; patient and study copied from it (same PACS)."}),
         ("Sample data folder:", "ctkPathLineEdit", "sampleFolderPathLineEdit", {"filters": "ctkPathLineEdit::Dirs|ctkPathLineEdit::Writable"}),
         (None, "QPushButton", "generateSampleButton", {"text": "Generate phantom sample dataset"}),
         ("Dataset folder:", "ctkPathLineEdit", "datasetFolderPathLineEdit", {"filters": "ctkPathLineEdit::Dirs"}),

@@ -144,6 +144,7 @@ def loadImageFile(scene, path: str | Path, kind: str | None = None, name: str | 
         image = read_image(path, colour=colour_mode_for(guess.kind))
     node_name = name or path.name.split(".")[0]
     node = volumeNodeFromImage(scene, image, node_name, guess.kind)
+    rememberDicomSource(node, path, probe.meta)
     if probe.meta.get("BurnedInAnnotation", "").strip().upper() == "YES":
         node.SetAttribute(BURNED_IN_ATTRIBUTE, "YES")  # text in the pixels may name the patient: export warns
     return node, guess
@@ -151,6 +152,9 @@ def loadImageFile(scene, path: str | Path, kind: str | None = None, name: str | 
 
 FRAME_STACK_ATTRIBUTE = "BreastUSAI.FrameStack"  # the frames' labels, "|"-separated: the node is a 2D stack
 FRAME_ATTRIBUTE = "BreastUSAI.FrameOf"            # a frame taken out of a stack: "<stack node name>|<label>"
+SOURCE_FOLDER_ATTRIBUTE = "BreastUSAI.SourceFolder"  # the folder a frame stack was read from
+SOURCE_DICOM_ATTRIBUTE = "BreastUSAI.SourceDicom"    # the DICOM file a 2D image was read from (scene only)
+REGION_ATTRIBUTE = "BreastUSAI.UltrasoundRegion"     # x0,y0,x1,y1 of the tissue region it was cropped to
 
 
 def loadFrameStack(scene, path: str | Path, kind: str | None = None, name: str | None = None) -> tuple[object, KindGuess]:
@@ -173,6 +177,7 @@ def loadFrameStack(scene, path: str | Path, kind: str | None = None, name: str |
     image = ImageData(np.concatenate(arrays, axis=0), geometry, str(path), dict(first.meta))
     node = volumeNodeFromImage(scene, image, name or path.name.split(".")[0], guess.kind)
     node.SetAttribute(FRAME_STACK_ATTRIBUTE, "|".join(stack.labels))
+    node.SetAttribute(SOURCE_FOLDER_ATTRIBUTE, str(path))
     if first.meta.get("BurnedInAnnotation", "").strip().upper() == "YES":
         node.SetAttribute(BURNED_IN_ATTRIBUTE, "YES")
     return node, guess
@@ -190,4 +195,18 @@ def frameOfStack(scene, stack_node, index: int):
     frame = ImageData(image.array[index : index + 1].copy(), image.geometry, image.source, dict(image.meta))
     node = volumeNodeFromImage(scene, frame, f"{stack_node.GetName()} {labels[index]}", imageKindOfNode(stack_node))
     node.SetAttribute(FRAME_ATTRIBUTE, f"{stack_node.GetName()}|{labels[index]}")
+    folder = Path(stack_node.GetAttribute(SOURCE_FOLDER_ATTRIBUTE) or "")
+    if folder.is_dir() and (folder / labels[index]).is_file():  # a capture file (not a cine frame)
+        rememberDicomSource(node, folder / labels[index], image.meta)
     return node
+
+
+def rememberDicomSource(node, path: Path, meta: dict) -> None:
+    """Keep, in the scene only, which DICOM file a node came from (and its ultrasound-region crop), so
+    results can go back to the PACS as DICOM SEG / SR referencing it. Never exported."""
+    from BreastUSAITraining.imagefiles.dicom import is_dicom_file
+
+    if Path(path).is_file() and is_dicom_file(Path(path)):
+        node.SetAttribute(SOURCE_DICOM_ATTRIBUTE, str(path))
+        if meta.get("ultrasound_region"):
+            node.SetAttribute(REGION_ATTRIBUTE, meta["ultrasound_region"])

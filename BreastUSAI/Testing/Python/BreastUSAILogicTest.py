@@ -678,6 +678,26 @@ class BreastUSAILogicTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "does not exist"):
             logic.frameOfStack(stack, 3)
 
+        # the reader's lesion on that frame goes back to the PACS as DICOM SEG + SR (Export as DICOM)
+        import highdicom as hd
+        import pydicom
+
+        lesions = logic.createLesionSegmentation(second)
+        mask = np.zeros((1, 30, 40), bool)
+        mask[0, 10:20, 12:30] = True
+        logic.addLesion(lesions, second, mask, "lesion_1")
+        seg_path, sr_path = logic.exportAsDicom(second, lesions, self.tmp / "to_pacs")
+        seg = hd.seg.segread(seg_path)
+        source = pydicom.dcmread(folder / "b.dcm")
+        pixels = seg.get_pixels_by_source_instance(source_sop_instance_uids=[source.SOPInstanceUID])
+        np.testing.assert_array_equal(pixels[0, :, :, 0].astype(bool), mask[0])
+        report = pydicom.dcmread(sr_path)
+        self.assertIn(seg.SOPInstanceUID, str(report))
+        self.assertIn(180.0 * 0.1 * 0.2, {float(v.NumericValue) for item in report.iterall()
+                                         if item.keyword == "MeasuredValueSequence" for v in item.value})  # 180 px
+        with self.assertRaisesRegex(ValueError, "not read from a DICOM file"):
+            logic.exportAsDicom(stack, lesions, self.tmp / "no")
+
     def test_panel_selections_are_kept_in_the_scene_and_come_back_with_it(self):
         """The parameter node: what the panel had chosen survives saving and reopening the scene."""
         import slicer
