@@ -125,8 +125,9 @@ def _complete_prediction(folder: Path) -> str | None:
 def killed_predict(inputs: list[Path], bundles: list[Path], work: Path, kills: int, seed: int = 0) -> dict:
     """Old results present; a new ``predict`` into the same folder is killed at random."""
     out = work / "predict_out"
+    # every run replaces the previous results (--overwrite): the kills land while it does
     command = [sys.executable, "-m", "BreastUSAITraining", "predict", *map(str, inputs), "--out", str(out), "--device", "cpu",
-               "--progress", "none", "-q"]
+               "--progress", "none", "-q", "--overwrite"]
     for bundle in bundles:
         command += ["--model", str(bundle)]
     killed, code = _run_until(command, 1800)
@@ -137,7 +138,9 @@ def killed_predict(inputs: list[Path], bundles: list[Path], work: Path, kills: i
     for n in range(kills):
         delay = float(rng.uniform(0.5, 12.0))
         delays.append(round(delay, 2))
-        _run_until(command, delay)
+        killed, code = _run_until(command, delay)
+        if not killed and code != 0:
+            problems.append(f"kill {n + 1}: the run ended with exit code {code} before the kill (refused?)")
         for folder in sorted(p for p in out.iterdir() if not p.name.startswith(".")):
             problem = _complete_prediction(folder)
             if problem:

@@ -69,8 +69,9 @@ def two_writers(inputs: list[Path], bundles: list[Path], work: Path, rounds: int
     for round_ in range(rounds):
         processes = []
         for chosen in sets:
+            # racing writers replace each other's folders on purpose (--overwrite: the folder is theirs)
             command = [sys.executable, "-m", "BreastUSAITraining", "predict", *map(str, chosen), "--out", str(out),
-                       "--device", "cpu", "--progress", "none", "-q"]
+                       "--device", "cpu", "--progress", "none", "-q", "--overwrite"]
             for bundle in bundles:
                 command += ["--model", str(bundle)]
             processes.append(subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True))
