@@ -64,7 +64,7 @@ def run_fold(data: Path, work: Path, fold: int, threads: int) -> None:
     bundle, trained = train_fold(MODEL, data, work, fold, threads)
     evaluation = work / f"fold{fold}_eval"
     cli("evaluate", "--model", str(bundle), "--data", str(data), "--split", f"fold:{fold}", "--out", str(evaluation),
-        "--device", "cpu", threads=threads)
+        "--device", "cpu", "--overwrite", threads=threads)  # a rerun of the fold replaces its evaluation
     with open(evaluation / "predictions.csv", newline="") as handle:
         rows = [{"case_id": r["case_id"], "lesion_id": r["lesion_id"], "label": int(r["label"]),
                  "birads": r["birads"], "probability": float(r["probability"])} for r in csv.DictReader(handle)]
