@@ -237,12 +237,19 @@ def summarise(results: list[dict], seed: int) -> dict:
         entry["tried"] += 1
         entry["held"] += not r["outcome"].startswith("crash")
         entry["refused"] += r["outcome"] == "refused"
+    by_mutation: dict[str, dict[str, int]] = {}
+    for r in results:
+        entry = by_mutation.setdefault(r["mutation"], {"tried": 0, "held": 0, "refused": 0})
+        entry["tried"] += 1
+        entry["held"] += not r["outcome"].startswith("crash")
+        entry["refused"] += r["outcome"] == "refused"
     seconds = sorted(r["seconds"] for r in results)
     return {"seed": seed, "tried": len(results), "held": len(results) - len(failures),
             "refused": sum(r["outcome"] == "refused" for r in results),
             "accepted": sum(r["outcome"] == "accepted" for r in results),
             "predict_runs": sum(bool(r.get("predict")) for r in results),
             "mutations": sorted({r["mutation"] for r in results}), "by_input": by_format,
+            "by_mutation": dict(sorted(by_mutation.items())),
             "slowest_case_s": seconds[-1] if seconds else 0.0,
             "p99_case_s": seconds[int(0.99 * (len(seconds) - 1))] if seconds else 0.0,
             "failures": [{k: r.get(k) for k in ("case", "family", "source", "mutation", "what", "outcome")} for r in failures]}
