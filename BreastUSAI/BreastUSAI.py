@@ -812,18 +812,10 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
 
         from BreastUSAILib.PredictResults import loadPredictResult
 
-        job, volume_node = self._pending.pop(id(runner))
-        self._runners.pop(id(runner), None)
-        if not self.aiAllowed():
+        finished = self._finishedRun(runner)
+        if finished is None:
             return None
-        if volume_node.GetScene() is None:  # the image was removed (scene closed) while the AI ran
-            return None
-        if runner.state != "finished":
-            if runner.state == "failed":
-                raise RuntimeError(runner.message)
-            return None
-        if runner.errors:
-            raise RuntimeError(runner.message + ": " + "; ".join(runner.errors))
+        job, volume_node = finished
         loaded = loadPredictResult(self.scene, Path(job.out) / "input", volume_node)
         loaded["input"] = volume_node
         return loaded
@@ -881,12 +873,10 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         runner.start(job)
         return runner
 
-    def collectClassification(self, runner):
-        """After a background classification ends: its rows (also in the results table); None when
-        cancelled or when a read without AI started meanwhile."""
-        from BreastUSAILib.LesionClassification import addResultRows
-        from BreastUSAILib.PredictResults import readResult, resultRows
-
+    def _finishedRun(self, runner):
+        """(job, volume node) of a run that ended well and may be shown; None when it was cancelled,
+        when a read without AI started meanwhile (its results are dropped, never shown) or when the
+        image was removed (scene closed) while it ran; RuntimeError with the reason when it failed."""
         job, volume_node = self._pending.pop(id(runner))
         self._runners.pop(id(runner), None)
         if not self.aiAllowed() or volume_node.GetScene() is None:
@@ -897,6 +887,18 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
             return None
         if runner.errors:
             raise RuntimeError(runner.message + ": " + "; ".join(runner.errors))
+        return job, volume_node
+
+    def collectClassification(self, runner):
+        """After a background classification ends: its rows (also in the results table); None when
+        cancelled or when a read without AI started meanwhile."""
+        from BreastUSAILib.LesionClassification import addResultRows
+        from BreastUSAILib.PredictResults import readResult, resultRows
+
+        finished = self._finishedRun(runner)
+        if finished is None:
+            return None
+        job, volume_node = finished
         rows = resultRows(readResult(Path(job.out) / "input"), volume_node.GetName())
         addResultRows(self.scene, rows)
         return rows

@@ -166,6 +166,22 @@ class _Progress:
             self.errors.append(f"{event.get('input')}: {event.get('message')}")
         return event
 
+    def wait(self, timeout_s: float | None = None) -> str:
+        """Block until the run ends (blocking mode: tests, batch); returns the final state. Past
+        ``timeout_s`` the run is cancelled and TimeoutError raised. Uses the runner's ``poll``,
+        ``cancel`` and ``waitStopped``."""
+        deadline = None if timeout_s is None else time.monotonic() + timeout_s
+        while self.state == "running":
+            self.poll()
+            if deadline is not None and time.monotonic() > deadline:
+                self.cancel()
+                self.waitStopped()
+                raise TimeoutError(f"predict did not finish within {timeout_s} s; it was cancelled")
+            time.sleep(0.02)
+        if self.state == "cancelled":
+            self.waitStopped()
+        return self.state
+
     @property
     def message(self) -> str:
         """One line for the panel's status label."""
@@ -245,20 +261,6 @@ class SubprocessRunner(_Progress):
         self.state = "cancelled"
         self._stopping = terminateTree(self.process.pid)
         self._kill_at = time.monotonic() + grace_s
-
-    def wait(self, timeout_s: float | None = None) -> str:
-        """Block until the process ends (blocking mode); returns the final state."""
-        deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        while self.state == "running":
-            self.poll()
-            if deadline is not None and time.monotonic() > deadline:
-                self.cancel()
-                self.waitStopped()
-                raise TimeoutError(f"predict did not finish within {timeout_s} s; it was cancelled")
-            time.sleep(0.05)
-        if self.state == "cancelled":
-            self.waitStopped()
-        return self.state
 
     def waitStopped(self, limit_s: float = 30.0) -> None:
         """After :meth:`cancel` (blocking mode, tests): poll until the whole tree has ended."""

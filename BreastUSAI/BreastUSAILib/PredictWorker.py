@@ -165,17 +165,6 @@ class WorkerRunner(_Progress):
         self.state = "cancelled"
         self.worker.terminate(grace_s)
 
-    def wait(self, timeout_s: float | None = None) -> str:
-        deadline = None if timeout_s is None else time.monotonic() + timeout_s
-        while self.state == "running":
-            self.poll()
-            if deadline is not None and time.monotonic() > deadline:
-                self.cancel()
-                self.waitStopped()
-                raise TimeoutError(f"predict did not finish within {timeout_s} s; it was cancelled")
-            time.sleep(0.02)
-        return self.state
-
     def waitStopped(self, limit_s: float = 30.0) -> None:
         """After :meth:`cancel` (blocking mode, tests, module cleanup): wait until the worker is gone."""
         self.worker.waitGone(limit_s)
