@@ -743,13 +743,22 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         if volume_node is None:
             raise ValueError("Select an image first.")
         self.checkAIInput(volume_node)
+        self._checkCanRun(bundle_paths)
+        job = stagePrediction(volume_node, bundle_paths, device, segmentation_node, out, cam, clinical, birads, expectLesion)
+        return self._startRun(job, volume_node)
+
+    def _checkCanRun(self, bundle_paths):
+        """Refuse a run without models, during a read without AI, or while another run is under way."""
         if not bundle_paths:
             raise ValueError("Select at least one model.")
         if not self.aiAllowed():
             raise ValueError("A read without AI is open: finish it before running the AI.")
         if self.predictionRunning():
             raise ValueError("A prediction is running: wait for it or cancel it first.")
-        job = stagePrediction(volume_node, bundle_paths, device, segmentation_node, out, cam, clinical, birads, expectLesion)
+
+    def _startRun(self, job, volume_node):
+        """Start ``job`` on a runner (the warm worker unless a factory was given) and remember it, its
+        image and its work folder (deleted by :meth:`cleanup`); returns the runner."""
         runner = self.runnerFactory() if self.runnerFactory else self._workerRun()
         self._pending[id(runner)] = (job, volume_node)
         self._runners[id(runner)] = (runner, job)
@@ -853,12 +862,7 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         from BreastUSAILib.LesionAnnotations import lesionAnnotation
         from BreastUSAILib.PredictRunner import stageClassification
 
-        if not bundle_paths:
-            raise ValueError("Select at least one model.")
-        if not self.aiAllowed():
-            raise ValueError("A read without AI is open: finish it before running the AI.")
-        if self.predictionRunning():
-            raise ValueError("A prediction is running: wait for it or cancel it first.")
+        self._checkCanRun(bundle_paths)
         if not lesion_views:
             raise ValueError("Select a lesion first.")
         volume, segmentation, segment_id = next(iter(lesion_views.values()))
@@ -866,12 +870,7 @@ class BreastUSAILogic(ScriptedLoadableModuleLogic):
         annotation = lesionAnnotation(segmentation, segment_id)
         name = annotation["lesion_id"] or annotation["name"]
         job = stageClassification(lesion_views, name, bundle_paths, device, annotation["clinical"], annotation["birads"] or None)
-        runner = self.runnerFactory() if self.runnerFactory else self._workerRun()
-        self._pending[id(runner)] = (job, volume)
-        self._runners[id(runner)] = (runner, job)
-        self._workFolders.append(job.work)
-        runner.start(job)
-        return runner
+        return self._startRun(job, volume)
 
     def _finishedRun(self, runner):
         """(job, volume node) of a run that ended well and may be shown; None when it was cancelled,

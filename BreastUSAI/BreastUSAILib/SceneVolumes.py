@@ -161,20 +161,17 @@ def loadFrameStack(scene, path: str | Path, kind: str | None = None, name: str |
     """An ultrasound frame stack (captures without positions, a cine loop) as one node the views can
     scroll frame by frame (slice k = frame k, 1 "mm" apart: the frames are not placed in space; the
     node says so). The AI reads single frames: :func:`frameOfStack` takes one out as a 2D image."""
-    from BreastUSAITraining.imagefiles.colour import to_grey
     from BreastUSAITraining.imagefiles.frame_stack import read_frame_stack
 
-    stack = read_frame_stack(path)
+    guess = KindGuess(checkKind(kind or "us_bmode"), "a 2D frame stack (ultrasound frames without positions)")
+    stack = read_frame_stack(path, colour=colour_mode_for(guess.kind))
     first = stack.frames[0]
     shapes = {frame.array.shape for frame in stack.frames}
     if len(shapes) != 1:
         raise ValueError(f"{path}: the frames differ in size ({', '.join(map(str, sorted(shapes)))}); load them one by one")
-    guess = KindGuess(checkKind(kind or "us_bmode"), "a 2D frame stack (ultrasound frames without positions)")
-    arrays = [frame.array if colour_mode_for(guess.kind) == "keep" or not frame.is_colour else to_grey(frame.array)
-              for frame in stack.frames]
     spacing = first.geometry.spacing
     geometry = Geometry((spacing[0], spacing[1], 1.0), first.geometry.origin, first.geometry.direction)
-    image = ImageData(np.concatenate(arrays, axis=0), geometry, str(path), dict(first.meta))
+    image = ImageData(np.concatenate([frame.array for frame in stack.frames], axis=0), geometry, str(path), dict(first.meta))
     node = volumeNodeFromImage(scene, image, name or path.name.split(".")[0], guess.kind)
     node.SetAttribute(FRAME_STACK_ATTRIBUTE, "|".join(stack.labels))
     node.SetAttribute(SOURCE_FOLDER_ATTRIBUTE, str(path))

@@ -132,11 +132,7 @@ def _masks(masks: Path | None, image_path: Path, image: ImageData) -> list[Segme
 
 def _cine_frames(path: Path, kind: str) -> tuple[list[ImageData], list[str]]:
     """A cine loop's frames, in colour or grey as ``kind`` wants (B-mode grey, Doppler colour)."""
-    from ..imagefiles.colour import apply_colour_mode
-
-    stack = read_frame_stack(path)
-    for frame in stack.frames:
-        frame.array = apply_colour_mode(frame.array, colour_mode_for(kind))
+    stack = read_frame_stack(path, colour=colour_mode_for(kind))
     return stack.frames, stack.labels
 
 

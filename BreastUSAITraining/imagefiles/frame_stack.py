@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..errors import InputFileError
 from ..geometry import Geometry
+from .colour import apply_colour_mode
 from .dicom import _read_header, is_dicom_file, quiet_pydicom, read_dicom_file
 from .image import ImageData
 
@@ -61,10 +62,18 @@ def _order(path: Path) -> tuple:
     return (int(number) if number not in (None, "") else 1 << 30, time, path.name)
 
 
-def read_frame_stack(path: str | Path) -> FrameStack:
+def read_frame_stack(path: str | Path, colour: str = "keep") -> FrameStack:
     """The frames of a folder of single-frame files, or of one cine file (InputFileError naming
-    the file when a frame cannot be read)."""
+    the file when a frame cannot be read); ``colour`` as :func:`~.readers.read_image` takes it
+    (``"grey"`` for B-mode and mammography, ``"keep"`` for Doppler / elastography)."""
     path = Path(path)
+    stack = _read_frames(path)
+    for frame in stack.frames:
+        frame.array = apply_colour_mode(frame.array, colour)
+    return stack
+
+
+def _read_frames(path: Path) -> FrameStack:
     stack = FrameStack(str(path))
     with quiet_pydicom():
         if path.is_dir():

@@ -350,14 +350,10 @@ def predict_frame_stack(path: Path, stack, models: Models | None, shipped: "Ship
     cine loop) through :func:`predict_one`, each into ``folder/frame_NNNN``; then ``folder/summary.json``
     (written last: its presence means every frame is done): which frames hold lesions, the frame
     with the largest lesion and its probability; sizes in mm2 only when the frames' spacing is known."""
-    from ..imagefiles.colour import to_grey
-
     folder.mkdir(parents=True, exist_ok=True)
     frames, failures = [], []
     spacing_known = all(frame.meta.get("spacing_known") != "0" for frame in stack.frames)
     for number, (frame, label) in enumerate(zip(stack.frames, stack.labels), start=1):
-        if frame.is_colour:  # B-mode models read grey, as they were trained
-            frame = ImageData(to_grey(frame.array), frame.geometry, frame.source, dict(frame.meta))
         frame_models = shipped.for_image(frame) if shipped is not None else models
         sub = f"frame_{number:04d}"
         try:
@@ -433,7 +429,8 @@ def _predict_inputs(inputs: list[str], options: PredictOptions,
         try:
             image = None
             if is_frame_stack(path):
-                document = predict_frame_stack(path, read_frame_stack(path), models, shipped, options, index, reporter,
+                # B-mode models read grey, as they were trained (as every other predict input is read)
+                document = predict_frame_stack(path, read_frame_stack(path, colour="grey"), models, shipped, options, index, reporter,
                                                folder, companions)
                 document["output"] = str(folder)
                 results.append(document)
