@@ -3,6 +3,7 @@
 #   make demo   - set up .venv and run the shipped models on the sample images (report.html)
 #   make demo-train - the training tour on built-in phantom data
 #   make models - retrain and package the shipped models (Resources/Models) from ../shared/data
+#   make web    - the web app on http://127.0.0.1:8080 (the sample image open; Ctrl-C stops it)
 #   make reliability - the long reliability / security runs (results/reliability.json)
 PYTHON ?= python3
 VENV := .venv
@@ -10,13 +11,14 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= demo_output
 
-.PHONY: test demo demo-train models venv clean help reliability
+.PHONY: test demo demo-train models venv clean help reliability web
 
 help:
 	@echo "make test   - create .venv if missing, install pinned dependencies, run pytest"
 	@echo "make demo   - same set-up, then the shipped models on the sample images (./$(DEMO_OUT)/report.html)"
 	@echo "make demo-train - the training tour on phantom data (./demo_train_output)"
 	@echo "make models - retrain and package the shipped models from ../shared/data (~1 h on 2 CPU cores; resumable)"
+	@echo "make web    - start the web app on http://127.0.0.1:8080 (BreastUSAIWeb; Ctrl-C stops it)"
 	@echo "make reliability - fuzz 2500 files, 20 training kills, hostile models / datasets, privacy, load"
 	@echo "make clean  - remove .venv, caches and demo output"
 
@@ -41,6 +43,9 @@ demo: $(STAMP)
 
 demo-train: $(STAMP)
 	$(BIN)/python -m BreastUSAITraining demo-train --out demo_train_output
+
+web: $(STAMP)
+	$(BIN)/python -m BreastUSAIWeb
 
 models: $(STAMP)
 	$(BIN)/python tools/release_models.py

@@ -144,7 +144,8 @@ def _imported_modules(path: Path) -> set[str]:
 
 
 def test_engine_never_imports_slicer_qt_ctk_or_vtk():
-    forbidden = {"slicer", "qt", "ctk", "vtk", "PythonQt", "torchvision", "timm", "pytorch_grad_cam"}
+    forbidden = {"slicer", "qt", "ctk", "vtk", "PythonQt", "torchvision", "timm", "pytorch_grad_cam", "trame", "trame_slicer",
+                 "BreastUSAIWeb", "BreastUSAILib"}
     for path in (REPO / "BreastUSAITraining").rglob("*.py"):
         assert not (_imported_modules(path) & forbidden), path
 
@@ -154,6 +155,11 @@ def test_dependency_direction_is_one_way():
         assert "BreastUSAI" not in _imported_modules(path), f"{path} imports the module (cycle)"
     module = _imported_modules(REPO / "BreastUSAI" / "BreastUSAI.py")
     assert "BreastUSAITraining" not in module, "BreastUSAI.py must go through BreastUSAILib"
+    for path in (REPO / "BreastUSAIWeb").rglob("*.py"):  # the web layer: views and bindings over the shared Logic
+        imported = _imported_modules(path)
+        assert not imported & {"BreastUSAI", "qt", "ctk"}, f"{path} must not import the Slicer module or Qt"
+        engine = {name for name in imported if name == "BreastUSAITraining"}
+        assert not engine, f"{path} must reach the engine through BreastUSAILib"
 
 
 def test_pins_exclude_packages_that_break_cpu_torch():

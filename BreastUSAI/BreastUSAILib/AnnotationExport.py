@@ -157,5 +157,5 @@ def exportAnnotations(scene, out: str | Path, segmentation_nodes: list | None = 
                 write_segmentation(target, data)
             else:
                 write_nrrd(data, target)
-        save_dataset(Dataset(staging, name, items, description="Lesion annotations exported from 3D Slicer by BreastUSAI"))
+        save_dataset(Dataset(staging, name, items, description="Lesion annotations exported by BreastUSAI (3D Slicer module or web app)"))
     return report

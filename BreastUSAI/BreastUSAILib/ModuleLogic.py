@@ -368,6 +368,7 @@ class ModuleLogic:
         job, volume_node = finished
         loaded = loadPredictResult(self.scene, Path(job.out) / "input", volume_node)
         loaded["input"] = volume_node
+        loaded["models"] = list(job.models)
         return loaded
 
     def runPrediction(self, volume_node, bundle_paths, device="auto", segmentation_node=None, timeout_s=None, cam="gradcam",
@@ -519,6 +520,21 @@ class ModuleLogic:
         if heatmap is not None and self.aiAllowed():
             self.showHeatmap(heatmap, volume, opacity)
         return planes
+
+    @staticmethod
+    def lesionSummaries(loaded):
+        """One row per lesion of a prediction: lesion, size in mm, malignant probability, call, models."""
+        from BreastUSAILib.LesionSummary import lesionSummaries
+
+        return lesionSummaries((loaded or {}).get("result", {}))
+
+    @staticmethod
+    def lesionPrototypes(loaded, lesion_id):
+        """MUP-Net's matched prototype patches for one lesion (image files from the bundles the run used),
+        with their contribution scores, most contributing first."""
+        from BreastUSAILib.LesionSummary import bundleRoots, prototypeMatches
+
+        return prototypeMatches(loaded["result"], lesion_id, bundleRoots(loaded.get("models", [])))
 
     def showResultsTable(self):
         """Make the results table the one Slicer's table views show (the panel then switches to a

@@ -23,6 +23,7 @@ from . import (
     predict_command,
     reader_study_command,
     train_command,
+    web_command,
     worker_command,
 )
 from .common import apply_threads
@@ -82,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     reader_study_command.register(commands)
     demo_command.register(commands)
     worker_command.register(commands)
+    web_command.register(commands)
     for child in _leaf_parsers(parser):
         _add_common_options(child, default=argparse.SUPPRESS)
     return parser
@@ -94,6 +96,9 @@ def _configure_logging(verbose: bool, quiet: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; returns the process exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["web"]:  # every argument, --help included, belongs to the web app's own parser
+        return web_command.start(argv[1:])
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

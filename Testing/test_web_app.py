@@ -1,0 +1,205 @@
+"""The web app (issue 21), end to end in a real headless Chromium driven by Playwright.
+
+The server is the real ``python -m BreastUSAIWeb`` in a child process (trame-slicer's views on
+a slicer-core scene, the shipped models on the warm worker); the browser is Debian's chromium
+(``.ci/run`` installs it). Every check reads what a user would see: the view's pixels in a
+screenshot, the page's text; the export is read back from disk and validated by the engine.
+Set ``BREASTUSAI_SCREENSHOTS=DIR`` to keep the screenshots of the main states (the README's).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cli_helpers import run_cli
+from PIL import Image
+
+REPO = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def web_server(tmp_path_factory):
+    """(address, work folder) of a started app; stopped (and its worker with it) after the module."""
+    work = tmp_path_factory.mktemp("web")
+    port = _free_port()
+    log = (work / "server.log").open("w")
+    server = subprocess.Popen([sys.executable, "-m", "BreastUSAIWeb", "--port", str(port), "--work", str(work / "app"),
+                               "--files", str(work)], stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
+    address = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(address, timeout=2)
+            break
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail("the web app did not start:\n" + (work / "server.log").read_text()[-3000:])
+            time.sleep(0.5)
+    yield address, work
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def page(web_server):
+    """One browser tab on the app, waited until the websocket has brought the sample image."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is missing: .ci/run installs it (apt-get install chromium)")
+        pytest.skip("Debian's chromium is not installed here (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        tab = browser.new_page(viewport={"width": 1400, "height": 900})
+        tab.set_default_timeout(60_000)
+        tab.goto(web_server[0])
+        tab.wait_for_selector("#run-ai")
+        tab.wait_for_function("document.querySelector('#image-name').innerText.length > 0")
+        yield tab
+        browser.close()
+
+
+def view_pixels(tab, settle_s: float = 1.5) -> np.ndarray:
+    """The views' area as the user sees it (RGB, int), after the server's next frames arrived."""
+    time.sleep(settle_s)
+    return np.asarray(Image.open(io.BytesIO(tab.locator("#views").screenshot())).convert("RGB")).astype(int)
+
+
+def keep_screenshot(tab, name: str) -> None:
+    folder = os.environ.get("BREASTUSAI_SCREENSHOTS")
+    if folder:
+        tab.screenshot(path=str(Path(folder) / f"{name}.png"))
+
+
+def choose(tab, field: str, text: str) -> None:
+    """Pick ``text`` in the Vuetify select whose input has id ``field``."""
+    tab.locator(f".v-input:has(input#{field}) .v-field").click()
+    tab.locator(".v-overlay .v-list-item", has_text=text).first.click()
+
+
+def error_text(tab) -> str:
+    return tab.inner_text("#error") if tab.locator("#error").count() else ""
+
+
+def run_ai(tab) -> None:
+    tab.click("#run-ai")
+    tab.wait_for_selector(".lesion-row", timeout=120_000)
+
+
+def test_page_opens_on_the_sample_and_shows_the_image(page):
+    assert page.inner_text("#image-name") == "malignant_139.png"
+    assert "B-mode" in page.inner_text("#image-kind")
+    pixels = view_pixels(page)
+    assert pixels.std() > 20, "the slice view is blank"
+    keep_screenshot(page, "1-sample-opened")
+
+
+def test_run_ai_shows_lesion_heatmap_and_the_row_moves_the_view(page):
+    before = view_pixels(page, 0.5)
+    run_ai(page)
+    row = page.inner_text(".lesion-row")
+    assert row.startswith("lesion_1") and " mm" in row and ("malignant" in row or "benign" in row), row
+    with_heatmap = view_pixels(page)
+    colour = np.abs(with_heatmap[..., 0] - with_heatmap[..., 2]).mean() - np.abs(before[..., 0] - before[..., 2]).mean()
+    assert colour > 10, "no coloured heatmap / outline appeared over the grey image"
+    assert page.locator("#prototypes img").count() >= 1, "MUP-Net's matched prototypes are not shown"
+    keep_screenshot(page, "2-ai-results-heatmap-prototypes")
+    page.locator("#opacity-box .v-slider-track").click(position={"x": 2, "y": 2})  # opacity to 0
+    without = view_pixels(page)
+    assert np.abs(without - with_heatmap).mean() > 5, "moving the opacity slider did not change the view"
+    page.click("#fit")
+    whole = view_pixels(page)
+    page.click(".lesion-row")
+    focused = view_pixels(page)
+    assert np.abs(focused - whole).mean() > 5, "clicking the lesion row did not move the view"
+    assert error_text(page) == ""
+
+
+def test_edited_and_annotated_lesion_is_exported_as_a_valid_dataset(page, web_server):
+    work = web_server[1]
+    if not page.locator(".lesion-row").count():
+        run_ai(page)
+    page.click(".lesion-row")
+    choose(page, "pathology", "malignant")
+    choose(page, "birads", "4C")
+    page.fill("input#clinical", "age=54")
+    time.sleep(0.5)
+    page.click("#save-annotation")
+    page.wait_for_function("document.querySelector('#status').innerText.includes('Saved the annotation')")
+
+    def export(name: str) -> Path:
+        page.fill("input#export-folder", str(work / name))
+        time.sleep(0.5)
+        page.click("#export")
+        page.wait_for_function(f"document.querySelector('#export-report').innerText.includes('{name}')")
+        return work / name
+
+    before = export("export-before-edit")
+    page.click("#fit")
+    page.click("#tool-paint")
+    time.sleep(0.5)
+    box = page.locator("#views").bounding_box()
+    page.mouse.move(box["x"] + 500, box["y"] + 450)  # below the lesion, inside the image
+    page.mouse.down()
+    for step in range(20):
+        page.mouse.move(box["x"] + 500 + 8 * step, box["y"] + 450 + 4 * step)
+        time.sleep(0.05)
+    page.mouse.up()
+    time.sleep(1)
+    keep_screenshot(page, "3-segment-editor-paint")
+    page.click("#tool-none")
+    after = export("export-after-edit")
+    assert error_text(page) == ""
+
+    from BreastUSAITraining.imagefiles.segmentation import read_segmentation
+
+    def voxels(folder: Path) -> int:
+        (seg,) = (folder / "segmentations").glob("*.seg.nrrd")
+        return int(read_segmentation(seg).segment("lesion_1").mask.sum())
+
+    assert voxels(after) > voxels(before) + 500, "the paint stroke did not reach the exported lesion"
+    result = run_cli("dataset", "validate", str(after), "--deep")
+    assert result.returncode == 0, result.stdout + result.stderr
+    (item,) = json.loads((after / "dataset.json").read_text())["training"]
+    assert (item["pathology"], item["birads"], item["clinical"]) == ("malignant", "4C", {"age": 54})
+    assert "malignant_139" not in (after / "dataset.json").read_text(), "the export names the source file"
+
+
+def test_corrupt_upload_shows_its_error_and_keeps_the_image(page, web_server):
+    corrupt = web_server[1] / "scan.png"
+    corrupt.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 3)
+    before = view_pixels(page, 0.5)
+    page.set_input_files("input#upload", str(corrupt))
+    page.wait_for_selector("#error")
+    message = error_text(page)
+    assert "scan.png" in message and "PNG" in message, message
+    assert str(web_server[1]) not in message, "the message shows the server's upload path"
+    assert page.inner_text("#image-name") == "malignant_139.png"
+    assert np.abs(view_pixels(page) - before).mean() < 1, "the image shown changed"
+    keep_screenshot(page, "4-corrupt-upload-refused")
