@@ -151,7 +151,9 @@ class BreastUSAIWebApp(TrameApp):
         self.results = None
         self.layouts.set_layout(LAYOUTS.get(self.logic.layoutFor(node), "image"))
         self.slicerApp.display_manager.show_volume(node, do_reset_views=True)
+        self.editor.set_active_effect_type(SegmentationEffectNoTool)
         self.state.update({"image_name": name, "lesion_rows": [], "selected_lesion": "", "prototypes": [],
+                           "edit_tool": "none", "pathology": "", "birads": "", "clinical": "", "note": "",
                            "image_kind": self.logic.describeImageKind(node) if guess.kind else
                            f"unknown - choose the kind ({guess.reason})",
                            "status": f"Loaded {name}."})

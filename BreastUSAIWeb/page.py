@@ -108,6 +108,6 @@ def buildPage(app: BreastUSAIWebApp) -> None:
                 html.Pre("{{ log }}", style="white-space: pre-wrap; font-size: 0.7em; max-height: 8em; overflow-y: auto",
                          id="log")
         with layout.content:
-            with html.Div(style="position: absolute; inset: 0", id="views"):
+            with html.Div(style="position: relative; width: 100%; height: calc(100vh - 90px)", id="views"):
                 app.layouts.initialize_layout_grid(layout)
     app.ui = layout

@@ -94,7 +94,8 @@ def view_pixels(tab, settle_s: float = 1.5) -> np.ndarray:
 def keep_screenshot(tab, name: str) -> None:
     folder = os.environ.get("BREASTUSAI_SCREENSHOTS")
     if folder:
-        tab.screenshot(path=str(Path(folder) / f"{name}.png"))
+        shot = Image.open(io.BytesIO(tab.screenshot())).convert("RGB")
+        shot.quantize(256).save(Path(folder) / f"{name}.png", optimize=True)  # README-sized
 
 
 def choose(tab, field: str, text: str) -> None:
@@ -203,3 +204,21 @@ def test_corrupt_upload_shows_its_error_and_keeps_the_image(page, web_server):
     assert page.inner_text("#image-name") == "malignant_139.png"
     assert np.abs(view_pixels(page) - before).mean() < 1, "the image shown changed"
     keep_screenshot(page, "4-corrupt-upload-refused")
+
+
+def test_abvs_volume_opens_in_three_planes_and_3d(page, web_server):
+    volume = web_server[1] / "volume.nrrd"
+    shutil.copy(REPO / "Resources" / "SampleData" / "phantom" / "phantom_abvs.nrrd", volume)
+    page.fill("input#server-path", str(volume))
+    time.sleep(0.5)
+    page.click("#load")
+    page.wait_for_function("document.querySelector('#image-name').innerText == 'volume.nrrd'")
+    assert "automated breast volume" in page.inner_text("#image-kind")
+    assert page.input_value("input#clinical") == "", "the previous lesion's annotation is still in the form"
+    time.sleep(2)
+    views = page.locator("#views .remote-controlled-area")
+    shown = [views.nth(i) for i in range(views.count()) if views.nth(i).is_visible()]
+    assert len(shown) == 4, "an ABVS volume is shown in the three planes + 3D"
+    slices = [np.asarray(Image.open(io.BytesIO(view.screenshot())).convert("L")).astype(int) for view in shown]
+    assert sum(pixels.std() > 10 for pixels in slices) >= 3, "a plane view of the volume is blank"
+    keep_screenshot(page, "5-abvs-volume-three-planes-3d")

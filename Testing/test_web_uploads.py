@@ -69,3 +69,51 @@ def test_web_command_passes_its_arguments_to_the_web_app():
     refused = subprocess.run([sys.executable, "-m", "BreastUSAIWeb", "--host", "0.0.0.0", "--open", "/no/such.png"],
                              capture_output=True, text=True, timeout=60)
     assert refused.returncode == 2 and "there is no login" in refused.stderr and "/no/such.png" in refused.stderr
+
+
+EXPORT_LOOP = r"""
+import sys
+from pathlib import Path
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+from BreastUSAIWeb.app import BreastUSAIWebApp
+
+app = BreastUSAIWebApp(work=Path(sys.argv[2]), roots=[Path(sys.argv[2])])
+node, _ = app.logic.loadImage(sys.argv[3], "abvs")
+segmentation = app.logic.createLesionSegmentation(node)
+mask = np.zeros(app.logic.imageOf(node).shape_kji, dtype=bool)
+mask[10:20, 20:40, 20:40] = True
+segment = app.logic.addLesion(segmentation, node, mask, "lesion_1")
+app.logic.setLesionAnnotation(segmentation, segment, pathology="benign", birads="3")
+app.state.export_folder = sys.argv[4]
+print("exporting", flush=True)
+while True:
+    app.export()
+    assert not app.state.error, app.state.error
+"""
+
+
+def test_stopping_the_server_mid_export_leaves_the_previous_export_whole(tmp_path, repo):
+    """The web app's export in a loop (a phantom ABVS volume, ~2 MB per export) killed at four
+    moments: every time the export folder is a whole dataset that ``validate --deep`` accepts."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from cli_helpers import run_cli
+
+    volume = repo / "Resources" / "SampleData" / "phantom" / "phantom_abvs.nrrd"
+    folder = tmp_path / "app" / "export"
+    for delay in (0.05, 0.17, 0.41, 0.83):
+        child = subprocess.Popen([sys.executable, "-c", EXPORT_LOOP, str(repo), str(tmp_path / "app"), str(volume), str(folder)],
+                                 stdout=subprocess.PIPE, text=True)
+        assert child.stdout.readline().strip() == "exporting"
+        if not folder.exists():
+            time.sleep(3)  # the first run: let one export finish so there is a previous one to keep
+        time.sleep(delay)
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+        child.stdout.close()
+        result = run_cli("dataset", "validate", str(folder), "--deep")
+        assert result.returncode == 0, f"killed after {delay} s: " + result.stdout + result.stderr

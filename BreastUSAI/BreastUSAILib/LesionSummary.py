@@ -2,8 +2,9 @@
 that explain it: what a results table shows (the web app's and any other front end's).
 
 Input: ``predict``'s ``result.json`` document of one image and the bundle folders the run used.
-Sizes are the lesion's bounding-box extent in millimetres along each image axis with more than
-one voxel (``bbox_ras`` holds voxel centres, so one voxel's spacing is added per axis).
+Sizes are the lesion's bounding-box extent in millimetres along each image axis of more than one
+voxel: voxels from first to last, inclusive, times the spacing (``bbox_ijk`` and the image's
+``spacing`` in ``result.json``; BUSI and BUS-BRA record no spacing, so there 1 mm means 1 pixel).
 """
 
 from __future__ import annotations
@@ -13,29 +14,33 @@ from pathlib import Path
 from typing import Any
 
 
-def lesionSize(lesion: dict[str, Any], spacing: list[float]) -> str:
-    """'12.0 x 8.5 mm' (2D) or '12.0 x 8.5 x 6.0 mm' (volume) from the lesion's box; '' when absent."""
+def lesionSize(lesion: dict[str, Any], spacing: list[float], shape_kji: list[int]) -> str:
+    """'12.0 x 8.5 mm' (2D) or '12.0 x 8.5 x 6.0 mm' (volume) from the lesion's box; '' when absent.
+    ``spacing`` (x, y, z) in mm; ``shape_kji`` the image's voxels per axis (an axis of one voxel,
+    the slice of a 2D image, has no extent)."""
     box = lesion.get("bbox_ras") or {}
     ijk = lesion.get("bbox_ijk") or {}
     if not box or not ijk:
         return ""
     extents = []
     for axis in range(3):
-        if ijk["max"][axis] == ijk["min"][axis] and len(spacing) > axis:
-            continue  # the single slice of a 2D image
-        extents.append(abs(box["max"][axis] - box["min"][axis]) + float(spacing[axis]))
+        if shape_kji[2 - axis] == 1:
+            continue
+        extent_ijk = (ijk["max"][axis] - ijk["min"][axis] + 1) * float(spacing[axis])
+        extents.append(extent_ijk)
     return " x ".join(f"{value:.1f}" for value in extents) + " mm"
 
 
 def lesionSummaries(document: dict[str, Any]) -> list[dict[str, Any]]:
     """Per lesion: id, size, malignant probability (the combined one predict reports), call
     (benign / malignant, or '' without a classifier) and the models that spoke about it."""
-    spacing = document.get("image", {}).get("spacing", [1.0, 1.0, 1.0])
+    image = document.get("image", {})
+    spacing, shape = image.get("spacing", [1.0, 1.0, 1.0]), image.get("shape_kji", [2, 2, 2])
     rows = []
     for lesion in document.get("lesions", []):
         models = [name for key in ("classification", "prototype_explanations") for name in lesion.get(key, {})]
         probability = lesion.get("malignant_probability")
-        rows.append({"lesion": lesion["id"], "size": lesionSize(lesion, spacing),
+        rows.append({"lesion": lesion["id"], "size": lesionSize(lesion, spacing, shape),
                      "probability": None if probability is None else round(float(probability), 4),
                      "call": lesion.get("prediction", ""),
                      "detection": lesion.get("tags", {}).get("BreastUSAI.Detection", ""),
