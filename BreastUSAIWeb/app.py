@@ -281,5 +281,14 @@ class BreastUSAIWebApp(TrameApp):
             self.state.export_report = "\n".join([f"Exported {report.lesions} lesion(s) of {report.cases} case(s) to "
                                                   f"{report.folder}.", *report.warnings, *report.skipped])
 
+    def exportDicom(self) -> None:
+        """The AI's lesions of a DICOM image as a DICOM SEG + TID 1500 SR (for the same PACS: patient and
+        study identifiers copied from the source) into the export folder."""
+        with self.shownErrors():
+            segmentation, _ = self._selectedSegment()
+            folder = self._allowed(self.state.export_folder)
+            written = self.logic.exportAsDicom(self.volume, segmentation, str(folder))
+            self.state.export_report = "Wrote " + ", ".join(Path(path).name for path in written) + f" to {folder}."
+
     def shutdown(self) -> None:
         self.logic.shutdown()

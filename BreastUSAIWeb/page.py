@@ -27,6 +27,7 @@ def buildPage(app: BreastUSAIWebApp) -> None:
     ctrl.select_lesion = app.selectLesion
     ctrl.save_annotation = app.saveAnnotation
     ctrl.export = app.export
+    ctrl.export_dicom = app.exportDicom
     state.change("upload_files")(lambda upload_files, **_: app.onUpload(upload_files))
     state.change("heatmap_opacity")(lambda heatmap_opacity, **_: app.setOpacity(heatmap_opacity))
     state.change("edit_tool")(lambda edit_tool, **_: app.setTool(edit_tool))
@@ -103,7 +104,10 @@ def buildPage(app: BreastUSAIWebApp) -> None:
                 _section("5. Export the annotated lesions (dataset for train)")
                 v.VTextField(v_model=("export_folder", ""), label="Folder on the server", density="compact",
                              hide_details=True, id="export-folder")
-                v.VBtn("Export", click=ctrl.export, id="export", classes="mt-1")
+                with html.Div(classes="d-flex"):
+                    v.VBtn("Export", click=ctrl.export, id="export", classes="mt-1")
+                    v.VBtn("DICOM SEG + SR", click=ctrl.export_dicom, id="export-dicom", classes="mt-1 ml-2",
+                           title="the lesions of a DICOM image, for the same PACS")
                 html.Pre("{{ export_report }}", id="export-report", style="white-space: pre-wrap; font-size: 0.8em")
                 html.Pre("{{ log }}", style="white-space: pre-wrap; font-size: 0.7em; max-height: 8em; overflow-y: auto",
                          id="log")

@@ -206,6 +206,37 @@ def test_corrupt_upload_shows_its_error_and_keeps_the_image(page, web_server):
     keep_screenshot(page, "4-corrupt-upload-refused")
 
 
+def test_uploads_a_png_whose_kind_is_asked_and_a_dicom_series_whose_kind_is_read(page, web_server):
+    from dicom_factory import US_IMAGE, write_capture
+
+    png = web_server[1] / "upload" / "my scan.png"
+    png.parent.mkdir()
+    shutil.copy(REPO / "Resources" / "SampleData" / "busi" / "benign_115.png", png)
+    page.set_input_files("input#upload", str(png))
+    page.wait_for_function("document.querySelector('#image-name').innerText == 'my scan.png'")
+    assert "unknown - choose the kind" in page.inner_text("#image-kind")
+    choose(page, "kind", "B-mode")
+    page.wait_for_function("document.querySelector('#image-kind').innerText.includes('B-mode')")
+    grey = np.asarray(Image.open(png).convert("L"))
+    frames = [write_capture(png.parent / "IM1", grey[: grey.shape[0] // 2 * 2, : grey.shape[1] // 2 * 2], 1,
+                            region_spacing_cm=(0.01, 0.01), sop_class=US_IMAGE)]  # grey US Image Storage, calibrated
+    page.set_input_files("input#upload", [str(frame) for frame in frames])
+    page.wait_for_function("document.querySelector('#image-name').innerText == 'IM1'")
+    assert "B-mode" in page.inner_text("#image-kind") and error_text(page) == ""
+    run_ai(page)  # the DICOM image's lesions back as DICOM: SEG + SR into the export folder
+    page.fill("input#export-folder", str(web_server[1] / "dicom-out"))
+    time.sleep(0.5)
+    page.click("#export-dicom")
+    page.wait_for_function("document.querySelector('#export-report').innerText.includes('dicom-out')")
+    import pydicom
+
+    written = {path.name: pydicom.dcmread(path) for path in (web_server[1] / "dicom-out").iterdir()}
+    modalities = sorted(dataset.Modality for dataset in written.values())
+    assert modalities == ["SEG", "SR"], written
+    uploads = list((web_server[1] / "app" / "uploads").rglob("*"))
+    assert not [path for path in uploads if "scan" in path.name or path.name.startswith("IM")], "a client name became a path"
+
+
 def test_abvs_volume_opens_in_three_planes_and_3d(page, web_server):
     volume = web_server[1] / "volume.nrrd"
     shutil.copy(REPO / "Resources" / "SampleData" / "phantom" / "phantom_abvs.nrrd", volume)
@@ -222,3 +253,8 @@ def test_abvs_volume_opens_in_three_planes_and_3d(page, web_server):
     slices = [np.asarray(Image.open(io.BytesIO(view.screenshot())).convert("L")).astype(int) for view in shown]
     assert sum(pixels.std() > 10 for pixels in slices) >= 3, "a plane view of the volume is blank"
     keep_screenshot(page, "5-abvs-volume-three-planes-3d")
+    page.click("#run-ai")  # a long run on the volume: cancelled from the page
+    page.wait_for_function("!document.querySelector('#cancel').disabled")
+    page.click("#cancel")
+    page.wait_for_function("document.querySelector('#status').innerText.includes('Cancelled')", timeout=60_000)
+    assert page.locator(".lesion-row").count() == 0 and not page.locator("#run-ai").is_disabled()

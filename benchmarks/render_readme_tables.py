@@ -348,7 +348,26 @@ def table_release_models() -> str:
     return "\n\n".join(parts)
 
 
-TABLES = {"family_speed": table_family_speed, "reliability": table_reliability, "busi_mupnet": table_busi_mupnet, "busi_classification": table_busi_classification, "foundation": table_foundation, "setup_time": table_setup_time, "predict_speed": table_predict_speed,
+def table_web_latency() -> str:
+    data = _load("web_latency")
+    if data is None:
+        return "_No result yet: run `python benchmarks/web_latency.py`._"
+    image, volume = data["busi_image"], data["abvs_full_volume"]
+    runs = lambda entry: ", ".join(f"{s:.2f}" for s in entry["runs_s"])  # noqa: E731
+    over = sum(s >= data["goal_2d_s"] for s in image["runs_s"])
+    verdict = ("goal met" if image["goal_met"] else "**goal not met**") + (
+        f" by the median; {over} of {len(image['runs_s'])} runs took longer" if over else "")
+    lines = ["| image | Run AI click -> heatmap on screen, median (runs) | first run (models loading) |", "|---|---|---|",
+             f"| BUSI sample `{image['file']}` (2D) | **{image['median_s']:.2f} s** ({runs(image)}); goal < {data['goal_2d_s']:.0f} s: "
+             f"{verdict} | {image['warm_up_s']:.1f} s |",
+             f"| phantom ABVS volume, full size {' x '.join(str(n) for n in reversed(volume['shape_kji']))} voxels | "
+             f"**{volume['median_s']:.1f} s** ({runs(volume)}) | {volume['warm_up_s']:.1f} s |"]
+    note = (f"Peak memory (VmHWM): server {data['server_peak_mb']:.0f} MB, background worker {data['worker_peak_mb']:.0f} MB. "
+            f"{data['measured']}." + (f" {data['note'][:1].upper()}{data['note'][1:]}." if data.get("note") else ""))
+    return "\n".join(lines) + "\n\n" + note + " " + _machine(data["machine"])
+
+
+TABLES = {"web_latency": table_web_latency, "family_speed": table_family_speed, "reliability": table_reliability, "busi_mupnet": table_busi_mupnet, "busi_classification": table_busi_classification, "foundation": table_foundation, "setup_time": table_setup_time, "predict_speed": table_predict_speed,
           "busi_segmentation": table_busi_segmentation, "encoder_momentum": table_encoder_momentum,
           "release_models": table_release_models}
 
