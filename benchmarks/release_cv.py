@@ -42,6 +42,18 @@ def train_fold(model: str, data: Path, work: Path, fold: int, threads: int) -> t
     return bundle, time.perf_counter() - started
 
 
+def train_whole(model: str, data: Path, bundle: Path, threads: int) -> tuple[Path, float]:
+    """Train ``model``'s recipe on every training item of ``data`` (``--val-fold none``, the final
+    epoch kept), resuming a killed run; an existing bundle is reused. Returns the bundle and seconds."""
+    run_dir = bundle.with_name(bundle.name + ".run")
+    started = time.perf_counter()
+    if not (bundle / "configs" / "metadata.json").exists():
+        resume = ["--resume"] if (run_dir / "checkpoints" / "last.pt").exists() else []
+        cli("train", *recipe(model).train, "--data", str(data), "--out", str(bundle), "--run-dir", str(run_dir),
+            "--val-fold", "none", "--keep", "last", "--device", "cpu", "--overwrite", *resume, threads=threads)
+    return bundle, time.perf_counter() - started
+
+
 def run_missing_folds(folds: list[int], results: Path, run: Callable[[int], None]) -> None:
     """``run(fold)`` for every fold without a result file in ``results``."""
     for fold in folds:

@@ -50,8 +50,9 @@ def _dice(found: np.ndarray, truth: np.ndarray) -> float:
     return float(2.0 * np.logical_and(found, truth).sum() / total) if total else 1.0
 
 
-def score_fold(data: Path, seg_bundle: Path, cls_bundle: Path | None, fold: int) -> tuple[list[dict], list[dict]]:
-    """(per image Dice rows, per lesion automatic / reference crop probabilities)."""
+def score_fold(data: Path, seg_bundle: Path, cls_bundle: Path | None, fold: int | None) -> tuple[list[dict], list[dict]]:
+    """(per image Dice rows, per lesion automatic / reference crop probabilities) on the held-out ``fold``
+    (None: every image of the dataset but the train-only ones, for a model trained on another site)."""
     import torch
 
     from BreastUSAITraining.bundle import load_bundle
@@ -65,11 +66,13 @@ def score_fold(data: Path, seg_bundle: Path, cls_bundle: Path | None, fold: int)
     classifier = PlaneClassifier(load_bundle(cls_bundle), device) if cls_bundle else None
     dataset = load_dataset(data)
     lesions_of: dict[str, list[dict]] = {}
-    for item in lesion_dicts(dataset, "training", folds=[fold]):
+    folds = None if fold is None else [fold]
+    train_only = {item.case_id for item in dataset.items if item.train_only}
+    for item in lesion_dicts(dataset, "training", folds=folds):
         lesions_of.setdefault(item["case_id"], []).append(item)
     images, crops = [], []
-    for case in case_dicts(dataset, "training", folds=[fold]):
-        if not case["segments"]:
+    for case in case_dicts(dataset, "training", folds=folds):
+        if not case["segments"] or case["case_id"] in train_only:
             continue
         image = read_image(case["image"], colour="grey")
         reference = read_segmentation(case["segmentation"]).on_grid(image.geometry, image.shape_kji)
