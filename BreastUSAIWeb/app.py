@@ -98,8 +98,9 @@ class BreastUSAIWebApp(TrameApp):
             "running": False, "progress": 0, "lesion_rows": [], "selected_lesion": "", "heatmap_opacity": 0.5,
             "prototypes": [], "edit_tool": "none", "pathology": "", "birads": "", "clinical": "", "note": "",
             "choices": self.logic.panelChoices(), "export_folder": str(self.work / "export"), "export_report": "",
-            "upload_files": None, "log": "",
+            "upload_files": None, "log": "", "model_choices": [], "chosen_models": [],
         })
+        self.listModels()
 
     @contextmanager
     def shownErrors(self, names: dict[str, str] | None = None):
@@ -168,9 +169,18 @@ class BreastUSAIWebApp(TrameApp):
             self.state.image_kind = self.logic.describeImageKind(self.volume)
 
     # --- 2. Run the AI (background process: the page stays live)
-    def runAI(self) -> None:
+    def listModels(self) -> None:
+        """The model list: shipped models first, then the bundles of the ``--models`` folder."""
         with self.shownErrors():
-            self.runner = self.logic.runAIOnImage(self.volume)
+            self.state.model_choices = [{"title": entry.summary(), "value": str(entry.path), "props": {"disabled": not entry.usable}}
+                                        for entry in self.logic.listModels()]
+
+    def runAI(self) -> None:
+        """The chosen models on the image shown; none chosen: the shipped models that fit its kind."""
+        with self.shownErrors():
+            chosen = list(self.state.chosen_models or [])
+            self.runner = (self.logic.startPrediction(self.volume, chosen) if chosen
+                           else self.logic.runAIOnImage(self.volume))
             self.state.update({"running": True, "progress": 0, "status": "Running the AI ...", "log": ""})
 
     def cancel(self) -> None:

@@ -60,6 +60,9 @@ def buildPage(app: BreastUSAIWebApp) -> None:
                           hide_details=True, id="kind")
 
                 _section("2. AI")
+                v.VSelect(v_model=("chosen_models", []), items=("model_choices",), multiple=True, chips=True,
+                          closable_chips=True, density="compact", hide_details=True, id="models",
+                          label="Models (none chosen: the shipped ones that fit the image)", classes="mb-2")
                 with html.Div(classes="d-flex align-center"):
                     v.VBtn("Run AI", click=ctrl.run_ai, disabled=("running",), color="primary", id="run-ai")
                     v.VBtn("Cancel", click=ctrl.cancel, disabled=("!running",), classes="ml-2", id="cancel")

@@ -117,3 +117,32 @@ def test_stopping_the_server_mid_export_leaves_the_previous_export_whole(tmp_pat
         child.stdout.close()
         result = run_cli("dataset", "validate", str(folder), "--deep")
         assert result.returncode == 0, f"killed after {delay} s: " + result.stdout + result.stderr
+
+
+def test_run_ai_with_chosen_models_from_a_models_folder(tmp_path, repo):
+    """The page's model list holds the shipped models and a --models folder's bundles; the chosen ones
+    run (here only a copy of the segmentation bundle: lesions without a probability)."""
+    import shutil
+    import time
+
+    from BreastUSAIWeb.app import BreastUSAIWebApp
+
+    models = tmp_path / "models"
+    shutil.copytree(repo / "Resources" / "Models" / "lesion-segmentation", models / "my-segmentation")
+    sample = repo / "Resources" / "SampleData" / "busi" / "malignant_139.png"
+    app = BreastUSAIWebApp(work=tmp_path / "work", roots=[tmp_path], sample=sample, sample_kind="us_bmode", models=models)
+    try:
+        paths = [choice["value"] for choice in app.state.model_choices]
+        assert str(models / "my-segmentation") in paths and len(paths) == 6, paths  # 5 shipped + ours
+        app.state.chosen_models = [str(models / "my-segmentation")]
+        app.runAI()
+        assert app.state.running and not app.state.error, app.state.error
+        deadline = time.monotonic() + 300
+        while app.runner is not None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            app.pollRun()
+        assert not app.state.error, app.state.error
+        (row,) = app.state.lesion_rows
+        assert row["probability"] is None and row["call"] == "" and row["models"] == ""
+    finally:
+        app.shutdown()
