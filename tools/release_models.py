@@ -20,7 +20,7 @@ Time on this project's CPU machine (2 cores, one thread per training, two traini
 100 CPU minutes of training (segmentation 53, classifier 22, MUP-Net 18, phantom pair 6, as recorded
 in each bundle's ``training.seconds``), about an hour of wall time. Not yet timed on a GPU.
 
-    python tools/release_models.py [--work release_work] [--threads 1] [--package-only] [--only NAME ...]
+    python tools/release_models.py [--work release_work] [--threads 1] [--package-only | --cards-only] [--only NAME ...]
 """
 
 from __future__ import annotations
@@ -209,6 +209,28 @@ def package(recipes: list[Recipe], work: Path) -> None:
     print(f"catalogue: {len(catalogue['models'])} models in {MODELS}")
 
 
+def refresh_cards(recipes: list[Recipe]) -> None:
+    """Rewrite the shipped bundles' cards (README.md) from today's benchmark results, weights untouched:
+    the card's sha256 in ``configs/metadata.json`` is updated, every other file stays as released."""
+    from BreastUSAITraining.atomic import write_json_atomic, write_text_atomic
+    from BreastUSAITraining.bundle.bundle import sha256_of
+
+    sys.path.insert(0, str(ROOT / "tools"))
+    from model_cards import write_card
+
+    for recipe in recipes:
+        target = MODELS / recipe.name
+        meta = json.loads((target / "configs" / "metadata.json").read_text())
+        release = meta["release"]
+        calibration = json.loads((target / "configs" / "inference.json").read_text()).get("calibration")
+        card = write_card(recipe, meta, release, calibration, release.get("float16_max_probability_difference", {}),
+                          meta["weights_sha256"])
+        write_text_atomic(target / "README.md", card)
+        meta["files"]["README.md"] = sha256_of(target / "README.md")
+        write_json_atomic(target / "configs" / "metadata.json", meta)
+        print(f"{recipe.name}: card rewritten")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--work", type=Path, default=ROOT / "release_work",
@@ -216,8 +238,13 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads per training (default: 1)")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="only these models (default: all five)")
     parser.add_argument("--package-only", action="store_true", help="skip data and training; package the trained bundles")
+    parser.add_argument("--cards-only", action="store_true",
+                        help="only rewrite the shipped models' cards from today's benchmark results (weights untouched)")
     args = parser.parse_args()
     chosen = [r for r in RECIPES if not args.only or r.name in args.only]
+    if args.cards_only:
+        refresh_cards(chosen)
+        return
     if not args.package_only:
         prepare_data(args.work)
         for recipe in chosen:
