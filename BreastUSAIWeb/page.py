@@ -47,11 +47,11 @@ def buildPage(app: BreastUSAIWebApp) -> None:
 
                 _section("1. Load an image")
                 v.VFileInput(v_model=("upload_files", None), label="Upload (NRRD, NIfTI, PNG/JPEG, DICOM)", multiple=True,
-                             density="compact", id="upload", show_size=True)
+                             density="compact", id="upload", show_size=True, disabled=("running",))
                 with html.Div(classes="d-flex"):
                     v.VTextField(v_model=("server_path", ""), label="or a file / DICOM folder on the server",
                                  density="compact", id="server-path", hide_details=True)
-                    v.VBtn("Load", click=ctrl.load_path, id="load", classes="ml-2")
+                    v.VBtn("Load", click=ctrl.load_path, id="load", classes="ml-2", disabled=("running",))
                 with html.Div(classes="d-flex align-center mt-1"):
                     html.Div("Kind: {{ image_kind }}", id="image-kind", classes="text-body-2")
                     v.VSpacer()

@@ -253,8 +253,15 @@ def test_abvs_volume_opens_in_three_planes_and_3d(page, web_server):
     slices = [np.asarray(Image.open(io.BytesIO(view.screenshot())).convert("L")).astype(int) for view in shown]
     assert sum(pixels.std() > 10 for pixels in slices) >= 3, "a plane view of the volume is blank"
     keep_screenshot(page, "5-abvs-volume-three-planes-3d")
-    page.click("#run-ai")  # a long run on the volume: cancelled from the page
+    page.click("#run-ai")  # a long run on the volume: a second tab sees it and cannot swap the image under it
     page.wait_for_function("!document.querySelector('#cancel').disabled")
+    second = page.context.browser.new_page()
+    second.goto(web_server[0])
+    second.wait_for_selector("#run-ai")
+    second.wait_for_function("document.querySelector('#image-name').innerText == 'volume.nrrd'")
+    assert second.locator("#run-ai").is_disabled() and second.locator("#load").is_disabled()
+    assert second.locator("input#upload").is_disabled()  # (the server refuses a load during a run too: test_web_uploads)
+    second.close()
     page.click("#cancel")
     page.wait_for_function("document.querySelector('#status').innerText.includes('Cancelled')", timeout=60_000)
     assert page.locator(".lesion-row").count() == 0 and not page.locator("#run-ai").is_disabled()

@@ -137,6 +137,8 @@ def test_run_ai_with_chosen_models_from_a_models_folder(tmp_path, repo):
         app.state.chosen_models = [str(models / "my-segmentation")]
         app.runAI()
         assert app.state.running and not app.state.error, app.state.error
+        app.loadPath(str(sample))  # another tab cannot swap the image under a run
+        assert "The AI is running" in app.state.error and app.state.image_name == sample.name
         deadline = time.monotonic() + 300
         while app.runner is not None and time.monotonic() < deadline:
             time.sleep(0.2)
