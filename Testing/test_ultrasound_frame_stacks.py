@@ -245,6 +245,43 @@ def test_dicom_out_writes_a_seg_per_frame_referencing_its_source(tmp_path):
     assert not (tmp_path / "png" / SAMPLE.stem / "lesions.seg.dcm").exists()
 
 
+def test_dicom_out_of_a_cine_loop_references_each_frame_of_the_multi_frame_instance(tmp_path):
+    """A cine loop (US Multi-frame, no Frame of Reference) through predict --dicom-out: per analysed frame a
+    SEG and an SR whose image references name the real instance, its multi-frame SOP class and the frame;
+    the SEG's mask is that frame's lesions; dciodvfy finds no error."""
+    import pydicom
+
+    from BreastUSAITraining.imagefiles import read_segmentation
+
+    frames = _frames(3)
+    loop = write_us_cine(tmp_path / "loop.dcm", np.stack([np.repeat(f[..., None], 3, axis=2) for f in frames]).astype(np.uint8),
+                         region_spacing_cm=(0.01, 0.01))
+    source = pydicom.dcmread(loop)
+    out = tmp_path / "out"
+    result = run_cli("predict", str(loop), "--out", str(out), "--expect-lesion", "--dicom-out", "--progress", "none")
+    assert result.returncode == 0, result.stderr
+    for number in (1, 2, 3):
+        folder = out / "loop" / f"frame_{number:04d}"
+        document = json.loads((folder / "result.json").read_text())
+        assert document["dicom_out"]["written"] is True and document["dicom_out"]["source_frame"] == number
+        seg = pydicom.dcmread(folder / "lesions.seg.dcm")
+        references = [item for group in seg.PerFrameFunctionalGroupsSequence for derivation in group.DerivationImageSequence
+                      for item in derivation.SourceImageSequence]
+        assert {(r.ReferencedSOPInstanceUID, r.ReferencedSOPClassUID, int(r.ReferencedFrameNumber)) for r in references} == {
+            (source.SOPInstanceUID, source.SOPClassUID, number)}
+        assert seg.PatientID == source.PatientID and seg.StudyInstanceUID == source.StudyInstanceUID
+        drawn = read_segmentation(folder / "lesions.seg.nrrd")  # on the analysed (ultrasound-region) grid
+        pixels = seg.pixel_array.reshape(len(drawn.segments), int(source.Rows), int(source.Columns))  # the full frame
+        assert [int(plane.sum()) for plane in pixels] == [int(segment.mask.sum()) for segment in drawn.segments]
+        report = pydicom.dcmread(folder / "lesions.sr.dcm")
+        frames_named = {int(item.ReferencedFrameNumber) for item in report.iterall()
+                        if item.keyword == "ReferencedSOPSequence" for item in item.value
+                        if item.get("ReferencedSOPInstanceUID") == source.SOPInstanceUID and "ReferencedFrameNumber" in item}
+        assert frames_named == {number} and seg.SOPInstanceUID in str(report)
+        _dicom_valid(folder / "lesions.seg.dcm")
+        _dicom_valid(folder / "lesions.sr.dcm")
+
+
 def test_ybr_full_422_frames_are_read_as_their_grey_picture(tmp_path):
     """YBR_FULL_422 (uncompressed, chroma subsampled) as scanners store captures: decoded to the
     grey picture the B-mode models were trained on, pixel for pixel."""

@@ -338,6 +338,22 @@ def table_release_models() -> str:
         parts.append(text + _machine(seg["machine"]))
     else:
         parts.append("_Segmentation cross-validation not run yet: `python benchmarks/release_segmentation_cv.py`._")
+    cross = _load("release_cross_site")
+    if cross and cross.get("directions"):
+        names = {"busi": "BUSI", "busbra": "BUS-BRA"}
+        rows = ["| across sites: trained on -> scored on | images: lesion Dice (missed) | lesions (malignant) | AUC, reference "
+                "crops | AUC, automatic crops |", "|---|---|---|---|---|"]
+        for f in cross["directions"].values():
+            seg_f, ref, auto = f["segmentation"], f["classifier_reference_crops"], f["classifier_automatic_crops"]
+            rows.append(f"| {names[f['trained_on']]} -> {names[f['scored_on']]} | {seg_f['images']}: {seg_f['dice']:.3f} "
+                        f"({seg_f['missed']}) | {ref['lesions']} ({ref['malignant']}) | {_ci95(ref)} | {_ci95(auto)} |")
+        missing = sorted({"busi-to-busbra", "busbra-to-busi"} - set(cross["directions"]))
+        parts.append("\n".join(rows) + "\n\nBoth shipped recipes trained on all of one dataset (`--val-fold none`, final epoch), "
+                     "scored on every lesion image of the other (`benchmarks/release_cross_site.py`)."
+                     + (f" Not measured yet: {', '.join(missing)}." if missing else "") + " " + _machine(cross["machine"]))
+    else:
+        parts.append("_Across sites (trained on one dataset, scored on the other): not measured yet "
+                     "(`python benchmarks/release_cross_site.py`)._")
     if speed:
         demo, cold, warm = speed["demo"], speed["predict_cold"], speed["predict_warm"]
         parts.append(f"`make demo` (11 sample images, shipped models, {speed['threads']} threads): {demo['wall_s']:.0f} s "

@@ -14,7 +14,7 @@ from pathlib import Path
 from .LesionAnnotations import lesionSegmentIds
 from .LesionClassification import resultsTable, tableRows
 from .LesionMasks import lesionMask
-from .SceneVolumes import REGION_ATTRIBUTE, SOURCE_DICOM_ATTRIBUTE, imageFromVolumeNode
+from .SceneVolumes import REGION_ATTRIBUTE, SOURCE_DICOM_ATTRIBUTE, SOURCE_FRAME_ATTRIBUTE, imageFromVolumeNode
 
 
 def exportLesionsAsDicom(scene, volume_node, segmentation_node, folder) -> list[Path]:
@@ -48,8 +48,10 @@ def exportLesionsAsDicom(scene, volume_node, segmentation_node, folder) -> list[
         raise ValueError("No lesion to export: the segmentation has no segment on this image.")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    seg = write_lesion_seg(source, lesions, folder / "lesions.seg.dcm", None, volume_node.GetAttribute(REGION_ATTRIBUTE))
+    frame = int(volume_node.GetAttribute(SOURCE_FRAME_ATTRIBUTE) or 0) or None  # a frame of a cine loop
+    seg = write_lesion_seg(source, lesions, folder / "lesions.seg.dcm", None, volume_node.GetAttribute(REGION_ATTRIBUTE),
+                           frame)
     spacing_known = read_image(source).meta.get("spacing_known") != "0"
     model = next(((r["model"], "") for r in rows), None)
-    report = write_lesion_report(source, seg, entries, folder / "lesions.sr.dcm", spacing_known, model)
+    report = write_lesion_report(source, seg, entries, folder / "lesions.sr.dcm", spacing_known, model, frame)
     return [seg, report]

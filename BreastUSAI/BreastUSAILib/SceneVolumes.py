@@ -154,6 +154,7 @@ FRAME_STACK_ATTRIBUTE = "BreastUSAI.FrameStack"  # the frames' labels, "|"-separ
 FRAME_ATTRIBUTE = "BreastUSAI.FrameOf"            # a frame taken out of a stack: "<stack node name>|<label>"
 SOURCE_FOLDER_ATTRIBUTE = "BreastUSAI.SourceFolder"  # the folder a frame stack was read from
 SOURCE_DICOM_ATTRIBUTE = "BreastUSAI.SourceDicom"    # the DICOM file a 2D image was read from (scene only)
+SOURCE_FRAME_ATTRIBUTE = "BreastUSAI.SourceFrame"    # and its frame (1-based) when that file is a cine loop
 REGION_ATTRIBUTE = "BreastUSAI.UltrasoundRegion"     # x0,y0,x1,y1 of the tissue region it was cropped to
 
 
@@ -193,8 +194,11 @@ def frameOfStack(scene, stack_node, index: int):
     node = volumeNodeFromImage(scene, frame, f"{stack_node.GetName()} {labels[index]}", imageKindOfNode(stack_node))
     node.SetAttribute(FRAME_ATTRIBUTE, f"{stack_node.GetName()}|{labels[index]}")
     folder = Path(stack_node.GetAttribute(SOURCE_FOLDER_ATTRIBUTE) or "")
-    if folder.is_dir() and (folder / labels[index]).is_file():  # a capture file (not a cine frame)
+    if folder.is_dir() and (folder / labels[index]).is_file():  # a capture file
         rememberDicomSource(node, folder / labels[index], image.meta)
+    elif folder.is_file() and labels[index] == f"frame {index + 1}":  # a frame of a cine loop (one multi-frame file)
+        rememberDicomSource(node, folder, image.meta)
+        node.SetAttribute(SOURCE_FRAME_ATTRIBUTE, str(index + 1))
     return node
 
 

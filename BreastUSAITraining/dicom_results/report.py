@@ -23,9 +23,10 @@ LOCAL_SCHEME = "99BREASTUSAI"
 
 
 def write_lesion_report(source: str | Path, seg_path: str | Path, lesions: list[dict[str, Any]], out: str | Path,
-                        spacing_known: bool, model: tuple[str, str] | None) -> Path:
+                        spacing_known: bool, model: tuple[str, str] | None, frame: int | None = None) -> Path:
     """``lesions``: result.json lesion entries in the SEG's segment order (``id``, ``area_mm2``,
-    ``malignant_probability`` / ``prediction`` when a classifier ran). Returns ``out``."""
+    ``malignant_probability`` / ``prediction`` when a classifier ran); ``frame``: the source frame (1-based)
+    of a cine loop the lesions are on. Returns ``out``."""
     import highdicom as hd
     import pydicom
     from pydicom.sr.codedict import codes
@@ -56,7 +57,8 @@ def write_lesion_report(source: str | Path, seg_path: str | Path, lesions: list[
             referenced_segment=hd.sr.ReferencedSegmentationFrame(
                 sop_class_uid=seg.SOPClassUID, sop_instance_uid=seg.SOPInstanceUID, frame_number=number,
                 segment_number=number,
-                source_image=hd.sr.SourceImageForSegmentation(dataset.SOPClassUID, dataset.SOPInstanceUID)),
+                source_image=hd.sr.SourceImageForSegmentation(dataset.SOPClassUID, dataset.SOPInstanceUID,
+                                                              referenced_frame_numbers=[frame] if frame else None)),
             finding_type=codes.SCT.Mass, measurements=measurements or None, qualitative_evaluations=evaluations or None))
     observer = hd.sr.ObserverContext(observer_type=codes.DCM.Device,
                                      observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(

@@ -298,8 +298,7 @@ def _write_dicom_results(folder: Path, image: ImageData, lesions: list[Lesion], 
     from ..imagefiles.dicom import is_dicom_file
 
     origin = Path(image.source.split("#")[0])
-    if "#" in image.source:
-        return {"written": False, "reason": "a frame of a cine loop: a DICOM SEG of multi-frame sources is not written yet"}
+    frame = int(image.source.split("#frame")[1]) if "#frame" in image.source else None  # a cine loop's frame (1-based)
     if not (origin.is_file() and is_dicom_file(origin)):
         return {"written": False, "reason": "the input is not a DICOM file (a DICOM SEG references DICOM instances)"}
     if not lesions:
@@ -308,13 +307,14 @@ def _write_dicom_results(folder: Path, image: ImageData, lesions: list[Lesion], 
              if source.get("kind") == "segmentation model" and models.segmenter is not None else None)
     try:
         path = write_lesion_seg(origin, [(lesion.lesion_id, lesion.mask) for lesion in lesions], folder / "lesions.seg.dcm",
-                                model, image.meta.get("ultrasound_region"))
+                                model, image.meta.get("ultrasound_region"), frame)
     except InputFileError as error:
         return {"written": False, "reason": error.problem if hasattr(error, "problem") else str(error)}
     classifier = next(((p.bundle.name, p.bundle.version) for _, p in models.classifiers), None)
     report = write_lesion_report(origin, path, documents, folder / "lesions.sr.dcm",
-                                 image.meta.get("spacing_known") != "0", classifier)
+                                 image.meta.get("spacing_known") != "0", classifier, frame)
     return {"written": True, "seg": path.name, "sr": report.name, "segments": len(lesions),
+            **({"source_frame": frame} if frame else {}),
             "algorithm": "manual (drawn mask)" if model is None else f"automatic: {model[0]} {model[1]}"}
 
 

@@ -698,6 +698,20 @@ class BreastUSAILogicTest(unittest.TestCase):
         with self.assertRaisesRegex(ValueError, "not read from a DICOM file"):
             logic.exportAsDicom(stack, lesions, self.tmp / "no")
 
+        # a frame of a cine loop: the SEG and SR reference that frame of the multi-frame instance
+        loop = factory.write_us_cine(self.tmp / "loop.dcm", np.stack([np.repeat(f[..., None], 3, axis=2) for f in frames]),
+                                     region_spacing_cm=(0.01, 0.02))
+        cine, _ = logic.loadImage(loop, "us_bmode")
+        third = logic.frameOfStack(cine, 2)
+        on_third = logic.createLesionSegmentation(third)
+        logic.addLesion(on_third, third, mask, "lesion_1")
+        seg_path, sr_path = logic.exportAsDicom(third, on_third, self.tmp / "cine_to_pacs")
+        seg, source = pydicom.dcmread(seg_path), pydicom.dcmread(loop)
+        (reference,) = seg.PerFrameFunctionalGroupsSequence[0].DerivationImageSequence[0].SourceImageSequence
+        self.assertEqual((reference.ReferencedSOPInstanceUID, reference.ReferencedSOPClassUID, reference.ReferencedFrameNumber),
+                         (source.SOPInstanceUID, source.SOPClassUID, 3))
+        self.assertIn(seg.SOPInstanceUID, str(pydicom.dcmread(sr_path)))
+
     def test_panel_selections_are_kept_in_the_scene_and_come_back_with_it(self):
         """The parameter node: what the panel had chosen survives saving and reopening the scene."""
         import slicer
