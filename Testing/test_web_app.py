@@ -161,22 +161,28 @@ def test_edited_and_annotated_lesion_is_exported_as_a_valid_dataset(page, web_se
         page.wait_for_function(f"document.querySelector('#export-report').innerText.includes('{name}')")
         return work / name
 
+    def stroke(tool: str) -> None:
+        page.click(f"#tool-{tool}")
+        time.sleep(0.5)
+        box = page.locator("#views").bounding_box()
+        page.mouse.move(box["x"] + 500, box["y"] + 450)  # below the lesion, inside the image
+        page.mouse.down()
+        for step in range(20):
+            page.mouse.move(box["x"] + 500 + 8 * step, box["y"] + 450 + 4 * step)
+            time.sleep(0.05)
+        page.mouse.up()
+        time.sleep(1)
+
     before = export("export-before-edit")
     page.click("#fit")
-    page.click("#tool-paint")
-    time.sleep(0.5)
-    box = page.locator("#views").bounding_box()
-    page.mouse.move(box["x"] + 500, box["y"] + 450)  # below the lesion, inside the image
-    page.mouse.down()
-    for step in range(20):
-        page.mouse.move(box["x"] + 500 + 8 * step, box["y"] + 450 + 4 * step)
-        time.sleep(0.05)
-    page.mouse.up()
-    time.sleep(1)
+    stroke("paint")
     keep_screenshot(page, "3-segment-editor-paint")
     page.click("#tool-none")
     after = export("export-after-edit")
     assert error_text(page) == ""
+    stroke("erase")  # the same stroke erased: back to the AI's outline
+    page.click("#tool-none")
+    erased = export("export-after-erase")
 
     from BreastUSAITraining.imagefiles.segmentation import read_segmentation
 
@@ -185,6 +191,8 @@ def test_edited_and_annotated_lesion_is_exported_as_a_valid_dataset(page, web_se
         return int(read_segmentation(seg).segment("lesion_1").mask.sum())
 
     assert voxels(after) > voxels(before) + 500, "the paint stroke did not reach the exported lesion"
+    painted, left = voxels(after) - voxels(before), voxels(erased) - voxels(before)
+    assert 0 <= left < 0.05 * painted, f"the erase stroke left {left} of the {painted} painted voxels"  # (edge pixels)
     result = run_cli("dataset", "validate", str(after), "--deep")
     assert result.returncode == 0, result.stdout + result.stderr
     (item,) = json.loads((after / "dataset.json").read_text())["training"]
