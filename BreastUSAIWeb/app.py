@@ -182,10 +182,10 @@ class BreastUSAIWebApp(TrameApp):
             self.state.model_choices = [{"title": entry.summary(), "value": str(entry.path), "props": {"disabled": not entry.usable}}
                                         for entry in self.logic.listModels()]
 
-    def runAI(self) -> None:
-        """The chosen models on the image shown; none chosen: the shipped models that fit its kind."""
+    def runAI(self, chosen_models: list[str] | None = None) -> None:
+        """The chosen models (bundle folders) on the image shown; none chosen: the shipped models that fit its kind."""
         with self.shownErrors():
-            chosen = list(self.state.chosen_models or [])
+            chosen = list(chosen_models or [])
             self.runner = (self.logic.startPrediction(self.volume, chosen) if chosen
                            else self.logic.runAIOnImage(self.volume))
             self.state.update({"running": True, "progress": 0, "status": "Running the AI ...", "log": ""})
@@ -276,12 +276,12 @@ class BreastUSAIWebApp(TrameApp):
                 raise ValueError("Choose a lesion in the results table first.")
             self.editor.set_active_effect_type(EDIT_TOOLS[name])
 
-    def saveAnnotation(self) -> None:
+    def saveAnnotation(self, pathology: str = "", birads: str = "", clinical: str = "", note: str = "") -> None:
+        """The form's fields as the page held them when *Save* was clicked."""
         with self.shownErrors():
             segmentation, segment_id = self._selectedSegment()
-            self.logic.saveAnnotationForm(segmentation, segment_id, pathology=self.state.pathology or "",
-                                          birads=self.state.birads or "", clinical=self.state.clinical or "",
-                                          note=self.state.note or "")
+            self.logic.saveAnnotationForm(segmentation, segment_id, pathology=pathology or "", birads=birads or "",
+                                          clinical=clinical or "", note=note or "")
             self.state.status = f"Saved the annotation of {self.state.selected_lesion}."
 
     def _selectedSegment(self):
@@ -291,19 +291,19 @@ class BreastUSAIWebApp(TrameApp):
         return segmentation, segmentation.GetSegmentation().GetSegmentIdBySegmentName(self.state.selected_lesion)
 
     # --- 5. Export
-    def export(self) -> None:
+    def export(self, folder: str) -> None:
         """The annotated lesions as a dataset ``train`` reads (anonymous; the folder replaced whole)."""
         with self.shownErrors():
-            report = self.logic.exportAnnotations(str(self._allowed(self.state.export_folder)))
+            report = self.logic.exportAnnotations(str(self._allowed(folder)))
             self.state.export_report = "\n".join([f"Exported {report.lesions} lesion(s) of {report.cases} case(s) to "
                                                   f"{report.folder}.", *report.warnings, *report.skipped])
 
-    def exportDicom(self) -> None:
+    def exportDicom(self, folder: str) -> None:
         """The AI's lesions of a DICOM image as a DICOM SEG + TID 1500 SR (for the same PACS: patient and
-        study identifiers copied from the source) into the export folder."""
+        study identifiers copied from the source) into ``folder``."""
         with self.shownErrors():
             segmentation, _ = self._selectedSegment()
-            folder = self._allowed(self.state.export_folder)
+            folder = self._allowed(folder)
             written = self.logic.exportAsDicom(self.volume, segmentation, str(folder))
             self.state.export_report = "Wrote " + ", ".join(Path(path).name for path in written) + f" to {folder}."
 

@@ -20,7 +20,8 @@ def _section(title: str) -> None:
 
 def buildPage(app: BreastUSAIWebApp) -> None:
     state, ctrl = app.state, app.server.controller
-    ctrl.load_path = lambda: app.loadPath(state.server_path)
+    # a click sends the fields it acts on with it: the server never acts on a value the page has not synced yet
+    ctrl.load_path = app.loadPath
     ctrl.run_ai = app.runAI
     ctrl.fit_views = app.fitViews
     ctrl.cancel = app.cancel
@@ -51,7 +52,7 @@ def buildPage(app: BreastUSAIWebApp) -> None:
                 with html.Div(classes="d-flex"):
                     v.VTextField(v_model=("server_path", ""), label="or a file / DICOM folder on the server",
                                  density="compact", id="server-path", hide_details=True)
-                    v.VBtn("Load", click=ctrl.load_path, id="load", classes="ml-2", disabled=("running",))
+                    v.VBtn("Load", click=(ctrl.load_path, "[server_path]"), id="load", classes="ml-2", disabled=("running",))
                 with html.Div(classes="d-flex align-center mt-1"):
                     html.Div("Kind: {{ image_kind }}", id="image-kind", classes="text-body-2")
                     v.VSpacer()
@@ -64,7 +65,7 @@ def buildPage(app: BreastUSAIWebApp) -> None:
                           closable_chips=True, density="compact", hide_details=True, id="models",
                           label="Models (none chosen: the shipped ones that fit the image)", classes="mb-2")
                 with html.Div(classes="d-flex align-center"):
-                    v.VBtn("Run AI", click=ctrl.run_ai, disabled=("running",), color="primary", id="run-ai")
+                    v.VBtn("Run AI", click=(ctrl.run_ai, "[chosen_models]"), disabled=("running",), color="primary", id="run-ai")
                     v.VBtn("Cancel", click=ctrl.cancel, disabled=("!running",), classes="ml-2", id="cancel")
                 v.VProgressLinear(model_value=("progress",), height=6, classes="mt-2", id="progress")
 
@@ -102,14 +103,15 @@ def buildPage(app: BreastUSAIWebApp) -> None:
                 v.VTextField(v_model=("clinical", ""), label="Clinical (age=54; family_history=1)", density="compact",
                              hide_details=True, id="clinical")
                 v.VTextarea(v_model=("note", ""), label="Note", rows=2, density="compact", hide_details=True, id="note")
-                v.VBtn("Save annotation", click=ctrl.save_annotation, id="save-annotation", classes="mt-1")
+                v.VBtn("Save annotation", click=(ctrl.save_annotation, "[pathology, birads, clinical, note]"),
+                       id="save-annotation", classes="mt-1")
 
                 _section("5. Export the annotated lesions (dataset for train)")
                 v.VTextField(v_model=("export_folder", ""), label="Folder on the server", density="compact",
                              hide_details=True, id="export-folder")
                 with html.Div(classes="d-flex"):
-                    v.VBtn("Export", click=ctrl.export, id="export", classes="mt-1")
-                    v.VBtn("DICOM SEG + SR", click=ctrl.export_dicom, id="export-dicom", classes="mt-1 ml-2",
+                    v.VBtn("Export", click=(ctrl.export, "[export_folder]"), id="export", classes="mt-1")
+                    v.VBtn("DICOM SEG + SR", click=(ctrl.export_dicom, "[export_folder]"), id="export-dicom", classes="mt-1 ml-2",
                            title="the lesions of a DICOM image, for the same PACS")
                 html.Pre("{{ export_report }}", id="export-report", style="white-space: pre-wrap; font-size: 0.8em")
                 html.Pre("{{ log }}", style="white-space: pre-wrap; font-size: 0.7em; max-height: 8em; overflow-y: auto",

@@ -77,7 +77,7 @@ def page(web_server):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         tab = browser.new_page(viewport={"width": 1400, "height": 900})
-        tab.set_default_timeout(60_000)
+        tab.set_default_timeout(180_000)  # a busy 2-core machine: generous, a hang still fails
         tab.goto(web_server[0])
         tab.wait_for_selector("#run-ai")
         tab.wait_for_function("document.querySelector('#image-name').innerText.length > 0")

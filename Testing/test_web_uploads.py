@@ -49,8 +49,7 @@ def test_paths_typed_on_the_page_stay_inside_the_allowed_folders(tmp_path):
     allowed = tmp_path / "images"
     allowed.mkdir()
     app = BreastUSAIWebApp(work=tmp_path / "work", roots=[allowed])
-    app.state.export_folder = str(tmp_path / "elsewhere")
-    app.export()
+    app.export(str(tmp_path / "elsewhere"))
     assert "outside the folders" in app.state.error and not (tmp_path / "elsewhere").exists()
     app.loadPath(str(Path("/etc/hostname")))
     assert "outside the folders" in app.state.error and app.volume is None
@@ -85,10 +84,9 @@ mask = np.zeros(app.logic.imageOf(node).shape_kji, dtype=bool)
 mask[10:20, 20:40, 20:40] = True
 segment = app.logic.addLesion(segmentation, node, mask, "lesion_1")
 app.logic.setLesionAnnotation(segmentation, segment, pathology="benign", birads="3")
-app.state.export_folder = sys.argv[4]
 print("exporting", flush=True)
 while True:
-    app.export()
+    app.export(sys.argv[4])
     assert not app.state.error, app.state.error
 """
 
@@ -134,8 +132,7 @@ def test_run_ai_with_chosen_models_from_a_models_folder(tmp_path, repo):
     try:
         paths = [choice["value"] for choice in app.state.model_choices]
         assert str(models / "my-segmentation") in paths and len(paths) == 6, paths  # 5 shipped + ours
-        app.state.chosen_models = [str(models / "my-segmentation")]
-        app.runAI()
+        app.runAI([str(models / "my-segmentation")])
         assert app.state.running and not app.state.error, app.state.error
         app.loadPath(str(sample))  # another tab cannot swap the image under a run
         assert "The AI is running" in app.state.error and app.state.image_name == sample.name
