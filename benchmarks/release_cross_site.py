@@ -7,7 +7,8 @@ For each direction: ``lesion-segmentation``'s and ``lesion-classifier``'s recipe
 (BUSI's train-only label conflicts left out): lesion Dice of everything found (missed: Dice < 0.1),
 and the classifier's AUC on the reference-mask crops and on the crops from the automatic
 segmentation (the found lesion overlapping each reference lesion most; the most probable region
-when none does), with 95% cluster-bootstrap CIs (whole duplicate groups / patients resampled).
+when none does; a lesion on an image where the model gives no region at all has no automatic crop and is
+left out of that AUC, counted), with 95% cluster-bootstrap CIs (whole duplicate groups / patients resampled).
 
     python benchmarks/release_cross_site.py --work /work/bench-work/cross-site \
         [--busi /work/release-work/busi] [--busbra /work/release-work/busbra] [--directions busi-busbra busbra-busi] \
@@ -60,13 +61,16 @@ def summarise(document: dict, dataset_folder: Path) -> dict:
     crops = document["lesions"]
     labels = np.array([r["label"] for r in crops])
     groups = [group_of[r["case_id"]] for r in crops]
-    automatic = np.array([r["probability_automatic"] for r in crops])
+    usable = [r for r in crops if r["probability_automatic"] is not None]  # no region at all: no crop to classify
+    automatic = np.array([r["probability_automatic"] for r in usable])
     return {"trained_on": document["trained_on"], "scored_on": document["scored_on"],
             "segmentation": {"images": int(dice.size), "dice": round(float(dice.mean()), 4),
                              "dice_median": round(float(np.median(dice)), 4), "missed": int((dice < 0.1).sum())},
             "classifier_reference_crops": auc_figures(labels, np.array([r["probability_reference"] for r in crops]), groups),
-            "classifier_automatic_crops": auc_figures(labels, automatic, groups),
+            "classifier_automatic_crops": auc_figures(np.array([r["label"] for r in usable]), automatic,
+                                                      [group_of[r["case_id"]] for r in usable]),
             "lesions_not_detected": int(sum(not r["detected"] for r in crops)),
+            "lesions_without_automatic_crop": len(crops) - len(usable),
             "train_seconds": document["train_seconds"], "threads": document["threads"]}
 
 

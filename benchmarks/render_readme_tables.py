@@ -348,8 +348,12 @@ def table_release_models() -> str:
             rows.append(f"| {names[f['trained_on']]} -> {names[f['scored_on']]} | {seg_f['images']}: {seg_f['dice']:.3f} "
                         f"({seg_f['missed']}) | {ref['lesions']} ({ref['malignant']}) | {_ci95(ref)} | {_ci95(auto)} |")
         missing = sorted({"busi-to-busbra", "busbra-to-busi"} - set(cross["directions"]))
+        dropped = "; ".join(f"{names[f['trained_on']]} -> {names[f['scored_on']]}: {f['lesions_not_detected']} lesions not "
+                            f"found (classified on the most probable region), {f.get('lesions_without_automatic_crop', 0)} "
+                            "on images with no region at all (left out of the automatic AUC)"
+                            for f in cross["directions"].values())
         parts.append("\n".join(rows) + "\n\nBoth shipped recipes trained on all of one dataset (`--val-fold none`, final epoch), "
-                     "scored on every lesion image of the other (`benchmarks/release_cross_site.py`)."
+                     f"scored on every lesion image of the other (`benchmarks/release_cross_site.py`); {dropped}."
                      + (f" Not measured yet: {', '.join(missing)}." if missing else "") + " " + _machine(cross["machine"]))
     else:
         parts.append("_Across sites (trained on one dataset, scored on the other): not measured yet "

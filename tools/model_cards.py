@@ -137,6 +137,11 @@ def _cross_site(part: str) -> str:
             lines.append(f"| {names[figures['trained_on']]} -> {names[figures['scored_on']]} | {ref['lesions']} "
                          f"({ref['malignant']}) | {ref['auc']:.3f} ({_ci(ref['auc_ci95_cluster'])}) | {auto['auc']:.3f} "
                          f"({_ci(auto['auc_ci95_cluster'])}) |")
+    if part != "segmentation":
+        lines += [""] + [f"{names[f['trained_on']]} -> {names[f['scored_on']]}: {f['lesions_not_detected']} lesions not found by "
+                         f"the segmentation (classified on its most probable region), {f.get('lesions_without_automatic_crop', 0)} "
+                         "on images where it gives no region at all (left out of the automatic-crop AUC)."
+                         for f in cross["directions"].values()]
     missing = {"busi-to-busbra", "busbra-to-busi"} - set(cross["directions"])
     if missing:
         lines += ["", "Not measured yet: " + ", ".join(sorted(missing)) + "."]
