@@ -13,11 +13,7 @@ import io
 import json
 import os
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -25,43 +21,22 @@ import pytest
 from cli_helpers import run_cli
 from PIL import Image
 
+from BreastUSAIWeb.child_server import CHROMIUM, CHROMIUM_FLAGS, start_child_server, stop_child_server
+
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def web_server(tmp_path_factory):
     """(address, work folder) of a started app; stopped (and its worker with it) after the module."""
     work = tmp_path_factory.mktemp("web")
-    port = _free_port()
     log = (work / "server.log").open("w")
-    server = subprocess.Popen([sys.executable, "-m", "BreastUSAIWeb", "--port", str(port), "--work", str(work / "app"),
-                               "--files", str(work)], stdout=log, stderr=subprocess.STDOUT, cwd=REPO)
-    address = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            urllib.request.urlopen(address, timeout=2)
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail("the web app did not start:\n" + (work / "server.log").read_text()[-3000:])
-            time.sleep(0.5)
-    yield address, work
-    server.terminate()
     try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
+        server, address = start_child_server(work, log)
+    except RuntimeError as error:
+        pytest.fail(f"{error}:\n" + (work / "server.log").read_text()[-3000:])
+    yield address, work
+    stop_child_server(server)
     log.close()
 
 

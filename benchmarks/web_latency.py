@@ -19,13 +19,11 @@ import argparse
 import io
 import json
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -37,34 +35,10 @@ sys.path[:0] = [str(REPO), str(HERE)]
 from machine import machine_info  # noqa: E402
 
 from BreastUSAITraining.atomic import write_json_atomic  # noqa: E402
+from BreastUSAIWeb.child_server import CHROMIUM, CHROMIUM_FLAGS, start_child_server, stop_child_server  # noqa: E402
 
 RESULT = HERE / "results" / "web_latency.json"
 SAMPLE = REPO / "Resources" / "SampleData" / "busi" / "malignant_139.png"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _start_server(work: Path) -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "BreastUSAIWeb", "--port", str(port), "--work", str(work / "app"),
-                               "--files", str(work)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO)
-    address = f"http://127.0.0.1:{port}/"
-    for _ in range(240):
-        try:
-            urllib.request.urlopen(address, timeout=2)
-            return server, address
-        except OSError:
-            time.sleep(0.5)
-    server.kill()
-    raise SystemExit("the web app did not start")
-
-
 def _colour(page) -> float:
     from PIL import Image
 
@@ -121,11 +95,10 @@ def main() -> None:
                             "full", "--cases", "2", "--out", str(work / "phantom")], check=True)
             volume = sorted((work / "phantom" / "images").glob("*.nrrd"))[0]
         shutil.copy(volume, work / "abvs_full.nrrd")
-        server, address = _start_server(work)
+        server, address = start_child_server(work, timeout_s=240)
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=shutil.which("chromium") or "/usr/bin/chromium",
-                                                     args=CHROMIUM_FLAGS)
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
                 page = browser.new_page(viewport={"width": 1400, "height": 900})
                 page.set_default_timeout(600_000)
                 page.goto(address)
@@ -143,8 +116,7 @@ def main() -> None:
         finally:
             for child in psutil.Process(server.pid).children(recursive=True):
                 child.kill()
-            server.terminate()
-            server.wait(timeout=30)
+            stop_child_server(server)
     result = {
         "machine": machine_info(), "note": args.note, "goal_2d_s": 2.0,
         "busi_image": {"file": SAMPLE.name, "warm_up_s": round(warm_up_2d, 2), "runs_s": [round(s, 2) for s in image_s],
