@@ -130,7 +130,7 @@ class BreastUSAIWebApp(TrameApp):
         """Load an image file or DICOM folder from the server's disk (inside ``--files`` folders;
         ``trusted``: the app's own sample, whose ``kind`` is known)."""
         with self.shownErrors():
-            self._checkIdle()
+            self.logic.checkCanLoad()
             path = Path(text) if trusted else self._allowed(text)
             self._show(*self.logic.loadImage(str(path), kind), name=path.name)
 
@@ -144,15 +144,10 @@ class BreastUSAIWebApp(TrameApp):
         shown_as = uploads[0].name if len(uploads) == 1 else "the uploaded DICOM series"
         names: dict[str, str] = {}
         with self.shownErrors(names):
-            self._checkIdle()
+            self.logic.checkCanLoad()
             path = saveUpload(uploads, self.work / "uploads", self.maxUploadBytes)
             names[str(path)] = shown_as
             self._show(*self.logic.loadImage(str(path)), name=shown_as)
-
-    def _checkIdle(self) -> None:
-        """While the AI runs, the image stays: its results come back onto it (like the panel's disabled buttons)."""
-        if self.runner is not None:
-            raise ValueError("The AI is running on the image shown: wait for it or cancel it before loading another.")
 
     def _show(self, node, guess, name: str) -> None:
         self.volume = node

@@ -288,6 +288,12 @@ class ModuleLogic:
         job = stagePrediction(volume_node, bundle_paths, device, segmentation_node, out, cam, clinical, birads, expectLesion)
         return self._startRun(job, volume_node)
 
+    def checkCanLoad(self):
+        """A front end that shows one image at a time loads no other while the AI runs on it (its results
+        come back onto that image): refused with the reason."""
+        if self.predictionRunning():
+            raise ValueError("The AI is running on the image shown: wait for it or cancel it before loading another.")
+
     def _checkCanRun(self, bundle_paths):
         """Refuse a run without models, during a read without AI, or while another run is under way."""
         if not bundle_paths:
