@@ -602,3 +602,37 @@ def test_gpu_speed_without_a_gpu_is_refused_before_any_work(tmp_path, script):
                            "--device", "cuda", "--out", str(out), *extra], capture_output=True, text=True, timeout=300)
     assert done.returncode == 2 and "--device cuda: this machine has no CUDA GPU" in done.stderr, done.stderr
     assert not out.exists() and not (tmp_path / "work").exists()
+
+
+def test_shipped_segmentation_against_the_plain_reference_pairs_the_same_images_by_group(tmp_path):
+    import release_cv
+    import release_segmentation_cv
+
+    rng = np.random.default_rng(3)
+    cases = [f"{site}_{n:03d}" for site in ("busi", "busbra") for n in range(40)]
+    sites = {case: case.split("_")[0] for case in cases}
+    group_of = {case: index // 2 for index, case in enumerate(cases)}   # two linked images per group
+    shipped_dice = {case: float(np.clip(rng.normal(0.8, 0.1), 0, 1)) for case in cases}
+    reference_dice = {case: shipped_dice[case] - 0.05 for case in cases}
+    reference_dice["busi_000"] = reference_dice["busi_001"] = 0.02   # the reference misses one group
+    for name, dice, folds in (("shipped", shipped_dice, (0, 1)), ("reference", reference_dice, (0,))):
+        folder = tmp_path / name
+        folder.mkdir()
+        for fold in folds:
+            chosen = [c for i, c in enumerate(cases) if (i // 2) % 2 == fold]   # linked groups stay in one fold
+            rows = [{"case_id": c, "dice": dice[c], "found": 1} for c in chosen]
+            (folder / f"fold{fold}.json").write_text(json.dumps({"fold": fold, "images": rows, "lesions": []}))
+    shipped = release_cv.fold_documents(tmp_path / "shipped")
+    reference = release_cv.fold_documents(tmp_path / "reference")
+    result = release_segmentation_cv.paired_comparison(shipped, reference, sites, group_of)
+    assert result["folds"] == [0]                        # only the fold both have
+    fold0 = [c for i, c in enumerate(cases) if (i // 2) % 2 == 0]
+    everything = result["per_site"]["all"]
+    assert everything["images"] == len(fold0) and everything["groups"] == len(fold0) // 2   # pairs counted once
+    expected = np.mean([shipped_dice[c] - reference_dice[c] for c in fold0])
+    assert everything["difference"] == pytest.approx(expected, abs=1e-4)
+    low, high = everything["difference_ci95_cluster"]
+    assert low <= expected <= high
+    assert everything["missed_reference"] == 2 and everything["missed_shipped"] == 0   # busi_000 and busi_001
+    assert result["per_site"]["busi"]["images"] == 20 and result["per_site"]["busbra"]["images"] == 20
+    assert 0 < everything["wilcoxon_p_groups"] < 0.05   # every group better by 0.05 or more

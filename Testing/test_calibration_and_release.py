@@ -25,6 +25,7 @@ from BreastUSAITraining.statistics.calibration import (
     fit_temperature,
     reliability_table,
 )
+from BreastUSAITraining.statistics.grouped import cluster_bootstrap_mean_ci
 
 
 def _overconfident(n: int = 4000, temperature: float = 3.0, seed: int = 0):
@@ -66,6 +67,26 @@ def test_cluster_bootstrap_does_not_count_copies_as_evidence():
     assert cluster_width == pytest.approx(original_width, rel=0.25)
     with pytest.raises(ValueError, match="group keys"):
         bootstrap_auc_ci(labels, scores, groups=[0, 1])
+
+
+def test_cluster_bootstrap_of_a_mean_difference_resamples_whole_groups():
+    rng = np.random.default_rng(2)
+    differences = rng.normal(0.02, 0.1, 200)               # e.g. per-image Dice, recipe minus reference
+    copies = 4
+    groups = np.repeat(np.arange(differences.size), copies)
+    alone = cluster_bootstrap_mean_ci(differences, np.arange(differences.size))
+    cluster = cluster_bootstrap_mean_ci(np.repeat(differences, copies), groups)
+    naive = cluster_bootstrap_mean_ci(np.repeat(differences, copies), np.arange(differences.size * copies))
+    width = [high - low for low, high in (alone, cluster, naive)]
+    assert alone[0] < differences.mean() < alone[1]
+    assert width[1] == pytest.approx(width[0], rel=0.15)    # copies add no evidence ...
+    assert width[2] < 0.6 * width[1]                         # ... unless counted as independent images
+    se = differences.std(ddof=1) / np.sqrt(differences.size)  # against the normal approximation
+    assert width[0] == pytest.approx(2 * 1.96 * se, rel=0.15)
+    with pytest.raises(ValueError, match="finite"):
+        cluster_bootstrap_mean_ci([0.1, np.nan], [0, 1])
+    with pytest.raises(ValueError, match="group keys"):
+        cluster_bootstrap_mean_ci([0.1, 0.2], [0])
 
 
 def _classify(bundle_path, phantom):

@@ -30,14 +30,15 @@ def cli(*args: str, threads: int) -> None:
     subprocess.run([sys.executable, "-m", "BreastUSAITraining", "-q", *args], check=True, env=env)
 
 
-def train_fold(model: str, data: Path, work: Path, fold: int, threads: int) -> tuple[Path, float]:
-    """Train ``model``'s recipe with ``fold`` held out (kept: the final epoch), resuming a killed run;
-    an existing bundle is reused. Returns the bundle and the seconds spent."""
+def train_fold(model: str, data: Path, work: Path, fold: int, threads: int,
+               arguments: tuple[str, ...] | None = None) -> tuple[Path, float]:
+    """Train ``model``'s recipe (or the training ``arguments`` given) with ``fold`` held out (kept: the
+    final epoch), resuming a killed run; an existing bundle is reused. Returns the bundle and the seconds spent."""
     bundle, run_dir = work / f"fold{fold}", work / f"fold{fold}.run"
     started = time.perf_counter()
     if not (bundle / "configs" / "metadata.json").exists():
         resume = ["--resume"] if (run_dir / "checkpoints" / "last.pt").exists() else []
-        cli("train", *recipe(model).train, "--data", str(data), "--out", str(bundle), "--run-dir", str(run_dir),
+        cli("train", *(arguments or recipe(model).train), "--data", str(data), "--out", str(bundle), "--run-dir", str(run_dir),
             "--val-fold", str(fold), "--keep", "last", "--device", "cpu", "--overwrite", *resume, threads=threads)
     return bundle, time.perf_counter() - started
 

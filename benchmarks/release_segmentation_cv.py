@@ -17,7 +17,15 @@ with a lesion:
         --work /work/bench-work/release-seg --classifiers /work/bench-work/release-cls [--folds 0 1] [--threads 1]
     python benchmarks/release_segmentation_cv.py --data /work/release-work/release --combine
 
-Each fold: ``results/release_segmentation_cv/fold<k>.json``; pooled: ``results/release_segmentation_cv.json``.
+``--recipe plain-reference`` cross-validates the plain reference the shipped recipe must beat
+(``PLAIN_SEGMENTATION_REFERENCE`` in ``tools/release_recipes.py``: MONAI UNet, 256 px, 30 epochs,
+left-right flips only, no normal images) on the same folds (segmentation only, default work folder
+``/work/bench-work/release-seg-reference``). The shipped recipe's pooled result then compares the two
+on the images of the folds both have: mean lesion Dice difference with a 95% CI resampling whole
+linked groups, Wilcoxon over the groups' mean differences, and missed images of each.
+
+Each fold: ``results/release_segmentation_cv[_plain_reference]/fold<k>.json``; pooled:
+``results/release_segmentation_cv[_plain_reference].json``.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,15 +43,35 @@ sys.path[:0] = [str(HERE.parent), str(HERE.parent / "tools"), str(HERE)]
 
 from machine import machine_info  # noqa: E402
 from release_cv import auc_figures, case_groups, fold_documents, run_missing_folds, train_fold  # noqa: E402
-from release_recipes import recipe  # noqa: E402
+from release_recipes import PLAIN_SEGMENTATION_REFERENCE, recipe  # noqa: E402
 
 from BreastUSAITraining.atomic import write_json_atomic  # noqa: E402
 from BreastUSAITraining.dataset import load_dataset  # noqa: E402
 from BreastUSAITraining.dataset.merge import site_of_cases  # noqa: E402
 
-RESULTS = HERE / "results" / "release_segmentation_cv"
-POOLED = HERE / "results" / "release_segmentation_cv.json"
 MODEL = "lesion-segmentation"
+
+
+@dataclass(frozen=True)
+class CrossValidated:
+    """One recipe's cross-validation: its training arguments, fold results and pooled file."""
+
+    name: str
+    arguments: tuple[str, ...]
+    results: Path
+    pooled: Path
+    work: Path
+
+
+RECIPES = {
+    "shipped": CrossValidated("shipped", recipe(MODEL).train, HERE / "results" / "release_segmentation_cv",
+                              HERE / "results" / "release_segmentation_cv.json", Path("/work/bench-work/release-seg")),
+    "plain-reference": CrossValidated("plain-reference", PLAIN_SEGMENTATION_REFERENCE,
+                                      HERE / "results" / "release_segmentation_cv_plain_reference",
+                                      HERE / "results" / "release_segmentation_cv_plain_reference.json",
+                                      Path("/work/bench-work/release-seg-reference")),
+}
+RESULTS, POOLED = RECIPES["shipped"].results, RECIPES["shipped"].pooled
 
 
 def _dice(found: np.ndarray, truth: np.ndarray) -> float:
@@ -103,32 +132,71 @@ def score_fold(data: Path, seg_bundle: Path, cls_bundle: Path | None, fold: int 
     return images, crops
 
 
-def run_fold(data: Path, work: Path, classifiers: Path, fold: int, threads: int) -> None:
-    bundle, trained = train_fold(MODEL, data, work, fold, threads)
-    cls_bundle = classifiers / f"fold{fold}"
-    images, crops = score_fold(data, bundle, cls_bundle if (cls_bundle / "configs").is_dir() else None, fold)
-    write_json_atomic(RESULTS / f"fold{fold}.json", {
-        "machine": machine_info(), "fold": fold, "recipe": list(recipe(MODEL).train), "kept_epoch": "last",
+def run_fold(data: Path, chosen: CrossValidated, work: Path, classifiers: Path | None, fold: int, threads: int) -> None:
+    """Train ``chosen`` with ``fold`` held out and score it (the fold's classifier too, when given and there)."""
+    bundle, trained = train_fold(MODEL, data, work, fold, threads, chosen.arguments)
+    cls_bundle = classifiers / f"fold{fold}" if classifiers else None
+    images, crops = score_fold(data, bundle, cls_bundle if cls_bundle and (cls_bundle / "configs").is_dir() else None,
+                               fold)
+    write_json_atomic(chosen.results / f"fold{fold}.json", {
+        "machine": machine_info(), "fold": fold, "recipe": list(chosen.arguments), "kept_epoch": "last",
         "train_seconds": round(trained, 1), "threads": threads, "images": images, "lesions": crops})
 
 
-def combine(data: Path) -> dict:
+def _per_site(images: list[dict], sites: dict[str, str]) -> dict:
+    found = {}
+    for name in sorted({sites.get(r["case_id"], "?") for r in images}) + ["all"]:
+        chosen = [r for r in images if name == "all" or sites.get(r["case_id"]) == name]
+        dice = np.array([r["dice"] for r in chosen])
+        found[name] = {"images": len(chosen), "dice": round(float(dice.mean()), 4),
+                       "dice_median": round(float(np.median(dice)), 4), "missed": int((dice < 0.1).sum())}
+    return found
+
+
+def paired_comparison(shipped: list[dict], reference: list[dict], sites: dict[str, str],
+                      group_of: dict[str, int]) -> dict:
+    """Shipped minus plain reference, image by image on the folds both have, per site and all."""
+    from BreastUSAITraining.statistics.grouped import cluster_bootstrap_mean_ci, grouped_wilcoxon
+
+    shipped_folds = {d["fold"] for d in shipped}
+    common = sorted(shipped_folds & {d["fold"] for d in reference})
+    dice_of = {name: {r["case_id"]: r["dice"] for d in documents if d["fold"] in common for r in d["images"]}
+               for name, documents in (("shipped", shipped), ("reference", reference))}
+    cases = sorted(set(dice_of["shipped"]) & set(dice_of["reference"]))
+    result = {"folds": common, "per_site": {}}
+    for name in sorted({sites.get(c, "?") for c in cases}) + ["all"]:
+        chosen = [c for c in cases if name == "all" or sites.get(c) == name]
+        if not chosen:
+            continue
+        a = np.array([dice_of["shipped"][c] for c in chosen])
+        b = np.array([dice_of["reference"][c] for c in chosen])
+        groups = [group_of[c] for c in chosen]
+        low, high = cluster_bootstrap_mean_ci(a - b, groups)
+        test = grouped_wilcoxon(a - b, groups)
+        result["per_site"][name] = {
+            "images": len(chosen), "groups": test["groups"], "dice_shipped": round(float(a.mean()), 4),
+            "dice_reference": round(float(b.mean()), 4), "difference": round(float((a - b).mean()), 4),
+            "difference_ci95_cluster": [round(low, 4), round(high, 4)], "wilcoxon_p_groups": float(f"{test['p_value']:.3g}"),
+            "missed_shipped": int((a < 0.1).sum()), "missed_reference": int((b < 0.1).sum())}
+    return result
+
+
+def combine(data: Path, chosen: CrossValidated = RECIPES["shipped"]) -> dict:
     from BreastUSAITraining.statistics import delong_test
 
     dataset = load_dataset(data)
     sites = site_of_cases(dataset)
     group_of = case_groups(dataset)
-    documents = fold_documents(RESULTS)
+    documents = fold_documents(chosen.results)
     folds_done = [document["fold"] for document in documents]
     images = [row for document in documents for row in document["images"]]
     crops = [row for document in documents for row in document["lesions"]]
-    result = {"machine": machine_info(), "model": MODEL, "recipe": list(recipe(MODEL).train), "kept_epoch": "last",
-              "folds_done": folds_done, "per_site": {}}
-    for name in sorted({sites.get(r["case_id"], "?") for r in images}) + ["all"]:
-        chosen = [r for r in images if name == "all" or sites.get(r["case_id"]) == name]
-        dice = np.array([r["dice"] for r in chosen])
-        result["per_site"][name] = {"images": len(chosen), "dice": round(float(dice.mean()), 4),
-                                    "dice_median": round(float(np.median(dice)), 4), "missed": int((dice < 0.1).sum())}
+    result = {"machine": machine_info(), "model": MODEL, "recipe_name": chosen.name, "recipe": list(chosen.arguments),
+              "kept_epoch": "last", "folds_done": folds_done, "per_site": _per_site(images, sites)}
+    reference = fold_documents(RECIPES["plain-reference"].results) if chosen.name == "shipped" else []
+    if reference:
+        result["against_plain_reference"] = {"reference_recipe": list(PLAIN_SEGMENTATION_REFERENCE),
+                                             **paired_comparison(documents, reference, sites, group_of)}
     usable = [r for r in crops if r["probability_automatic"] is not None]
     classifier_folds = sorted({document["fold"] for document in documents
                                if any(r["probability_automatic"] is not None for r in document["lesions"])})
@@ -145,25 +213,34 @@ def combine(data: Path) -> dict:
             "delong_automatic_vs_reference": {"difference": round(float(test.difference), 4),
                                               "p_value": round(float(test.p_value), 4)},
             "note": "p-value from DeLong over lesions (not cluster-adjusted); CIs by cluster bootstrap"}
-    write_json_atomic(POOLED, result)
+    write_json_atomic(chosen.pooled, result)
     return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True, type=Path, help="the release dataset (dataset merge of BUSI + BUS-BRA)")
-    parser.add_argument("--work", type=Path, default=Path("/work/bench-work/release-seg"), help="bundles and runs")
+    parser.add_argument("--recipe", choices=sorted(RECIPES), default="shipped",
+                        help="shipped: the lesion-segmentation recipe (with the classifier on its crops); plain-reference: "
+                             "the plain 256 px UNet it must beat, segmentation only (default: shipped)")
+    parser.add_argument("--work", type=Path, help="bundles and runs (default: /work/bench-work/release-seg, "
+                                                  "or release-seg-reference for the plain reference)")
     parser.add_argument("--classifiers", type=Path, default=Path("/work/bench-work/release-cls"),
-                        help="the classifier CV's work folder (fold<k> bundles)")
+                        help="the classifier CV's work folder (fold<k> bundles); shipped recipe only")
     parser.add_argument("--folds", type=int, nargs="+", default=[0, 1, 2, 3, 4], help="folds to run (default: all five)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run (default: 1)")
     parser.add_argument("--combine", action="store_true", help="only pool the finished folds")
     args = parser.parse_args()
+    chosen = RECIPES[args.recipe]
+    work = args.work or chosen.work
+    classifiers = args.classifiers if chosen.name == "shipped" else None
     if not args.combine:
-        args.work.mkdir(parents=True, exist_ok=True)
-        run_missing_folds(args.folds, RESULTS,
-                          lambda fold: run_fold(args.data, args.work, args.classifiers, fold, args.threads))
-    print(json.dumps({k: v for k, v in combine(args.data).items() if k != "machine"}, indent=1))
+        work.mkdir(parents=True, exist_ok=True)
+        run_missing_folds(args.folds, chosen.results,
+                          lambda fold: run_fold(args.data, chosen, work, classifiers, fold, args.threads))
+    print(json.dumps({k: v for k, v in combine(args.data, chosen).items() if k != "machine"}, indent=1))
+    if chosen.name != "shipped" and RECIPES["shipped"].results.is_dir():
+        combine(args.data, RECIPES["shipped"])  # refresh the shipped recipe's comparison with this one
 
 
 if __name__ == "__main__":

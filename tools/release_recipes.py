@@ -62,6 +62,12 @@ RECIPES: tuple[Recipe, ...] = (
            "SYNTHETIC ONLY: three-plane (T+S+C) classifier of phantom ABVS lesions, to show the ABVS path."),
 )
 
+#: The plain reference the shipped segmentation recipe must beat (issue 19; issue 3's reference at the review's
+#: 256 px): MONAI UNet, 30 epochs, left-right flips only, no normal images. Cross-validated on the same folds
+#: by ``benchmarks/release_segmentation_cv.py --recipe plain-reference``; never shipped.
+PLAIN_SEGMENTATION_REFERENCE = ("segmentation", "--arch", "unet", "--size", "256", "--epochs", "30", "--batch-size", "8",
+                                "--augment", "flips", "--no-normal", "--seed", "0")
+
 #: The phantom ABVS training data: ``phantom --kind abvs`` with these arguments.
 PHANTOM_ABVS = ("--kind", "abvs", "--cases", "60", "--abvs-size", "medium", "--seed", "7")
 

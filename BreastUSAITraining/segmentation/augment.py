@@ -24,6 +24,8 @@ from monai.transforms import (
     ScaleIntensityRanged,
 )
 
+from .options import AUGMENT_FLIPS_ONLY
+
 KEYS = ("image", "label")
 
 
@@ -32,10 +34,15 @@ def to_unit_range() -> list:
             ScaleIntensityRanged(keys="image", a_min=0, a_max=255, b_min=0.0, b_max=1.0, clip=True)]
 
 
-def training_transforms_2d(strength: float = 1.0) -> Compose:
-    """Random augmentation of (1, H, W) samples; ``strength`` 0 switches it off."""
+
+
+def training_transforms_2d(strength: float | str = 1.0) -> Compose:
+    """Random augmentation of (1, H, W) samples; ``strength`` 0 switches it off, ``"flips"`` keeps
+    only the left-right flip (probability 0.5)."""
     steps = to_unit_range()
-    if strength > 0:
+    if strength == AUGMENT_FLIPS_ONLY:
+        steps.append(RandFlipd(keys=KEYS, prob=0.5, spatial_axis=1))
+    elif strength > 0:
         steps += [
             RandFlipd(keys=KEYS, prob=0.5, spatial_axis=1),
             RandAffined(keys=KEYS, prob=0.7 * strength, rotate_range=(math.radians(10) * strength,),

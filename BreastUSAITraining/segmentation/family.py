@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..families.family import SEGMENTATION, ModelFamily, TrainingDefaults
-from .options import SEGMENTATION_ARCHS, SPATIAL, SegmentationOptions
+from .options import SEGMENTATION_ARCHS, SPATIAL, SegmentationOptions, augment_strength
 
 
 class SegmentationFamily(ModelFamily):
@@ -35,8 +35,9 @@ class SegmentationFamily(ModelFamily):
                             help="UNet width of the first level; 16 keeps CPU inference of a full ABVS volume fast (default: 16)")
         parser.add_argument("--modality", metavar="NAME", help="which image of multimodal cases (default: each case's primary image)")
         parser.add_argument("--no-normal", action="store_true", help="leave lesion-free images out of training")
-        parser.add_argument("--augment", type=float, default=1.0, metavar="X",
-                            help="augmentation strength, 0 = none (default: 1)")
+        parser.add_argument("--augment", type=augment_strength, default=1.0, metavar="X|flips",
+                            help="augmentation strength: flips, small rotations / scaling / shifts, gain, contrast, blur and "
+                                 "noise, scaled by X; 0 = none; 'flips' = left-right flips only (default: 1)")
         parser.add_argument("--weights", metavar="BUNDLE|FILE",
                             help="start from these weights instead of random init: a segmentation bundle with the same "
                                  "--arch, --spatial and --channels (e.g. one trained at a smaller --size, for progressive "

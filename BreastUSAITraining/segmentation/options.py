@@ -7,6 +7,17 @@ from dataclasses import dataclass
 from ..networks.names import SEGMENTATION_ARCHS
 
 SPATIAL = ("2d", "3d")
+AUGMENT_FLIPS_ONLY = "flips"  # the word ``--augment`` takes for left-right flips only
+
+
+def augment_strength(text: str) -> float | str:
+    """``--augment``'s value: ``"flips"`` or a number (strength; checked by ``problems``)."""
+    if text.strip().lower() == AUGMENT_FLIPS_ONLY:
+        return AUGMENT_FLIPS_ONLY
+    try:
+        return float(text)
+    except ValueError:
+        return text
 
 @dataclass
 class SegmentationOptions:
@@ -20,7 +31,7 @@ class SegmentationOptions:
     val_fold: int | None = 0
     include_normal: bool = True
     modality: str | None = None
-    augment: float = 1.0
+    augment: float | str = 1.0  # strength, or "flips" (left-right flips only)
     threshold: float = 0.5
     min_size_mm: float = 4.0
     min_voxels: int = 50
@@ -41,6 +52,8 @@ class SegmentationOptions:
             found.append(f"--patch sizes must be multiples of 16, got {self.patch_kji}")
         if not 0 < self.encoder_bn_momentum <= 1:
             found.append(f"--encoder-bn-momentum must be within (0, 1], got {self.encoder_bn_momentum}")
+        if self.augment != AUGMENT_FLIPS_ONLY and not (isinstance(self.augment, (int, float)) and self.augment >= 0):
+            found.append(f"--augment must be a strength >= 0 or 'flips', got {self.augment!r}")
         if not 0 < self.threshold < 1:
             found.append(f"--threshold must be within (0, 1), got {self.threshold}")
         return found

@@ -5,6 +5,8 @@ views of one lesion) as the unit of evidence, not the image.
   distribution swaps the two models' scores for **whole groups** at random.
 * :func:`grouped_wilcoxon` - a per-image difference (e.g. Dice) averaged within each group,
   then Wilcoxon's signed-rank test over the groups.
+* :func:`cluster_bootstrap_mean_ci` - a CI of a per-image mean (e.g. a Dice difference) that
+  resamples whole groups.
 """
 
 from __future__ import annotations
@@ -43,3 +45,21 @@ def grouped_wilcoxon(differences, groups) -> dict[str, float]:
     means = np.array([values[index].mean() for index in cluster_members(groups, values.size)])
     p = float(wilcoxon(means).pvalue) if np.any(means != 0) else 1.0
     return {"p_value": p, "groups": int(means.size), "mean_group_difference": float(means.mean())}
+
+
+def cluster_bootstrap_mean_ci(values, groups, resamples: int = 2000, level: float = 0.95,
+                              seed: int = 0) -> tuple[float, float]:
+    """Percentile CI of the mean of per-image ``values``, resampling **whole groups** with
+    replacement (each resample's mean over all images of the groups drawn)."""
+    data = np.asarray(values, dtype=float)
+    if data.ndim != 1 or data.size == 0 or not np.all(np.isfinite(data)):
+        raise ValueError("values must be a non-empty 1-D array of finite numbers")
+    members = cluster_members(groups, data.size)
+    sums = np.array([data[index].sum() for index in members])
+    counts = np.array([index.size for index in members])
+    rng = np.random.default_rng(seed)
+    drawn = rng.integers(0, len(members), size=(resamples, len(members)))
+    means = sums[drawn].sum(axis=1) / counts[drawn].sum(axis=1)
+    tail = (1 - level) / 2 * 100
+    low, high = np.percentile(means, [tail, 100 - tail])
+    return float(low), float(high)
