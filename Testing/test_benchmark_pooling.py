@@ -636,3 +636,24 @@ def test_shipped_segmentation_against_the_plain_reference_pairs_the_same_images_
     assert everything["missed_reference"] == 2 and everything["missed_shipped"] == 0   # busi_000 and busi_001
     assert result["per_site"]["busi"]["images"] == 20 and result["per_site"]["busbra"]["images"] == 20
     assert 0 < everything["wilcoxon_p_groups"] < 0.05   # every group better by 0.05 or more
+
+
+def test_issue_19_goals_are_worded_from_the_figures_met_or_not():
+    crops = {"automatic": {"auc": 0.9213}, "reference": {"auc": 0.948}, "folds": [0, 4]}
+    partial = {"per_site": {"all": {"dice": 0.808}}, "folds_done": [0, 1, 2, 3], "classifier_crops": crops}
+    text = render_readme_tables._release_goals(None, partial)
+    assert "**not met** (gap 0.009): 0.921" in text and "fold(s) [0, 4]" in text
+    assert "over five folds - **not measured**: 0.808 over folds [0, 1, 2, 3]" in text
+    assert "reference has not been cross-validated" in text
+    comparison = {"reference_recipe": ["segmentation", "--augment", "flips"], "folds": [0, 1, 2, 3, 4], "per_site": {"all": {
+        "images": 10, "groups": 8, "dice_shipped": 0.81, "dice_reference": 0.78, "difference": 0.03,
+        "difference_ci95_cluster": [0.01, 0.05], "wilcoxon_p_groups": 0.002, "missed_shipped": 3, "missed_reference": 7}}}
+    whole = {**partial, "folds_done": [0, 1, 2, 3, 4], "per_site": {"all": {"dice": 0.79}},
+             "classifier_crops": {**crops, "automatic": {"auc": 0.931}}, "against_plain_reference": comparison}
+    text = render_readme_tables._release_goals(None, whole)
+    assert "0.93 - met: 0.931" in text and "five folds - **not met** (gap 0.010): 0.790" in text
+    assert "fewer missed lesions - shown on five folds: Dice +0.030 (95% CI +0.010 to +0.050), missed 3 vs 7" in text
+    comparison["per_site"]["all"]["difference_ci95_cluster"] = [-0.01, 0.05]   # CI crosses 0: not shown
+    assert "**not shown** on five folds" in render_readme_tables._release_goals(None, whole)
+    table = render_readme_tables._against_plain_reference(comparison)
+    assert "| all | 10 (8) | 0.810 / 0.780 | +0.030 (-0.010 to +0.050) | = 0.002 | 3 / 7 |" in table
