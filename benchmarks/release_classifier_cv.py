@@ -1,4 +1,5 @@
-"""Cross-validation of the shipped lesion classifier's recipe on BUSI + BUS-BRA (issue 19).
+"""Cross-validation of the shipped lesion classifier's recipe on BUSI + BUS-BRA (issue 19), and of
+the shipped B-mode MUP-Net's with ``--model bmode-mupnet``.
 
 For each fold k: train ``lesion-classifier``'s recipe (``tools/release_recipes.py``) on the
 other folds of the release dataset (``dataset merge`` of the BUSI and BUS-BRA imports, less
@@ -22,9 +23,11 @@ Pooled out-of-fold figures (``--combine``):
     python benchmarks/release_classifier_cv.py --data /work/release-work/release --work /work/bench-work/release-cls \
         [--folds 0 1 2 3 4] [--threads 1]
     python benchmarks/release_classifier_cv.py --data /work/release-work/release --combine
+    python benchmarks/release_classifier_cv.py --model bmode-mupnet --data /work/release-work/release [--folds ...]
 
 Each fold is saved as ``results/release_classifier_cv/fold<k>.json``; the pooled figures as
-``results/release_classifier_cv.json``.
+``results/release_classifier_cv.json`` (MUP-Net: ``results/release_mupnet_cv[/fold<k>].json``, work
+folder ``/work/bench-work/release-mupnet``).
 """
 
 from __future__ import annotations
@@ -55,21 +58,28 @@ from BreastUSAITraining.statistics.calibration import (  # noqa: E402
     reliability_table,
 )
 
-RESULTS = HERE / "results" / "release_classifier_cv"
-POOLED = HERE / "results" / "release_classifier_cv.json"
+#: shipped model -> (fold results folder, pooled file, default work folder)
+MODELS = {
+    "lesion-classifier": (HERE / "results" / "release_classifier_cv", HERE / "results" / "release_classifier_cv.json",
+                          Path("/work/bench-work/release-cls")),
+    "bmode-mupnet": (HERE / "results" / "release_mupnet_cv", HERE / "results" / "release_mupnet_cv.json",
+                     Path("/work/bench-work/release-mupnet")),
+}
 MODEL = "lesion-classifier"
+RESULTS, POOLED = MODELS[MODEL][:2]
 
 
-def run_fold(data: Path, work: Path, fold: int, threads: int) -> None:
-    bundle, trained = train_fold(MODEL, data, work, fold, threads)
+def run_fold(data: Path, work: Path, fold: int, threads: int, model: str = MODEL) -> None:
+    results = MODELS[model][0]
+    bundle, trained = train_fold(model, data, work, fold, threads)
     evaluation = work / f"fold{fold}_eval"
     cli("evaluate", "--model", str(bundle), "--data", str(data), "--split", f"fold:{fold}", "--out", str(evaluation),
         "--device", "cpu", "--overwrite", threads=threads)  # a rerun of the fold replaces its evaluation
     with open(evaluation / "predictions.csv", newline="") as handle:
         rows = [{"case_id": r["case_id"], "lesion_id": r["lesion_id"], "label": int(r["label"]),
                  "birads": r["birads"], "probability": float(r["probability"])} for r in csv.DictReader(handle)]
-    write_json_atomic(RESULTS / f"fold{fold}.json", {
-        "machine": machine_info(), "fold": fold, "recipe": list(recipe(MODEL).train), "kept_epoch": "last",
+    write_json_atomic(results / f"fold{fold}.json", {
+        "machine": machine_info(), "fold": fold, "recipe": list(recipe(model).train), "kept_epoch": "last",
         "train_seconds": round(trained, 1), "threads": threads, "lesions": rows})
 
 
@@ -106,11 +116,12 @@ def spared_biopsies(rows: list[dict], folds: np.ndarray, target_sensitivity: flo
             "_called": called}
 
 
-def combine(data: Path) -> dict:
+def combine(data: Path, model: str = MODEL) -> dict:
+    results, pooled = MODELS[model][:2]
     dataset = load_dataset(data)
     sites = site_of_cases(dataset)
     group_of = case_groups(dataset)
-    documents = fold_documents(RESULTS)
+    documents = fold_documents(results)
     folds_done = [document["fold"] for document in documents]
     rows = [{**r, "fold": document["fold"]} for document in documents for r in document["lesions"]]
     labels = np.array([r["label"] for r in rows])
@@ -124,7 +135,7 @@ def combine(data: Path) -> dict:
         other = folds != fold
         temperatures[fold] = round(fit_temperature(labels[other], raw[other]), 4)
         calibrated[folds == fold] = apply_temperature(raw[folds == fold], temperatures[fold])
-    result = {"machine": machine_info(), "model": MODEL, "recipe": list(recipe(MODEL).train), "kept_epoch": "last",
+    result = {"machine": machine_info(), "model": model, "recipe": list(recipe(model).train), "kept_epoch": "last",
               "folds_done": folds_done, "crops": "reference masks",
               "all": {**auc_figures(labels, raw, groups), "calibration": _calibration(labels, raw, calibrated)},
               "nested_temperatures": temperatures,
@@ -160,22 +171,27 @@ def combine(data: Path) -> dict:
                                                       round(float(np.percentile(draws, 97.5)), 4)]
             four_labels, four_scores = labels[four], raw[four]
             result["busbra_birads4"] = {**auc_figures(four_labels, four_scores, [groups[i] for i in four]), **spared}
-    write_json_atomic(POOLED, result)
+    write_json_atomic(pooled, result)
     return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", required=True, type=Path, help="the release dataset (dataset merge of BUSI + BUS-BRA)")
-    parser.add_argument("--work", type=Path, default=Path("/work/bench-work/release-cls"), help="bundles and runs")
+    parser.add_argument("--model", choices=sorted(MODELS), default=MODEL,
+                        help="which shipped recipe to cross-validate (default: lesion-classifier)")
+    parser.add_argument("--work", type=Path, help="bundles and runs (default: /work/bench-work/release-cls, "
+                                                  "release-mupnet for MUP-Net)")
     parser.add_argument("--folds", type=int, nargs="+", default=[0, 1, 2, 3, 4], help="folds to run (default: all five)")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run (default: 1)")
     parser.add_argument("--combine", action="store_true", help="only pool the finished folds")
     args = parser.parse_args()
+    results, _, default_work = MODELS[args.model]
+    work = args.work or default_work
     if not args.combine:
-        args.work.mkdir(parents=True, exist_ok=True)
-        run_missing_folds(args.folds, RESULTS, lambda fold: run_fold(args.data, args.work, fold, args.threads))
-    result = combine(args.data)
+        work.mkdir(parents=True, exist_ok=True)
+        run_missing_folds(args.folds, results, lambda fold: run_fold(args.data, work, fold, args.threads, args.model))
+    result = combine(args.data, args.model)
     print(json.dumps({k: result[k] for k in ("folds_done", "release_temperature")}, indent=1))
     print(json.dumps({"all": {k: v for k, v in result["all"].items() if k != "calibration"}}, indent=1))
 

@@ -50,13 +50,11 @@ def _ci(values: list[float]) -> str:
     return f"{values[0]:.3f}-{values[1]:.3f}"
 
 
-def _classifier_figures() -> str:
-    cv = _load("release_classifier_cv")
-    if not cv:
-        return "Cross-validation of this recipe on BUSI + BUS-BRA: **not measured yet** (`benchmarks/release_classifier_cv.py`)."
+def _cross_validated(cv: dict[str, Any], command: str) -> list[str]:
+    """Out-of-fold AUC (all, per site, BUS-BRA per lesion), calibration before / after and the BI-RADS 4 question."""
     overall, sites = cv["all"], cv["per_site"]
     lines = [
-        f"Out-of-fold figures of this exact recipe (`benchmarks/release_classifier_cv.py`, folds {cv['folds_done']}, the "
+        f"Out-of-fold figures of this exact recipe (`{command}`, folds {cv['folds_done']}, the "
         "**final epoch** of every fold: nothing chosen on a held-out fold), lesions located by their **reference masks**; "
         "95% CIs by cluster bootstrap (whole duplicate groups / patients resampled):", "",
         "| lesions scored | n (malignant) | AUC | 95% CI |", "|---|---|---|---|",
@@ -89,6 +87,14 @@ def _classifier_figures() -> str:
                   f"have spared {four['benign_biopsies_spared']} of {four['benign']} benign biopsies "
                   f"({four['spared_fraction']:.1%}, 95% CI {_ci(four['spared_fraction_ci95_cluster'])}) and missed "
                   f"{four['cancers_missed']} of {four['malignant']} cancers (sensitivity {four['sensitivity']:.3f})."]
+    return lines
+
+
+def _classifier_figures() -> str:
+    cv = _load("release_classifier_cv")
+    if not cv:
+        return "Cross-validation of this recipe on BUSI + BUS-BRA: **not measured yet** (`benchmarks/release_classifier_cv.py`)."
+    lines = _cross_validated(cv, "benchmarks/release_classifier_cv.py")
     lines += ["", _automatic_crops()]
     cross = _cross_site("classifier")
     if cross:
@@ -163,14 +169,37 @@ def _segmentation_figures() -> str:
     lines += ["", ("Goal lesion Dice >= 0.80 over five folds: " + (
         f"{cv['per_site']['all']['dice']:.3f} over the five folds." if done == 5 else
         f"**not measured on all five folds** ({done} of 5 done).")),
-        "", "Against the plain 256 px reference of issue 19 (MONAI UNet, 30 epochs, flips only, no normal images, remade "
-        "on the same folds): **not measured** (about 90 CPU minutes per fold here).", "", _cross_site("segmentation")]
+        "", _against_plain_reference(cv.get("against_plain_reference")), "", _cross_site("segmentation")]
     return "\n".join(lines)
 
 
-def _mupnet_figures() -> str:
+def _against_plain_reference(comparison: dict[str, Any] | None) -> str:
+    """This recipe minus the plain 256 px reference, image by image on the folds both have."""
+    if not comparison:
+        return ("Against the plain 256 px reference of issue 19 (MONAI UNet, 30 epochs, flips only, no normal images, "
+                "remade on the same folds): **not measured** (about 90 CPU minutes per fold here; "
+                "`benchmarks/release_segmentation_cv.py --recipe plain-reference`).")
+    lines = [f"Against the plain 256 px reference of issue 19 (MONAI UNet, 30 epochs, flips only, no normal images) "
+             f"remade on folds {comparison['folds']} (`benchmarks/release_segmentation_cv.py --recipe plain-reference`), "
+             "the same held-out images, paired; 95% CI resampling whole linked groups, Wilcoxon over the groups:", "",
+             "| images | n (groups) | lesion Dice, this / reference | difference (95% CI) | p | missed, this / reference |",
+             "|---|---|---|---|---|---|"]
+    for name, f in comparison["per_site"].items():
+        low, high = f["difference_ci95_cluster"]
+        lines.append(f"| {name} | {f['images']} ({f['groups']}) | {f['dice_shipped']:.3f} / {f['dice_reference']:.3f} | "
+                     f"{f['difference']:+.3f} ({low:+.3f} to {high:+.3f}) | {f['wilcoxon_p_groups']:.2g} | "
+                     f"{f['missed_shipped']} / {f['missed_reference']} |")
+    if len(comparison["folds"]) < 5:
+        lines += ["", f"Only {len(comparison['folds'])} of the five folds compared so far."]
+    return "\n".join(lines)
+
+
+def _mupnet_figures(calibration: dict[str, Any] | None) -> str:
+    cv = _load("release_mupnet_cv")
     busi = _load("busi_mupnet")
-    lines = ["Cross-validation of this recipe on BUSI + BUS-BRA: **not measured yet**."]
+    lines = (_cross_validated(cv, "benchmarks/release_classifier_cv.py --model bmode-mupnet") + [""] if cv else
+             ["Cross-validation of this recipe on BUSI + BUS-BRA: **not measured yet** "
+              "(`benchmarks/release_classifier_cv.py --model bmode-mupnet`)."])
     if busi and busi.get("summary", {}).get("last_epoch"):
         last = busi["summary"]["last_epoch"]
         config = busi["config"]
@@ -182,7 +211,8 @@ def _mupnet_figures() -> str:
             f"against {last['plain_classifier']['auc']:.3f} for a plain ResNet-18 on the same lesions (DeLong p = "
             f"{last['delong_mupnet_vs_plain']['p_value']:.2f}). BUSI alone says little about a new site: see the "
             "lesion classifier's per-site figures.")
-    lines.append("Not calibrated (no cross-validation on both datasets yet): read its probability as a ranking.")
+    if not calibration:
+        lines.append("Not calibrated (no cross-validation on both datasets yet): read its probability as a ranking.")
     return "\n".join(lines)
 
 
@@ -205,7 +235,7 @@ def write_card(recipe: Recipe, meta: dict[str, Any], release: dict[str, Any], ca
                        if isinstance(v, int) and not isinstance(v, bool) and v)
     figures = (_phantom_figures(meta) if recipe.synthetic_only else
                _segmentation_figures() if recipe.role == "segmentation" else
-               _mupnet_figures() if recipe.role == "prototypes" else _classifier_figures())
+               _mupnet_figures(calibration) if recipe.role == "prototypes" else _classifier_figures())
     precision = ", ".join(f"{k}: {v if isinstance(v, str) else f'{v:.2g}'}" for k, v in float16.items()) or "not checked"
     parts = [
         f"# {recipe.name}" + (" (SYNTHETIC ONLY)" if recipe.synthetic_only else ""), "", recipe.summary, "",

@@ -11,7 +11,8 @@ stopped; a training continues from its last checkpoint with ``--resume``):
    (``--val-fold none --keep last``: nothing is selected on any held-out data);
 5. package each bundle into ``Resources/Models/<name>/``: float16 weights (the check in step 6
    must hold), the model card ``README.md`` (figures from ``benchmarks/results/release_*.json``
-   when those benchmarks have run), the temperature from the classifier's cross-validation,
+   when those benchmarks have run), the temperature from the classifier's and MUP-Net's five-fold
+   cross-validations (MUP-Net: once its CV has run),
    the commit, the command; then ``Resources/Models/catalogue.json``;
 6. float16 against float32: the whole ``predict`` pipeline on the sample images with both,
    the largest probability difference recorded in each card (must stay <= 1e-3).
@@ -155,6 +156,23 @@ def float16_check(recipes: list[Recipe], work: Path, released: dict[str, Path]) 
     return differences
 
 
+#: role -> the cross-validation whose out-of-fold predictions calibrate the shipped model, and its command
+CALIBRATED_BY = {"classifier": ("release_classifier_cv", "benchmarks/release_classifier_cv.py"),
+                 "prototypes": ("release_mupnet_cv", "benchmarks/release_classifier_cv.py --model bmode-mupnet")}
+
+
+def release_calibration(recipe: Recipe) -> dict[str, Any] | None:
+    """Temperature scaling fitted on the recipe's out-of-fold predictions (None until its five-fold CV exists)."""
+    if recipe.synthetic_only or recipe.role not in CALIBRATED_BY:
+        return None
+    name, command = CALIBRATED_BY[recipe.role]
+    cv = _result(name)
+    if not cv or not cv.get("release_temperature") or len(cv.get("folds_done", [])) < 5:
+        return None
+    return {"method": "temperature", "temperature": cv["release_temperature"],
+            "fitted_on": f"out-of-fold predictions of the recipe's 5-fold cross-validation ({command})"}
+
+
 def package(recipes: list[Recipe], work: Path) -> None:
     from BreastUSAITraining.bundle import load_bundle
     from BreastUSAITraining.bundle.release import package_release
@@ -167,12 +185,7 @@ def package(recipes: list[Recipe], work: Path) -> None:
     for recipe in recipes:
         source = work / "bundles" / recipe.name
         command = "python -m BreastUSAITraining " + " ".join(train_command(recipe, Path("release_work")))
-        calibration = None
-        cv = _result("release_classifier_cv")
-        if recipe.role == "classifier" and not recipe.synthetic_only and cv and cv.get("release_temperature"):
-            calibration = {"method": "temperature", "temperature": cv["release_temperature"],
-                           "fitted_on": "out-of-fold predictions of the recipe's 5-fold cross-validation "
-                                        "(benchmarks/release_classifier_cv.py)"}
+        calibration = release_calibration(recipe)
         release = {"command": command, "made_by": "python tools/release_models.py (make models)", "commit": commit,
                    "recipe": list(recipe.train), "image_kinds": list(recipe.image_kinds), "role": recipe.role}
         if recipe.synthetic_only:
@@ -209,9 +222,10 @@ def package(recipes: list[Recipe], work: Path) -> None:
     print(f"catalogue: {len(catalogue['models'])} models in {MODELS}")
 
 
-def refresh_cards(recipes: list[Recipe]) -> None:
-    """Rewrite the shipped bundles' cards (README.md) from today's benchmark results, weights untouched:
-    the card's sha256 in ``configs/metadata.json`` is updated, every other file stays as released."""
+def refresh_cards(recipes: list[Recipe], models: Path = MODELS) -> None:
+    """Rewrite the shipped bundles' cards (README.md) and calibration from today's benchmark results, weights
+    untouched: a model whose five-fold CV now gives a temperature gets it in ``configs/inference.json``; the
+    changed files' sha256 in ``configs/metadata.json`` follow, every other file stays as released."""
     from BreastUSAITraining.atomic import write_json_atomic, write_text_atomic
     from BreastUSAITraining.bundle.bundle import sha256_of
 
@@ -219,10 +233,15 @@ def refresh_cards(recipes: list[Recipe]) -> None:
     from model_cards import write_card
 
     for recipe in recipes:
-        target = MODELS / recipe.name
+        target = models / recipe.name
         meta = json.loads((target / "configs" / "metadata.json").read_text())
         release = meta["release"]
-        calibration = json.loads((target / "configs" / "inference.json").read_text()).get("calibration")
+        inference = json.loads((target / "configs" / "inference.json").read_text())
+        calibration = release_calibration(recipe) or inference.get("calibration")
+        if calibration != inference.get("calibration"):
+            write_json_atomic(target / "configs" / "inference.json", {**inference, "calibration": calibration})
+            meta["files"]["configs/inference.json"] = sha256_of(target / "configs" / "inference.json")
+            print(f"{recipe.name}: calibration {calibration['method']} T = {calibration['temperature']}")
         card = write_card(recipe, meta, release, calibration, release.get("float16_max_probability_difference", {}),
                           meta["weights_sha256"])
         write_text_atomic(target / "README.md", card)
@@ -239,7 +258,8 @@ def main() -> None:
     parser.add_argument("--only", nargs="+", metavar="NAME", help="only these models (default: all five)")
     parser.add_argument("--package-only", action="store_true", help="skip data and training; package the trained bundles")
     parser.add_argument("--cards-only", action="store_true",
-                        help="only rewrite the shipped models' cards from today's benchmark results (weights untouched)")
+                        help="only rewrite the shipped models' cards, and the calibration of a model whose five-fold "
+                             "cross-validation now gives one, from today's benchmark results (weights untouched)")
     args = parser.parse_args()
     chosen = [r for r in RECIPES if not args.only or r.name in args.only]
     if args.cards_only:
