@@ -153,7 +153,9 @@ class BreastUSAIWebApp(TrameApp):
         self.volume = node
         self.results = None
         self.layouts.set_layout(LAYOUTS.get(self.logic.layoutFor(node), "image"))
-        self.slicerApp.display_manager.show_volume(node, do_reset_views=True)
+        self.slicerApp.display_manager.show_volume(node, vr_preset=self.logic.volumeRenderingPreset(node),
+                                                   do_reset_views=True)
+        self._frameThreeD()
         self.editor.set_active_effect_type(SegmentationEffectNoTool)
         self.state.update({"image_name": name, "lesion_rows": [], "selected_lesion": "", "prototypes": [],
                            "edit_tool": "none", "pathology": "", "birads": "", "clinical": "", "note": "",
@@ -164,6 +166,19 @@ class BreastUSAIWebApp(TrameApp):
     def fitViews(self) -> None:
         """Every view back to the whole image (after zooming to a lesion)."""
         self.slicerApp.display_manager.reset_views()
+        self._frameThreeD()
+
+    def _frameThreeD(self) -> None:
+        """The 3D views framed on the image's RAS bounds (trame-slicer's reset frames them on what the
+        renderer holds at that moment, before the volume rendering has bounds: the volume came out small)."""
+        if self.volume is None:
+            return
+        bounds = [0.0] * 6
+        self.volume.GetRASBounds(bounds)
+        for view in self.slicerApp.view_manager.get_threed_views():
+            view.renderer().ResetCamera(bounds)
+            view.renderer().ResetCameraClippingRange()
+            view.schedule_render()
 
     def setKind(self, kind: str) -> None:
         with self.shownErrors():

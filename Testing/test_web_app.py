@@ -235,6 +235,11 @@ def test_abvs_volume_opens_in_three_planes_and_3d(page, web_server):
     assert len(shown) == 4, "an ABVS volume is shown in the three planes + 3D"
     slices = [np.asarray(Image.open(io.BytesIO(view.screenshot())).convert("L")).astype(int) for view in shown]
     assert sum(pixels.std() > 10 for pixels in slices) >= 3, "a plane view of the volume is blank"
+    boxes = [view.bounding_box() for view in shown]
+    three_d = slices[max(range(4), key=lambda i: (round(boxes[i]["x"]), -boxes[i]["y"]))]  # the top-right view
+    background = np.concatenate([three_d[:, :4], three_d[:, -4:]], axis=1).mean(axis=1, keepdims=True)  # row gradient
+    footprint = np.mean(np.abs(three_d - background) > 12)
+    assert footprint > 0.15, f"the 3D view shows the volume on {footprint:.1%} of its area: not framed on it"
     keep_screenshot(page, "5-abvs-volume-three-planes-3d")
     page.click("#run-ai")  # a long run on the volume: a second tab sees it and cannot swap the image under it
     page.wait_for_function("!document.querySelector('#cancel').disabled")

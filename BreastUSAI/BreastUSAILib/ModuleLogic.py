@@ -91,6 +91,11 @@ class ModuleLogic:
         image = self.imageOf(volume_node)
         return "SlicerLayoutOneUpRedSliceView" if image.is_2d else "SlicerLayoutFourUpView"
 
+    def volumeRenderingPreset(self, volume_node):
+        """Slicer's volume-rendering preset for the 3D view: "US-Fetal" (made for ultrasound volumes) for
+        a volume such as an ABVS scan, "" for a 2D image (no 3D view)."""
+        return "" if self.imageOf(volume_node).is_2d else "US-Fetal"
+
     def segmentEditorNode(self):
         """The Segment Editor parameter node the panel's embedded editor uses (one per scene)."""
         for index in range(self.scene.GetNumberOfNodesByClass("vtkMRMLSegmentEditorNode")):

@@ -642,6 +642,7 @@ class BreastUSAILogicTest(unittest.TestCase):
         for node, layout in ((volume, "SlicerLayoutOneUpRedSliceView"), (abvs, "SlicerLayoutFourUpView")):
             self.assertEqual(logic.layoutFor(node), layout)
             self.assertIsInstance(getattr(slicer.vtkMRMLLayoutNode, layout), int)  # a layout Slicer has
+        self.assertEqual((logic.volumeRenderingPreset(volume), logic.volumeRenderingPreset(abvs)), ("", "US-Fetal"))
 
     def test_a_frame_stack_loads_as_scrollable_frames_and_single_frames_go_to_the_ai(self):
         """Issue 22: captures without positions load as one node whose slices are the frames (in
