@@ -183,6 +183,7 @@ def paired_comparison(shipped: list[dict], reference: list[dict], sites: dict[st
 
 def combine(data: Path, chosen: CrossValidated = RECIPES["shipped"]) -> dict:
     from BreastUSAITraining.statistics import delong_test
+    from BreastUSAITraining.statistics.grouped import paired_auc_permutation_test
 
     dataset = load_dataset(data)
     sites = site_of_cases(dataset)
@@ -206,13 +207,16 @@ def combine(data: Path, chosen: CrossValidated = RECIPES["shipped"]) -> dict:
         reference = np.array([r["probability_reference"] for r in usable])
         groups = [group_of[r["case_id"]] for r in usable]
         test = delong_test(labels, automatic, reference)
+        grouped = paired_auc_permutation_test(labels, automatic, reference, groups)
         result["classifier_crops"] = {
             "automatic": auc_figures(labels, automatic, groups), "reference": auc_figures(labels, reference, groups),
             "folds": classifier_folds,
             "lesions_not_detected": sum(not r["detected"] for r in usable),
-            "delong_automatic_vs_reference": {"difference": round(float(test.difference), 4),
-                                              "p_value": round(float(test.p_value), 4)},
-            "note": "p-value from DeLong over lesions (not cluster-adjusted); CIs by cluster bootstrap"}
+            "automatic_vs_reference": {"difference": round(float(grouped["difference"]), 4),
+                                       "p_value": float(f"{grouped['p_value']:.3g}"), "groups": grouped["groups"],
+                                       "p_value_method": f"permutation of whole linked groups ({grouped['permutations']})",
+                                       "delong_p_value_lesions_independent": float(f"{test.p_value:.3g}")},
+            "note": "CIs by cluster bootstrap and the p-value by permuting whole groups (duplicate groups / patients)"}
     write_json_atomic(chosen.pooled, result)
     return result
 

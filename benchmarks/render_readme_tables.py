@@ -383,11 +383,11 @@ def table_release_models() -> str:
         crops = seg.get("classifier_crops")
         text = "\n".join(rows) + f"\n\nSegmentation: folds {seg['folds_done']} of 0-4 done, final epoch. "
         if crops:
-            d = crops["delong_automatic_vs_reference"]
+            d = crops["automatic_vs_reference"]
             text += (f"Classifier on the held-out lesions of fold(s) {crops.get('folds', [0])} only ({crops['automatic']['lesions']} "
                      "lesions; the classifier CV bundles of the other folds were not kept): **automatic-segmentation crops AUC "
                      f"{_ci95(crops['automatic'])}** against reference-mask crops {_ci95(crops['reference'])} "
-                     f"(difference {d['difference']:+.3f}, DeLong p {_p_text(d['p_value'])}; {crops['lesions_not_detected']} "
+                     f"(difference {d['difference']:+.3f}, p {_p_text(d['p_value'])} permuting whole groups; {crops['lesions_not_detected']} "
                      f"lesions not found by the segmentation, classified on the most probable region). ")
         parts.append(text + _machine(seg["machine"]))
         if seg.get("against_plain_reference"):
