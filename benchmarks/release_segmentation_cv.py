@@ -143,12 +143,17 @@ def run_fold(data: Path, chosen: CrossValidated, work: Path, classifiers: Path |
         "train_seconds": round(trained, 1), "threads": threads, "images": images, "lesions": crops})
 
 
-def _per_site(images: list[dict], sites: dict[str, str]) -> dict:
+def _per_site(images: list[dict], sites: dict[str, str], group_of: dict[str, int]) -> dict:
+    """Lesion Dice per site and all: mean with a 95% CI resampling whole linked groups, median, missed."""
+    from BreastUSAITraining.statistics.grouped import cluster_bootstrap_mean_ci
+
     found = {}
     for name in sorted({sites.get(r["case_id"], "?") for r in images}) + ["all"]:
         chosen = [r for r in images if name == "all" or sites.get(r["case_id"]) == name]
         dice = np.array([r["dice"] for r in chosen])
+        low, high = cluster_bootstrap_mean_ci(dice, [group_of[r["case_id"]] for r in chosen])
         found[name] = {"images": len(chosen), "dice": round(float(dice.mean()), 4),
+                       "dice_ci95_cluster": [round(low, 4), round(high, 4)],
                        "dice_median": round(float(np.median(dice)), 4), "missed": int((dice < 0.1).sum())}
     return found
 
@@ -193,7 +198,7 @@ def combine(data: Path, chosen: CrossValidated = RECIPES["shipped"]) -> dict:
     images = [row for document in documents for row in document["images"]]
     crops = [row for document in documents for row in document["lesions"]]
     result = {"machine": machine_info(), "model": MODEL, "recipe_name": chosen.name, "recipe": list(chosen.arguments),
-              "kept_epoch": "last", "folds_done": folds_done, "per_site": _per_site(images, sites)}
+              "kept_epoch": "last", "folds_done": folds_done, "per_site": _per_site(images, sites, group_of)}
     reference = fold_documents(RECIPES["plain-reference"].results) if chosen.name == "shipped" else []
     if reference:
         result["against_plain_reference"] = {"reference_recipe": list(PLAIN_SEGMENTATION_REFERENCE),
