@@ -66,7 +66,6 @@ MODELS = {
                      Path("/work/bench-work/release-mupnet")),
 }
 MODEL = "lesion-classifier"
-RESULTS, POOLED = MODELS[MODEL][:2]
 
 
 def run_fold(data: Path, work: Path, fold: int, threads: int, model: str = MODEL) -> None:

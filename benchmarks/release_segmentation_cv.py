@@ -71,7 +71,6 @@ RECIPES = {
                                       HERE / "results" / "release_segmentation_cv_plain_reference.json",
                                       Path("/work/bench-work/release-seg-reference")),
 }
-RESULTS, POOLED = RECIPES["shipped"].results, RECIPES["shipped"].pooled
 
 
 def _dice(found: np.ndarray, truth: np.ndarray) -> float:
