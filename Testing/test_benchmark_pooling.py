@@ -657,3 +657,25 @@ def test_issue_19_goals_are_worded_from_the_figures_met_or_not():
     assert "**not shown** on five folds" in render_readme_tables._release_goals(None, whole)
     table = render_readme_tables._against_plain_reference(comparison)
     assert "| all | 10 (8) | 0.810 / 0.780 | +0.030 (-0.010 to +0.050) | = 0.002 | 3 / 7 |" in table
+
+
+def test_spared_biopsies_threshold_comes_from_the_other_folds_only():
+    """BI-RADS 4 question (seed 001): the threshold of fold k is set on the other folds' cancers,
+    so moving fold k's own scores cannot move it; counts follow from the thresholds by hand."""
+    import release_classifier_cv
+
+    # two folds, fold 0's cancers at 0.6 / 0.9, fold 1's at 0.5 / 0.8; benign spread below
+    rows = [{"label": 1, "probability": 0.6}, {"label": 1, "probability": 0.9}, {"label": 0, "probability": 0.2},
+            {"label": 0, "probability": 0.55},
+            {"label": 1, "probability": 0.5}, {"label": 1, "probability": 0.8}, {"label": 0, "probability": 0.3},
+            {"label": 0, "probability": 0.7}]
+    folds = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+    spared = release_classifier_cv.spared_biopsies(rows, folds, target_sensitivity=0.98)
+    # fold 0 uses fold 1's lowest cancer (0.5), fold 1 uses fold 0's (0.6)
+    assert spared["thresholds_per_fold"] == {0: 0.5, 1: 0.6}
+    # fold 0: benign 0.2 spared, 0.55 called; fold 1: benign 0.3 spared, 0.7 called; cancer 0.5 < 0.6 missed
+    assert spared["benign_biopsies_spared"] == 2 and spared["benign"] == 4 and spared["spared_fraction"] == 0.5
+    assert spared["cancers_missed"] == 1 and spared["sensitivity"] == 0.75
+    moved = [dict(r) for r in rows]
+    moved[0]["probability"] = 0.01  # a fold-0 cancer moves: fold 0's own threshold must not
+    assert release_classifier_cv.spared_biopsies(moved, folds)["thresholds_per_fold"][0] == 0.5

@@ -57,6 +57,7 @@ from BreastUSAITraining.statistics.calibration import (  # noqa: E402
     fit_temperature,
     reliability_table,
 )
+from BreastUSAITraining.statistics.grouped import cluster_bootstrap_mean_ci  # noqa: E402
 
 #: shipped model -> (fold results folder, pooled file, default work folder)
 MODELS = {
@@ -159,15 +160,8 @@ def combine(data: Path, model: str = MODEL) -> dict:
             called = spared.pop("_called")
             benign_groups = [groups[i] for i, c in zip(four, called) if labels[i] == 0]
             spared_flags = np.array([not c for i, c in zip(four, called) if labels[i] == 0], dtype=float)
-            rng = np.random.default_rng(0)
-            members: dict[int, list[int]] = {}
-            for position, g in enumerate(benign_groups):
-                members.setdefault(g, []).append(position)
-            keys = list(members)
-            draws = [np.mean(np.concatenate([spared_flags[members[keys[j]]] for j in rng.integers(0, len(keys), len(keys))]))
-                     for _ in range(1000)]
-            spared["spared_fraction_ci95_cluster"] = [round(float(np.percentile(draws, 2.5)), 4),
-                                                      round(float(np.percentile(draws, 97.5)), 4)]
+            low, high = cluster_bootstrap_mean_ci(spared_flags, benign_groups)
+            spared["spared_fraction_ci95_cluster"] = [round(low, 4), round(high, 4)]
             four_labels, four_scores = labels[four], raw[four]
             result["busbra_birads4"] = {**auc_figures(four_labels, four_scores, [groups[i] for i in four]), **spared}
     write_json_atomic(pooled, result)
