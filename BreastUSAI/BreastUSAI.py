@@ -171,6 +171,8 @@ class BreastUSAIWidget(ScriptedLoadableModuleWidget):
             if layout_manager is not None:  # a 2D image in one large view, a volume in the three planes + 3D
                 layout_manager.setLayout(getattr(slicer.vtkMRMLLayoutNode, self.logic.layoutFor(node)))
             slicer.util.setSliceViewerLayers(background=node, fit=True)
+            if self.logic.showVolumeRendering(node) is not None and layout_manager is not None:
+                layout_manager.threeDWidget(0).threeDView().resetFocalPoint()  # the 3D view framed on the volume
 
     def onSetKind(self):
         with slicer.util.tryWithErrorDisplay(_("Could not set the image kind.")):

@@ -230,6 +230,22 @@ def test_loading_an_image_then_one_click_ai_goes_through_the_stub_panel(stub_gui
     assert widget.ui.imageKindLabel.text  # the recognised kind, or why the panel asks
 
 
+def test_an_abvs_volume_loaded_through_the_panel_is_rendered_in_3d(stub_gui, phantom_abvs):
+    """The Slicer panel shows an ABVS volume in the 3D view too (the web app did, the panel did not):
+    the real Volume Rendering logic of slicer-core, the preset the Logic chooses; a 2D image is not rendered."""
+    import slicer
+
+    widget, caught = stub_gui
+    volume = sorted((phantom_abvs / "images").glob("*.nrrd"))[0]
+    widget.ui.imagePathLineEdit.currentPath = str(volume)
+    widget.onLoadImage()
+    assert not caught, caught
+    node = widget.ui.inputVolumeSelector.currentNode()
+    rendering = slicer.modules.volumerendering.logic().GetFirstVolumeRenderingDisplayNode(node)
+    assert rendering is not None and rendering.GetVisibility()
+    assert rendering.GetVolumePropertyNode().GetName() == "US-Fetal"
+
+
 def test_the_lesion_and_its_segmentation_come_from_one_widget():
     """Defect 12: qMRMLSegmentSelectorWidget has its own segmentation combo; shown beside
     segmentationSelector the two could differ and a node was paired with the other's segment id.

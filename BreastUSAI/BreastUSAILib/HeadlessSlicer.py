@@ -3,7 +3,7 @@
 Inside 3D Slicer this module is not used: ``slicer.mrmlScene`` and the module logics
 already exist. In a plain Python with slicer-core, :func:`headlessScene` builds what the
 Slicer application would: a vtkMRMLScene, the application logic with its colour nodes,
-the Volumes / Segmentations / Colors / SubjectHierarchy logics registered as
+the Volumes / Segmentations / Colors / SubjectHierarchy / VolumeRendering logics registered as
 ``slicer.modules.<name>.logic()``, and the Red / Yellow / Green slice views (slice node +
 slice composite node each). Every object is kept referenced for the life of the process:
 VTK crashes when these logics are garbage-collected while the scene lives.
@@ -31,7 +31,28 @@ def _logics(app_logic, scene) -> dict[str, object]:
         app_logic.SetModuleLogic(cls.replace("vtkSlicer", "").replace("ModuleLogic", "").replace("Logic", ""), logic)
         made[name] = logic
     made["colors"] = app_logic.GetColorLogic()
+    made["volumerendering"] = _volume_rendering_logic(app_logic, scene)
     return made
+
+
+def _volume_rendering_logic(app_logic, scene):
+    """Slicer's Volume Rendering logic, with its presets (``presets.xml``: Slicer's own, as packaged with
+    trame-slicer in this venv; without it the logic renders but knows no preset)."""
+    import importlib.util
+    from pathlib import Path
+
+    import slicer
+
+    logic = slicer.vtkSlicerVolumeRenderingLogic()
+    spec = importlib.util.find_spec("trame_slicer")  # located, not imported
+    if spec is not None and spec.submodule_search_locations:
+        resources = Path(list(spec.submodule_search_locations)[0]) / "resources"
+        if (resources / "presets.xml").is_file():
+            logic.SetModuleShareDirectory(resources.as_posix())
+    logic.SetMRMLScene(scene)
+    logic.SetMRMLApplicationLogic(app_logic)
+    app_logic.SetModuleLogic("VolumeRendering", logic)
+    return logic
 
 
 def _slice_views(scene) -> None:

@@ -96,6 +96,24 @@ class ModuleLogic:
         a volume such as an ABVS scan, "" for a 2D image (no 3D view)."""
         return "" if self.imageOf(volume_node).is_2d else "US-Fetal"
 
+    def showVolumeRendering(self, volume_node):
+        """Render a volume (an ABVS scan) in the 3D view with the preset of :meth:`volumeRenderingPreset`,
+        through Slicer's Volume Rendering logic (``slicer.modules.volumerendering``); reuses the volume's
+        rendering when it has one. A 2D image is not rendered: returns None. Returns the display node."""
+        preset_name = self.volumeRenderingPreset(volume_node)
+        if not preset_name:
+            return None
+        rendering = slicer.modules.volumerendering.logic()
+        preset = rendering.GetPresetByName(preset_name)
+        if preset is None:
+            raise RuntimeError(f"Slicer's Volume Rendering has no preset {preset_name!r} to show {volume_node.GetName()}")
+        display = rendering.GetFirstVolumeRenderingDisplayNode(volume_node)
+        if display is None:
+            display = rendering.CreateDefaultVolumeRenderingNodes(volume_node)
+        display.GetVolumePropertyNode().Copy(preset)
+        display.SetVisibility(True)
+        return display
+
     def segmentEditorNode(self):
         """The Segment Editor parameter node the panel's embedded editor uses (one per scene)."""
         for index in range(self.scene.GetNumberOfNodesByClass("vtkMRMLSegmentEditorNode")):

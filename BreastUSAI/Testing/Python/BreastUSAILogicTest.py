@@ -643,6 +643,12 @@ class BreastUSAILogicTest(unittest.TestCase):
             self.assertEqual(logic.layoutFor(node), layout)
             self.assertIsInstance(getattr(slicer.vtkMRMLLayoutNode, layout), int)  # a layout Slicer has
         self.assertEqual((logic.volumeRenderingPreset(volume), logic.volumeRenderingPreset(abvs)), ("", "US-Fetal"))
+        self.assertIsNone(logic.showVolumeRendering(volume))  # a 2D image: no 3D rendering
+        rendering = logic.showVolumeRendering(abvs)
+        self.assertTrue(rendering.GetVisibility())
+        self.assertEqual(rendering.GetVolumeNodeID(), abvs.GetID())
+        self.assertEqual(rendering.GetVolumePropertyNode().GetName(), "US-Fetal")
+        self.assertIs(logic.showVolumeRendering(abvs), rendering)  # shown again: the same rendering, not a second one
 
     def test_a_frame_stack_loads_as_scrollable_frames_and_single_frames_go_to_the_ai(self):
         """Issue 22: captures without positions load as one node whose slices are the frames (in
