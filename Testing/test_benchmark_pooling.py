@@ -679,3 +679,15 @@ def test_spared_biopsies_threshold_comes_from_the_other_folds_only():
     moved = [dict(r) for r in rows]
     moved[0]["probability"] = 0.01  # a fold-0 cancer moves: fold 0's own threshold must not
     assert release_classifier_cv.spared_biopsies(moved, folds)["thresholds_per_fold"][0] == 0.5
+
+
+def test_a_resumed_fold_counts_the_training_seconds_of_every_session(tmp_path):
+    """A fold killed and resumed in a later session: its training time is the epochs' seconds in the run's
+    log (both sessions), not the wall clock around the last one; a run without a log keeps the clock."""
+    import release_cv
+
+    run = tmp_path / "fold4.run"
+    run.mkdir()
+    (run / "training_log.csv").write_text("epoch,train_loss,seconds\n1,0.9,713.0\n2,0.7,400.5\n3,0.6,399.5\n")
+    assert release_cv.training_seconds(run, measured=799.0) == 1513.0
+    assert release_cv.training_seconds(tmp_path / "never-trained.run", measured=12.5) == 12.5

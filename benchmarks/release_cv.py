@@ -4,6 +4,7 @@ linked groups of the release dataset, and AUC figures with a cluster-bootstrap C
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import subprocess
@@ -30,17 +31,29 @@ def cli(*args: str, threads: int) -> None:
     subprocess.run([sys.executable, "-m", "BreastUSAITraining", "-q", *args], check=True, env=env)
 
 
+def training_seconds(run_dir: Path, measured: float) -> float:
+    """Seconds the run trained: the sum of the epochs' ``seconds`` in ``run_dir/training_log.csv`` (every
+    session of a resumed run, which a wall clock around the last session misses); ``measured`` when the
+    run has no log."""
+    log = run_dir / "training_log.csv"
+    if not log.is_file():
+        return measured
+    with open(log, newline="") as handle:
+        return float(sum(float(row["seconds"]) for row in csv.DictReader(handle)))
+
+
 def train_fold(model: str, data: Path, work: Path, fold: int, threads: int,
                arguments: tuple[str, ...] | None = None) -> tuple[Path, float]:
     """Train ``model``'s recipe (or the training ``arguments`` given) with ``fold`` held out (kept: the
-    final epoch), resuming a killed run; an existing bundle is reused. Returns the bundle and the seconds spent."""
+    final epoch), resuming a killed run; an existing bundle is reused. Returns the bundle and its training seconds
+    (:func:`training_seconds`)."""
     bundle, run_dir = work / f"fold{fold}", work / f"fold{fold}.run"
     started = time.perf_counter()
     if not (bundle / "configs" / "metadata.json").exists():
         resume = ["--resume"] if (run_dir / "checkpoints" / "last.pt").exists() else []
         cli("train", *(arguments or recipe(model).train), "--data", str(data), "--out", str(bundle), "--run-dir", str(run_dir),
             "--val-fold", str(fold), "--keep", "last", "--device", "cpu", "--overwrite", *resume, threads=threads)
-    return bundle, time.perf_counter() - started
+    return bundle, training_seconds(run_dir, time.perf_counter() - started)
 
 
 def train_whole(model: str, data: Path, bundle: Path, threads: int) -> tuple[Path, float]:
@@ -52,7 +65,7 @@ def train_whole(model: str, data: Path, bundle: Path, threads: int) -> tuple[Pat
         resume = ["--resume"] if (run_dir / "checkpoints" / "last.pt").exists() else []
         cli("train", *recipe(model).train, "--data", str(data), "--out", str(bundle), "--run-dir", str(run_dir),
             "--val-fold", "none", "--keep", "last", "--device", "cpu", "--overwrite", *resume, threads=threads)
-    return bundle, time.perf_counter() - started
+    return bundle, training_seconds(run_dir, time.perf_counter() - started)
 
 
 def run_missing_folds(folds: list[int], results: Path, run: Callable[[int], None]) -> None:
