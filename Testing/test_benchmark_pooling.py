@@ -691,3 +691,53 @@ def test_a_resumed_fold_counts_the_training_seconds_of_every_session(tmp_path):
     (run / "training_log.csv").write_text("epoch,train_loss,seconds\n1,0.9,713.0\n2,0.7,400.5\n3,0.6,399.5\n")
     assert release_cv.training_seconds(run, measured=799.0) == 1513.0
     assert release_cv.training_seconds(tmp_path / "never-trained.run", measured=12.5) == 12.5
+
+
+def test_mupnet_against_the_lesion_classifier_pairs_the_same_lesions_by_group(tmp_path, monkeypatch):
+    """The release MUP-Net's out-of-fold lesions against the lesion classifier's: only lesions and folds both
+    scored, AUCs and the difference per site, the p-value permuting whole linked groups; rendered in words."""
+    import release_classifier_cv
+
+    from BreastUSAITraining.statistics.grouped import paired_auc_permutation_test
+
+    rng = np.random.default_rng(5)
+    cases = [f"{site}_{n:03d}" for site in ("busi", "busbra") for n in range(40)]
+    sites = {case: case.split("_")[0] for case in cases}
+    group_of = {case: index // 2 for index, case in enumerate(cases)}
+    labels = {case: int(index % 4 < 2) for index, case in enumerate(cases)}   # both views of a group share a label
+    classifier_folder = tmp_path / "release_classifier_cv"
+    classifier_folder.mkdir()
+    classifier = {}
+    for fold in (0, 1):                                      # the classifier has folds 0 and 1 of the same four
+        chosen = [c for i, c in enumerate(cases) if (i // 2) % 4 == fold]
+        rows = [{"case_id": c, "lesion_id": "lesion_1", "label": labels[c],
+                 "probability": float(np.clip(0.5 * labels[c] + rng.uniform(0, 0.5), 0, 1))} for c in chosen]
+        classifier.update({r["case_id"]: r["probability"] for r in rows})
+        (classifier_folder / f"fold{fold}.json").write_text(json.dumps({"fold": fold, "lesions": rows}))
+    monkeypatch.setitem(release_classifier_cv.MODELS, "lesion-classifier",
+                        (classifier_folder, tmp_path / "pooled.json", tmp_path / "work"))
+    ours = [{"case_id": c, "lesion_id": "lesion_1", "label": labels[c], "fold": (i // 2) % 4,   # MUP-Net: folds 0-3
+             "probability": float(rng.uniform(0, 1))} for i, c in enumerate(cases)]
+    result = release_classifier_cv.against_lesion_classifier(ours, group_of, sites)
+    assert result["folds"] == [0, 1]                          # only the folds the classifier has
+    paired = [r for r in ours if r["fold"] in (0, 1)]
+    everything = result["per_site"]["all"]
+    assert everything["lesions"] == len(paired) and everything["groups"] == len(paired) // 2
+    expected = paired_auc_permutation_test([r["label"] for r in paired], [r["probability"] for r in paired],
+                                           [classifier[r["case_id"]] for r in paired], [group_of[r["case_id"]] for r in paired])
+    assert everything["difference"] == pytest.approx(expected["difference"], abs=1e-4)
+    assert everything["p_value"] == pytest.approx(expected["p_value"], rel=1e-2)
+    assert everything["auc_lesion_classifier"] > 0.9 > everything["auc"]   # the classifier separates, random scores do not
+    assert everything["p_value_method"].startswith("permutation of whole linked groups")
+    assert set(result["per_site"]) == {"all", "busi", "busbra"}
+    assert release_classifier_cv.against_lesion_classifier(
+        [{**ours[0], "case_id": "elsewhere"}], group_of, sites) is None   # nothing in common: no comparison
+
+    cv = {"all": {**everything, "auc_ci95_cluster": [0.4, 0.6], "malignant": 10,
+                  "calibration": {"brier_before": 0.3, "brier_after": 0.25, "ece_before": 0.2, "ece_after": 0.1}},
+          "per_site": {}, "folds_done": [0, 1, 2, 3], "release_temperature": 1.5,
+          "machine": json.loads((Path(render_readme_tables.RESULTS) / "release_classifier_cv.json").read_text())["machine"],
+          "against_lesion_classifier": result}
+    text = "\n\n".join(render_readme_tables._classifier_cv(cv, "B-mode MUP-Net"))
+    assert "| B-mode MUP-Net, reference-mask crops |" in text
+    assert "the shipped model is calibrated once all five folds are done" in text   # 4 folds: no shipped temperature

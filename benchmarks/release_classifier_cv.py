@@ -18,7 +18,9 @@ Pooled out-of-fold figures (``--combine``):
   is fitted on all out-of-fold predictions (what ``tools/release_models.py`` stores);
 * the seed-001 question on BUS-BRA BI-RADS 4 lesions (biopsy-proven): AUC, and the benign
   biopsies the classifier would spare at sensitivity >= 0.98 with the threshold chosen on
-  the other folds' BI-RADS 4 lesions only, with a cluster-bootstrap CI.
+  the other folds' BI-RADS 4 lesions only, with a cluster-bootstrap CI;
+* MUP-Net only: against the lesion classifier on the same lesions and folds (AUC difference, p-value
+  permuting whole linked groups), all and per site.
 
     python benchmarks/release_classifier_cv.py --data /work/release-work/release --work /work/bench-work/release-cls \
         [--folds 0 1 2 3 4] [--threads 1]
@@ -50,6 +52,7 @@ from release_recipes import recipe  # noqa: E402
 from BreastUSAITraining.atomic import write_json_atomic  # noqa: E402
 from BreastUSAITraining.dataset import load_dataset  # noqa: E402
 from BreastUSAITraining.dataset.merge import site_of_cases  # noqa: E402
+from BreastUSAITraining.statistics import auc  # noqa: E402
 from BreastUSAITraining.statistics.calibration import (  # noqa: E402
     apply_temperature,
     brier_score,
@@ -57,7 +60,7 @@ from BreastUSAITraining.statistics.calibration import (  # noqa: E402
     fit_temperature,
     reliability_table,
 )
-from BreastUSAITraining.statistics.grouped import cluster_bootstrap_mean_ci  # noqa: E402
+from BreastUSAITraining.statistics.grouped import cluster_bootstrap_mean_ci, paired_auc_permutation_test  # noqa: E402
 
 #: shipped model -> (fold results folder, pooled file, default work folder)
 MODELS = {
@@ -116,6 +119,29 @@ def spared_biopsies(rows: list[dict], folds: np.ndarray, target_sensitivity: flo
             "_called": called}
 
 
+def against_lesion_classifier(rows: list[dict], group_of: dict[str, int], sites: dict[str, str]) -> dict | None:
+    """``rows`` (another model's out-of-fold lesions) against the lesion classifier's on the lesions and folds both
+    have: AUC of each, the difference and its p-value permuting whole linked groups, all and per site."""
+    classifier = {(r["case_id"], r["lesion_id"]): r["probability"]
+                  for document in fold_documents(MODELS[MODEL][0]) for r in document["lesions"]}
+    paired = [r for r in rows if (r["case_id"], r["lesion_id"]) in classifier]
+    if not paired:
+        return None
+    result = {"folds": sorted({r["fold"] for r in paired}), "per_site": {}}
+    for name in ["all", *sorted({sites.get(r["case_id"], "?") for r in paired})]:
+        inside = [r for r in paired if name == "all" or sites.get(r["case_id"], "?") == name]
+        labels = np.array([r["label"] for r in inside])
+        ours = np.array([r["probability"] for r in inside])
+        theirs = np.array([classifier[(r["case_id"], r["lesion_id"])] for r in inside])
+        groups = [group_of[r["case_id"]] for r in inside]
+        test = paired_auc_permutation_test(labels, ours, theirs, groups)
+        result["per_site"][name] = {"lesions": len(inside), "groups": test["groups"], "auc": round(auc(labels, ours), 4),
+                                    "auc_lesion_classifier": round(auc(labels, theirs), 4),
+                                    "difference": round(test["difference"], 4), "p_value": float(f"{test['p_value']:.3g}"),
+                                    "p_value_method": f"permutation of whole linked groups ({test['permutations']})"}
+    return result
+
+
 def combine(data: Path, model: str = MODEL) -> dict:
     results, pooled = MODELS[model][:2]
     dataset = load_dataset(data)
@@ -164,6 +190,8 @@ def combine(data: Path, model: str = MODEL) -> dict:
             spared["spared_fraction_ci95_cluster"] = [round(low, 4), round(high, 4)]
             four_labels, four_scores = labels[four], raw[four]
             result["busbra_birads4"] = {**auc_figures(four_labels, four_scores, [groups[i] for i in four]), **spared}
+    if model != MODEL:
+        result["against_lesion_classifier"] = against_lesion_classifier(rows, group_of, sites)
     write_json_atomic(pooled, result)
     return result
 

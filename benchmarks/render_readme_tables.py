@@ -357,34 +357,54 @@ def _release_goals(cls: dict | None, seg: dict | None) -> str:
     return " ".join(lines)
 
 
+def _classifier_cv(cv: dict, title: str) -> list[str]:
+    """A classifier recipe's out-of-fold figures: AUC per site, calibration, the BUS-BRA BI-RADS 4 question."""
+    rows = [f"| {title}, reference-mask crops | lesions (malignant) | AUC (95% CI, cluster bootstrap) | "
+            "Brier before / after calibration | ECE before / after |", "|---|---|---|---|---|"]
+    for name, figures in [("all", cv["all"]), *cv["per_site"].items()]:
+        c = figures["calibration"]
+        rows.append(f"| {name} | {figures['lesions']} ({figures['malignant']}) | {_ci95(figures)} | "
+                    f"{c['brier_before']:.3f} / {c['brier_after']:.3f} | {c['ece_before']:.3f} / {c['ece_after']:.3f} |")
+    per_lesion = cv["per_site"].get("busbra", {}).get("per_lesion_views_averaged")
+    if per_lesion:
+        rows.append(f"| busbra, per lesion (two views averaged) | {per_lesion['lesions']} ({per_lesion['malignant']}) | "
+                    f"{_ci95(per_lesion)} | | |")
+    shipped = (f"shipped: T = {cv['release_temperature']}" if len(cv["folds_done"]) == 5 and cv.get("release_temperature")
+               else "the shipped model is calibrated once all five folds are done")
+    parts = ["\n".join(rows) + f"\n\nFolds {cv['folds_done']}, final epoch of each (nothing chosen on a held-out "
+             f"fold); calibration: temperature fitted on the other folds' out-of-fold predictions ({shipped}). "
+             + _machine(cv["machine"])]
+    four = cv.get("busbra_birads4")
+    if four:
+        parts.append(f"{title[0].upper()}{title[1:]}, BUS-BRA BI-RADS 4 lesions (biopsy-proven images): AUC {_ci95(four)}, "
+                     f"n = {four['lesions']} ({four['malignant']} malignant). Threshold chosen on the other folds for "
+                     f"sensitivity >= {four['target_sensitivity']}: **{four['benign_biopsies_spared']} of {four['benign']} "
+                     f"benign biopsies spared ({four['spared_fraction']:.1%}, 95% CI "
+                     f"{four['spared_fraction_ci95_cluster'][0]:.1%}-{four['spared_fraction_ci95_cluster'][1]:.1%})**, "
+                     f"{four['cancers_missed']} of {four['malignant']} cancers missed (sensitivity {four['sensitivity']:.3f}).")
+    return parts
+
+
 def table_release_models() -> str:
     """The shipped models' cross-validated figures (BUSI + BUS-BRA) and their speed for a user."""
     cls, seg, speed = _load("release_classifier_cv"), _load("release_segmentation_cv"), _load("release_demo_speed")
     parts = []
     if cls:
-        rows = ["| lesion classifier, reference-mask crops | lesions (malignant) | AUC (95% CI, cluster bootstrap) | "
-                "Brier before / after calibration | ECE before / after |", "|---|---|---|---|---|"]
-        for name, figures in [("all", cls["all"]), *cls["per_site"].items()]:
-            c = figures["calibration"]
-            rows.append(f"| {name} | {figures['lesions']} ({figures['malignant']}) | {_ci95(figures)} | "
-                        f"{c['brier_before']:.3f} / {c['brier_after']:.3f} | {c['ece_before']:.3f} / {c['ece_after']:.3f} |")
-        per_lesion = cls["per_site"].get("busbra", {}).get("per_lesion_views_averaged")
-        if per_lesion:
-            rows.append(f"| busbra, per lesion (two views averaged) | {per_lesion['lesions']} ({per_lesion['malignant']}) | "
-                        f"{_ci95(per_lesion)} | | |")
-        parts.append("\n".join(rows) + f"\n\nFolds {cls['folds_done']}, final epoch of each (nothing chosen on a held-out "
-                     f"fold); calibration: temperature fitted on the other folds' out-of-fold predictions (shipped: T = "
-                     f"{cls.get('release_temperature')}). " + _machine(cls["machine"]))
-        four = cls.get("busbra_birads4")
-        if four:
-            parts.append(f"BUS-BRA BI-RADS 4 lesions (biopsy-proven images): AUC {_ci95(four)}, n = {four['lesions']} "
-                         f"({four['malignant']} malignant). Threshold chosen on the other folds for sensitivity >= "
-                         f"{four['target_sensitivity']}: **{four['benign_biopsies_spared']} of {four['benign']} benign biopsies "
-                         f"spared ({four['spared_fraction']:.1%}, 95% CI {four['spared_fraction_ci95_cluster'][0]:.1%}-"
-                         f"{four['spared_fraction_ci95_cluster'][1]:.1%})**, {four['cancers_missed']} of {four['malignant']} "
-                         f"cancers missed (sensitivity {four['sensitivity']:.3f}).")
+        parts += _classifier_cv(cls, "lesion classifier")
     else:
         parts.append("_Classifier cross-validation not run yet: `python benchmarks/release_classifier_cv.py`._")
+    mupnet = _load("release_mupnet_cv")
+    if mupnet:
+        parts += _classifier_cv(mupnet, "B-mode MUP-Net")
+        paired = mupnet.get("against_lesion_classifier")
+        if paired:
+            parts.append("MUP-Net against the lesion classifier, the same lesions (reference-mask crops, final epochs): " + "; ".join(
+                f"{name} {f['auc']:.3f} vs {f['auc_lesion_classifier']:.3f} (difference {f['difference']:+.3f}, p "
+                f"{_p_text(f['p_value'])}, {f['lesions']} lesions in {f['groups']} groups)" for name, f in paired["per_site"].items())
+                + f"; folds {paired['folds']}, p-values permuting whole linked groups.")
+    else:
+        parts.append("_MUP-Net cross-validation on BUSI + BUS-BRA not run yet: "
+                     "`python benchmarks/release_classifier_cv.py --model bmode-mupnet`._")
     if seg:
         rows = ["| lesion segmentation | images | lesion Dice, mean (95% CI, cluster bootstrap) | median | missed (Dice < 0.1) |",
                 "|---|---|---|---|---|"]

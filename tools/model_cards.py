@@ -203,7 +203,13 @@ def _mupnet_figures(calibration: dict[str, Any] | None) -> str:
     busi = _load("busi_mupnet")
     lines = (_cross_validated(cv, "benchmarks/release_classifier_cv.py --model bmode-mupnet") + [""] if cv else
              ["Cross-validation of this recipe on BUSI + BUS-BRA: **not measured yet** "
-              "(`benchmarks/release_classifier_cv.py --model bmode-mupnet`)."])
+              "(`benchmarks/release_classifier_cv.py --model bmode-mupnet`).", ""])
+    paired = (cv or {}).get("against_lesion_classifier")
+    if paired:
+        lines += ["Against the shipped lesion classifier's recipe on the same lesions (its cross-validation, final epochs, "
+                  f"folds {paired['folds']}; p-values permuting whole linked groups): " + "; ".join(
+                      f"{name}: AUC {f['auc']:.3f} vs {f['auc_lesion_classifier']:.3f}, difference {f['difference']:+.3f}, "
+                      f"p = {f['p_value']:.2g} ({f['lesions']} lesions)" for name, f in paired["per_site"].items()) + ".", ""]
     if busi and busi.get("summary", {}).get("last_epoch"):
         last = busi["summary"]["last_epoch"]
         config = busi["config"]
@@ -211,10 +217,11 @@ def _mupnet_figures(calibration: dict[str, Any] | None) -> str:
             f"The same recipe (ResNet-18, {config['size']} px, {config['epochs']} epochs, {config['warmup']} warm-up, push "
             f"every {config['push_every']}, {config['prototypes']} prototypes) cross-validated on **BUSI alone** "
             f"(`benchmarks/busi_mupnet.py`, 5 duplicate-aware folds, final epoch): AUC {last['mupnet']['auc']:.3f} "
-            f"({_ci(last['mupnet']['auc_ci95'])}, stratified bootstrap over images, n = {last['mupnet']['lesions']}) "
-            f"against {last['plain_classifier']['auc']:.3f} for a plain ResNet-18 on the same lesions (DeLong p = "
-            f"{last['delong_mupnet_vs_plain']['p_value']:.2f}). BUSI alone says little about a new site: see the "
-            "lesion classifier's per-site figures.")
+            f"({_ci(last['mupnet']['auc_ci95'])}, {last['mupnet']['auc_ci_method']}, n = {last['mupnet']['lesions']}) "
+            f"against {last['plain_classifier']['auc']:.3f} for a plain ResNet-18 on the same lesions (p = "
+            f"{last['delong_mupnet_vs_plain']['p_value']:.2f}, {last['delong_mupnet_vs_plain']['p_value_method']}). "
+            "BUSI alone says little about a new site: see the " + ("per-site figures above." if cv else
+                                                                    "lesion classifier's per-site figures."))
     if not calibration:
         lines.append("Not calibrated (no cross-validation on both datasets yet): read its probability as a ranking.")
     return "\n".join(lines)
