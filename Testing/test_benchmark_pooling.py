@@ -741,3 +741,15 @@ def test_mupnet_against_the_lesion_classifier_pairs_the_same_lesions_by_group(tm
     text = "\n\n".join(render_readme_tables._classifier_cv(cv, "B-mode MUP-Net"))
     assert "| B-mode MUP-Net, reference-mask crops |" in text
     assert "the shipped model is calibrated once all five folds are done" in text   # 4 folds: no shipped temperature
+
+
+def test_every_readme_column_at_a_best_epoch_says_it_was_chosen_on_the_test_fold():
+    """Issue 19: a column computed at an epoch chosen on the held-out fold is labelled so in its own header,
+    so no figure chosen on test data reads as unbiased (the README's tables as generated today)."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    headers = [line for line, below in zip(readme.splitlines(), readme.splitlines()[1:])
+               if line.startswith("|") and below.startswith("|---")]
+    cells = [cell.strip() for line in headers for cell in line.strip("|").split("|") if "best epoch" in cell]
+    assert cells, "no best-epoch column found: the check would pass vacuously"
+    unlabelled = [cell for cell in cells if "chosen on the test fold" not in cell and "chosen on the held-out fold" not in cell]
+    assert not unlabelled, unlabelled
