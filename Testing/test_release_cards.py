@@ -51,8 +51,10 @@ def test_cards_only_calibrates_mupnet_from_its_cross_validation_weights_untouche
     models = tmp_path / "Models"
     shutil.copytree(REPO / "Resources" / "Models" / "bmode-mupnet", models / "bmode-mupnet")
     before_meta = load_bundle(models / "bmode-mupnet").metadata
-    assert "calibration" not in json.loads((models / "bmode-mupnet" / "configs" / "inference.json").read_text())
+    shipped = json.loads((models / "bmode-mupnet" / "configs" / "inference.json").read_text())["calibration"]
+    assert shipped["temperature"] == json.loads((RESULTS / "release_mupnet_cv.json").read_text())["release_temperature"]
     before = _mupnet_probability(models / "bmode-mupnet", tmp_path / "before")
+    raw = before["uncalibrated_probability"]                          # the network's own probability
 
     release_models.refresh_cards([recipe("bmode-mupnet")], models)
 
@@ -65,8 +67,9 @@ def test_cards_only_calibrates_mupnet_from_its_cross_validation_weights_untouche
     assert f"folds {results_with_a_mupnet_cv['folds_done']}" in card and "T = 1.600" in card
     assert "not measured yet" not in card and "read its probability as a ranking" not in card
     after = _mupnet_probability(models / "bmode-mupnet", tmp_path / "after")
-    assert after["uncalibrated_probability"] == pytest.approx(before["malignant_probability"], abs=1e-4)
-    assert abs(after["malignant_probability"] - 0.5) < abs(before["malignant_probability"] - 0.5)  # T > 1 tempers
+    assert after["uncalibrated_probability"] == pytest.approx(raw, abs=1e-4)
+    assert abs(after["malignant_probability"] - 0.5) < abs(raw - 0.5)  # T > 1 tempers
+    assert abs(after["malignant_probability"] - 0.5) > abs(before["malignant_probability"] - 0.5)  # 1.6 less than shipped T
 
     release_models.refresh_cards([recipe("bmode-mupnet")], models)     # a second run changes nothing
     assert load_bundle(models / "bmode-mupnet").inference == bundle.inference
