@@ -693,6 +693,19 @@ def test_a_resumed_fold_counts_the_training_seconds_of_every_session(tmp_path):
     assert release_cv.training_seconds(tmp_path / "never-trained.run", measured=12.5) == 12.5
 
 
+def test_a_reused_fold_bundle_keeps_the_training_seconds_its_metadata_recorded(tmp_path):
+    """A fold whose bundle is found already trained (its run folder gone): the seconds its metadata recorded,
+    never the instant it took to find it (a committed fold once read 0.0 s)."""
+    import release_cv
+
+    bundle = tmp_path / "fold1"
+    (bundle / "configs").mkdir(parents=True)
+    (bundle / "configs" / "metadata.json").write_text(json.dumps({"training": {"seconds": 1274.5}}))
+    assert release_cv.training_seconds(tmp_path / "fold1.run", measured=0.01, bundle=bundle) == 1274.5
+    (bundle / "configs" / "metadata.json").write_text(json.dumps({"training": {}}))
+    assert release_cv.training_seconds(tmp_path / "fold1.run", measured=0.01, bundle=bundle) == 0.01
+
+
 def test_mupnet_against_the_lesion_classifier_pairs_the_same_lesions_by_group(tmp_path, monkeypatch):
     """The release MUP-Net's out-of-fold lesions against the lesion classifier's: only lesions and folds both
     scored, AUCs and the difference per site, the p-value permuting whole linked groups; rendered in words."""

@@ -31,12 +31,18 @@ def cli(*args: str, threads: int) -> None:
     subprocess.run([sys.executable, "-m", "BreastUSAITraining", "-q", *args], check=True, env=env)
 
 
-def training_seconds(run_dir: Path, measured: float) -> float:
+def training_seconds(run_dir: Path, measured: float, bundle: Path | None = None) -> float:
     """Seconds the run trained: the sum of the epochs' ``seconds`` in ``run_dir/training_log.csv`` (every
-    session of a resumed run, which a wall clock around the last session misses); ``measured`` when the
-    run has no log."""
+    session of a resumed run, which a wall clock around the last session misses); without a log, the
+    ``training.seconds`` the bundle's metadata records (a reused bundle: ``measured`` would be the
+    instant it took to find it); ``measured`` when neither is there."""
     log = run_dir / "training_log.csv"
     if not log.is_file():
+        metadata = bundle / "configs" / "metadata.json" if bundle else None
+        if metadata and metadata.is_file():
+            recorded = json.loads(metadata.read_text()).get("training", {}).get("seconds")
+            if recorded is not None:
+                return float(recorded)
         return measured
     with open(log, newline="") as handle:
         return float(sum(float(row["seconds"]) for row in csv.DictReader(handle)))
@@ -53,7 +59,7 @@ def train_fold(model: str, data: Path, work: Path, fold: int, threads: int,
         resume = ["--resume"] if (run_dir / "checkpoints" / "last.pt").exists() else []
         cli("train", *(arguments or recipe(model).train), "--data", str(data), "--out", str(bundle), "--run-dir", str(run_dir),
             "--val-fold", str(fold), "--keep", "last", "--device", "cpu", "--overwrite", *resume, threads=threads)
-    return bundle, training_seconds(run_dir, time.perf_counter() - started)
+    return bundle, training_seconds(run_dir, time.perf_counter() - started, bundle)
 
 
 def train_whole(model: str, data: Path, bundle: Path, threads: int) -> tuple[Path, float]:
@@ -65,7 +71,7 @@ def train_whole(model: str, data: Path, bundle: Path, threads: int) -> tuple[Pat
         resume = ["--resume"] if (run_dir / "checkpoints" / "last.pt").exists() else []
         cli("train", *recipe(model).train, "--data", str(data), "--out", str(bundle), "--run-dir", str(run_dir),
             "--val-fold", "none", "--keep", "last", "--device", "cpu", "--overwrite", *resume, threads=threads)
-    return bundle, training_seconds(run_dir, time.perf_counter() - started)
+    return bundle, training_seconds(run_dir, time.perf_counter() - started, bundle)
 
 
 def run_missing_folds(folds: list[int], results: Path, run: Callable[[int], None]) -> None:
