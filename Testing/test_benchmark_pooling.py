@@ -636,6 +636,40 @@ def test_shipped_segmentation_against_the_plain_reference_pairs_the_same_images_
     assert everything["missed_reference"] == 2 and everything["missed_shipped"] == 0   # busi_000 and busi_001
     assert result["per_site"]["busi"]["images"] == 20 and result["per_site"]["busbra"]["images"] == 20
     assert 0 < everything["wilcoxon_p_groups"] < 0.05   # every group better by 0.05 or more
+    assert everything["groups_shipped_better"] == 20 and everything["groups_reference_better"] == 0
+    assert everything["median_group_difference"] == pytest.approx(0.05, abs=1e-4)
+
+
+def test_the_comparison_says_which_way_the_wilcoxon_leans(tmp_path):
+    """A mean difference near 0 can hide a reference better on most groups: the counts and the
+    median group difference show it, and the goal sentence says so."""
+    import release_cv
+    import release_segmentation_cv
+
+    cases = [f"busbra_{n:03d}" for n in range(30)]
+    sites = dict.fromkeys(cases, "busbra")
+    group_of = {case: n for n, case in enumerate(cases)}
+    shipped_dice = {case: 0.80 for case in cases}
+    reference_dice = {case: 0.82 for case in cases}            # reference better by 0.02 on 27 groups ...
+    for case in cases[:3]:
+        reference_dice[case] = 0.60                            # ... shipped better by 0.20 on 3
+    for name, dice in (("shipped", shipped_dice), ("reference", reference_dice)):
+        (tmp_path / name).mkdir()
+        rows = [{"case_id": c, "dice": dice[c], "found": 1} for c in cases]
+        (tmp_path / name / "fold0.json").write_text(json.dumps({"fold": 0, "images": rows, "lesions": []}))
+    result = release_segmentation_cv.paired_comparison(release_cv.fold_documents(tmp_path / "shipped"),
+                                                       release_cv.fold_documents(tmp_path / "reference"), sites, group_of)
+    f = result["per_site"]["all"]
+    assert f["difference"] == pytest.approx((3 * 0.20 - 27 * 0.02) / 30, abs=1e-4)   # +0.002: near zero
+    assert f["groups_shipped_better"] == 3 and f["groups_reference_better"] == 27
+    assert f["median_group_difference"] == pytest.approx(-0.02, abs=1e-4)
+    assert f["wilcoxon_p_groups"] < 0.05
+    comparison = {"reference_recipe": ["segmentation"], **result}
+    text = render_readme_tables._release_goals(None, {"per_site": {"all": {"dice": 0.8}}, "folds_done": [0],
+                                                      "against_plain_reference": comparison})
+    assert "**not shown** on folds [0] only" in text
+    assert "the reference is better on more linked groups (27 vs 3, Wilcoxon" in text
+    assert "| 3 / 27 (-0.020) |" in render_readme_tables._against_plain_reference(comparison)
 
 
 def test_issue_19_goals_are_worded_from_the_figures_met_or_not():
@@ -656,7 +690,7 @@ def test_issue_19_goals_are_worded_from_the_figures_met_or_not():
     comparison["per_site"]["all"]["difference_ci95_cluster"] = [-0.01, 0.05]   # CI crosses 0: not shown
     assert "**not shown** on five folds" in render_readme_tables._release_goals(None, whole)
     table = render_readme_tables._against_plain_reference(comparison)
-    assert "| all | 10 (8) | 0.810 / 0.780 | +0.030 (-0.010 to +0.050) | = 0.002 | 3 / 7 |" in table
+    assert "| all | 10 (8) | 0.810 / 0.780 | +0.030 (-0.010 to +0.050) | = 0.002 | - | 3 / 7 |" in table   # no counts recorded
 
 
 def test_spared_biopsies_threshold_comes_from_the_other_folds_only():

@@ -299,15 +299,23 @@ def _dice_ci(figures: dict) -> str:
     return f"{ci[0]:.3f}-{ci[1]:.3f}" if ci else "-"
 
 
+def _groups_better(f: dict) -> str:
+    """Which way the Wilcoxon leans: groups better with each recipe, and the median group difference."""
+    if "groups_shipped_better" not in f:
+        return "-"
+    return f"{f['groups_shipped_better']} / {f['groups_reference_better']} ({f['median_group_difference']:+.3f})"
+
+
 def _against_plain_reference(comparison: dict) -> str:
     """The shipped segmentation recipe minus the plain 256 px reference, image by image."""
     rows = ["| shipped recipe minus plain reference | images (linked groups) | lesion Dice, shipped / reference | difference "
-            "(95% CI, cluster bootstrap) | Wilcoxon p over groups | missed, shipped / reference |", "|---|---|---|---|---|---|"]
+            "(95% CI, cluster bootstrap) | Wilcoxon p over groups | groups better, shipped / reference (median group "
+            "difference) | missed, shipped / reference |", "|---|---|---|---|---|---|---|"]
     for name, f in comparison["per_site"].items():
         low, high = f["difference_ci95_cluster"]
         rows.append(f"| {name} | {f['images']} ({f['groups']}) | {f['dice_shipped']:.3f} / {f['dice_reference']:.3f} | "
                     f"{f['difference']:+.3f} ({low:+.3f} to {high:+.3f}) | {_p_text(f['wilcoxon_p_groups'])} | "
-                    f"{f['missed_shipped']} / {f['missed_reference']} |")
+                    f"{_groups_better(f)} | {f['missed_shipped']} / {f['missed_reference']} |")
     return ("\n".join(rows) + f"\n\nPlain reference (`python benchmarks/release_segmentation_cv.py --recipe plain-reference`: "
             f"`{' '.join(comparison['reference_recipe'])}`) on folds {comparison['folds']}, the same held-out images, final "
             "epoch of both.")
@@ -345,7 +353,10 @@ def _release_goals(cls: dict | None, seg: dict | None) -> str:
             lines.append(f"Beating the plain 256 px reference with fewer missed lesions - "
                          f"{'shown' if better else '**not shown**'} on {scope}: Dice {f['difference']:+.3f} "
                          f"(95% CI {f['difference_ci95_cluster'][0]:+.3f} to {f['difference_ci95_cluster'][1]:+.3f}), missed "
-                         f"{f['missed_shipped']} vs {f['missed_reference']}.")
+                         f"{f['missed_shipped']} vs {f['missed_reference']}"
+                         + (f"; the reference is better on more linked groups ({f['groups_reference_better']} vs "
+                            f"{f['groups_shipped_better']}, Wilcoxon {_p_text(f['wilcoxon_p_groups'])})"
+                            if f.get("groups_reference_better", 0) > f.get("groups_shipped_better", 0) else "") + ".")
     if cls:
         worse = [name for name, figures in cls["per_site"].items()
                  if figures["calibration"]["ece_after"] > figures["calibration"]["ece_before"]]

@@ -181,17 +181,20 @@ def _against_plain_reference(comparison: dict[str, Any] | None) -> str:
     """This recipe minus the plain 256 px reference, image by image on the folds both have."""
     if not comparison:
         return ("Against the plain 256 px reference of issue 19 (MONAI UNet, 30 epochs, flips only, no normal images, "
-                "remade on the same folds): **not measured** (about 90 CPU minutes per fold here; "
+                "remade on the same folds): **not measured** (about 110 minutes per fold here on one thread; "
                 "`benchmarks/release_segmentation_cv.py --recipe plain-reference`).")
     lines = [f"Against the plain 256 px reference of issue 19 (MONAI UNet, 30 epochs, flips only, no normal images) "
              f"remade on folds {comparison['folds']} (`benchmarks/release_segmentation_cv.py --recipe plain-reference`), "
              "the same held-out images, paired; 95% CI resampling whole linked groups, Wilcoxon over the groups:", "",
-             "| images | n (groups) | lesion Dice, this / reference | difference (95% CI) | p | missed, this / reference |",
-             "|---|---|---|---|---|---|"]
+             "| images | n (groups) | lesion Dice, this / reference | difference (95% CI) | p | groups better, this / "
+             "reference (median group difference) | missed, this / reference |",
+             "|---|---|---|---|---|---|---|"]
     for name, f in comparison["per_site"].items():
         low, high = f["difference_ci95_cluster"]
+        better = (f"{f['groups_shipped_better']} / {f['groups_reference_better']} ({f['median_group_difference']:+.3f})"
+                  if "groups_shipped_better" in f else "-")
         lines.append(f"| {name} | {f['images']} ({f['groups']}) | {f['dice_shipped']:.3f} / {f['dice_reference']:.3f} | "
-                     f"{f['difference']:+.3f} ({low:+.3f} to {high:+.3f}) | {f['wilcoxon_p_groups']:.2g} | "
+                     f"{f['difference']:+.3f} ({low:+.3f} to {high:+.3f}) | {f['wilcoxon_p_groups']:.2g} | {better} | "
                      f"{f['missed_shipped']} / {f['missed_reference']} |")
     if len(comparison["folds"]) < 5:
         lines += ["", f"Only {len(comparison['folds'])} of the five folds compared so far."]
