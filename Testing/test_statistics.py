@@ -101,3 +101,17 @@ def test_biopsy_metrics_hand_worked():
     assert m["recommended_biopsies"] == 4 and m["unnecessary_biopsies"] == 2 and m["missed_malignancies"] == 1
     assert m["unnecessary_biopsy_rate"] == 0.5 and m["missed_malignancy_rate"] == pytest.approx(1 / 3)
     assert m["malignancy_rate_among_biopsied"] == 0.5 and m["biopsies_avoided_vs_all"] == 4
+
+
+def test_grouped_wilcoxon_says_which_way_it_leans():
+    """Per-group means first (two images of a group count once), then their median and signs."""
+    from BreastUSAITraining.statistics.grouped import grouped_wilcoxon
+
+    # groups 0-3: -0.02 each (group 0 from two images -0.01 and -0.03); group 4: +0.5; group 5: exactly 0
+    differences = [-0.01, -0.03, -0.02, -0.02, -0.02, 0.5, 0.0]
+    groups = [0, 0, 1, 2, 3, 4, 5]
+    test = grouped_wilcoxon(differences, groups)
+    assert test["groups"] == 6
+    assert test["groups_above_zero"] == 1 and test["groups_below_zero"] == 4
+    assert test["median_group_difference"] == pytest.approx(-0.02)
+    assert test["mean_group_difference"] == pytest.approx((4 * -0.02 + 0.5) / 6)

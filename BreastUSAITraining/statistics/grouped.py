@@ -38,13 +38,16 @@ def paired_auc_permutation_test(labels, scores_a, scores_b, groups, permutations
 
 
 def grouped_wilcoxon(differences, groups) -> dict[str, float]:
-    """Wilcoxon signed-rank test of the per-group mean differences (two-sided)."""
+    """Wilcoxon signed-rank test of the per-group mean differences (two-sided), with which way it leans:
+    the median group difference and how many groups are above / below 0."""
     from scipy.stats import wilcoxon
 
     values = np.asarray(differences, dtype=float)
     means = np.array([values[index].mean() for index in cluster_members(groups, values.size)])
     p = float(wilcoxon(means).pvalue) if np.any(means != 0) else 1.0
-    return {"p_value": p, "groups": int(means.size), "mean_group_difference": float(means.mean())}
+    return {"p_value": p, "groups": int(means.size), "mean_group_difference": float(means.mean()),
+            "median_group_difference": float(np.median(means)), "groups_above_zero": int((means > 0).sum()),
+            "groups_below_zero": int((means < 0).sum())}
 
 
 def cluster_bootstrap_mean_ci(values, groups, resamples: int = 2000, level: float = 0.95,
